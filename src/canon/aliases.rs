@@ -1,0 +1,166 @@
+//! The alias table: known renames and spellings (`config/aliases.toml`).
+//!
+//! Name similarity alone cannot tell that Microsoft Cloud App Security became
+//! Microsoft Defender for Cloud Apps; the table records such renames once, so
+//! every diff can cite them as evidence.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::ServiceKey;
+use crate::{Error, Result};
+
+/// The table shipped with scopewatch.
+pub const DEFAULT_ALIASES: &str = include_str!("../../config/aliases.toml");
+
+/// How a name relates to the service it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    /// The current name.
+    Current,
+    /// A name the service used to have.
+    Former,
+    /// Another spelling or a translation of the current name.
+    Variant,
+}
+
+/// What the table knows about a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved<'a> {
+    /// The service's current name.
+    pub canonical: &'a str,
+    pub kind: NameKind,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    service: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    name: String,
+    #[serde(default)]
+    formerly: Vec<String>,
+    #[serde(default)]
+    variants: Vec<String>,
+}
+
+/// Known renames and spellings, looked up by [`ServiceKey`].
+#[derive(Debug, Clone, Default)]
+pub struct AliasTable {
+    names: Vec<String>,
+    by_key: HashMap<ServiceKey, (usize, NameKind)>,
+}
+
+impl AliasTable {
+    /// The table shipped with scopewatch.
+    pub fn builtin() -> Self {
+        Self::from_toml(DEFAULT_ALIASES).expect("the shipped alias table is valid")
+    }
+
+    /// Reads a table from a TOML file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|e| Error::Aliases(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses a table, refusing a name that would belong to two services.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let file: File = toml::from_str(text).map_err(|e| Error::Aliases(e.to_string()))?;
+        let mut table = AliasTable::default();
+        for entry in file.service {
+            let index = table.names.len();
+            table.names.push(entry.name.clone());
+            let names = std::iter::once((entry.name.as_str(), NameKind::Current))
+                .chain(
+                    entry
+                        .formerly
+                        .iter()
+                        .map(|n| (n.as_str(), NameKind::Former)),
+                )
+                .chain(
+                    entry
+                        .variants
+                        .iter()
+                        .map(|n| (n.as_str(), NameKind::Variant)),
+                );
+            for (name, kind) in names {
+                let key = ServiceKey::of(name);
+                if let Some((other, _)) = table.by_key.get(&key)
+                    && *other != index
+                {
+                    return Err(Error::Aliases(format!(
+                        "{name:?} is listed under both {:?} and {:?}",
+                        table.names[*other], entry.name
+                    )));
+                }
+                table.by_key.insert(key, (index, kind));
+            }
+        }
+        Ok(table)
+    }
+
+    /// What the table knows about a name, if anything.
+    pub fn resolve(&self, key: &ServiceKey) -> Option<Resolved<'_>> {
+        self.by_key.get(key).map(|(index, kind)| Resolved {
+            canonical: &self.names[*index],
+            kind: *kind,
+        })
+    }
+
+    /// The identity a name stands for once renames are followed: former
+    /// names and variants share the key of the current name.
+    pub fn canonical_key(&self, key: &ServiceKey) -> ServiceKey {
+        match self.resolve(key) {
+            Some(r) => ServiceKey::of(r.canonical),
+            None => key.clone(),
+        }
+    }
+
+    /// The current name for a name, following renames.
+    pub fn canonical_name<'a>(&'a self, name: &'a str) -> &'a str {
+        self.resolve(&ServiceKey::of(name))
+            .map_or(name, |r| r.canonical)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_table_knows_the_famous_renames() {
+        let t = AliasTable::builtin();
+        for (old, new) in [
+            ("Microsoft Flow", "Power Automate"),
+            ("Cloud App Security", "Microsoft Defender for Cloud Apps"),
+            ("Windows Defender ATP", "Microsoft Defender for Endpoint"),
+        ] {
+            let r = t.resolve(&ServiceKey::of(old)).expect(old);
+            assert_eq!((r.canonical, r.kind), (new, NameKind::Former));
+        }
+    }
+
+    #[test]
+    fn a_name_under_two_services_is_refused() {
+        let err = AliasTable::from_toml(
+            "[[service]]\nname = \"A\"\nformerly = [\"X\"]\n[[service]]\nname = \"B\"\nvariants = [\"X\"]\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("listed under both"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(AliasTable::from_toml("[[service]]\nname = \"A\"\nformer = [\"X\"]\n").is_err());
+    }
+}

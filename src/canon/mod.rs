@@ -1,0 +1,104 @@
+//! Canonical service names: turning what a page writes into stable service
+//! identities.
+//!
+//! Pages spell the same service many ways ("Microsoft Graph" and "Graph",
+//! "PowerApps" and "Power Apps", full-width letters in localized pages), wrap
+//! it in qualifiers ("... cloud service either as a standalone service or
+//! ...") and list several in one item ("Azure, Azure Government, and Azure
+//! Germany"). [`split`] breaks an item into services; [`ServiceKey`] is the
+//! spelling-blind identity; [`aliases`] knows the renames.
+
+pub mod aliases;
+pub mod split;
+
+pub use aliases::{AliasTable, NameKind};
+pub use split::{ItemParts, split_item};
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+/// Normalises text as shown to a reader: compatibility forms folded (full-width
+/// letters, non-breaking spaces), zero-width characters dropped, white space
+/// collapsed and trimmed.
+pub fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.nfkc() {
+        if matches!(
+            c,
+            '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
+        ) {
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The identity of a service name: case, spacing, punctuation, width forms
+/// and a leading "Microsoft" do not change which service a name means.
+///
+/// "Microsoft Graph", "Graph", "PowerApps", "Power Apps" and "Ｐｏｗｅｒ Apps"
+/// give two keys, not five.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ServiceKey(String);
+
+impl ServiceKey {
+    pub fn of(name: &str) -> Self {
+        let lower = clean(name).to_lowercase();
+        let rest = lower.strip_prefix("microsoft ").unwrap_or(&lower);
+        let key: String = rest
+            .replace('&', "and")
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect();
+        // A name made only of punctuation keeps its cleaned form, so that it
+        // still has an identity of its own.
+        if key.is_empty() {
+            ServiceKey(lower)
+        } else {
+            ServiceKey(key)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_folds_width_forms_and_spaces() {
+        assert_eq!(
+            clean("  Ｐｏｗｅｒ\u{a0}BI \t Embedded\u{200b} "),
+            "Power BI Embedded"
+        );
+    }
+
+    #[test]
+    fn key_ignores_vendor_prefix_case_and_spacing() {
+        assert_eq!(ServiceKey::of("Microsoft Graph"), ServiceKey::of("Graph"));
+        assert_eq!(ServiceKey::of("PowerApps"), ServiceKey::of("Power Apps"));
+        assert_eq!(
+            ServiceKey::of("Azure Dev Ops"),
+            ServiceKey::of("Azure DevOps")
+        );
+        assert_eq!(ServiceKey::of("Ｉｎｔｕｎｅ"), ServiceKey::of("intune"));
+        assert_ne!(
+            ServiceKey::of("Office 365"),
+            ServiceKey::of("Office 365 Germany")
+        );
+    }
+}

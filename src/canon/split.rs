@@ -1,0 +1,428 @@
+//! Splitting one in-scope item into the services it names.
+//!
+//! Real items mix a name with qualifiers and sometimes name several services:
+//!
+//! - `Power Automate (formerly Microsoft Flow) cloud service either as a
+//!   standalone service or as included in ...` is `Power Automate`, formerly
+//!   `Microsoft Flow`, with the rest kept as a note;
+//! - `Azure, Azure Government, and Azure Germany` is three services;
+//! - `Windows Defender ATP: Endpoint Detection & Response, ...` is one service
+//!   with the covered portions as a note;
+//! - `See a detailed list of covered services` names none.
+//!
+//! The rules are written for Microsoft's pages in English and the localized
+//! forms seen in their translations; anything they do not recognise stays in
+//! the name, where a later edit shows up as a rewording rather than vanishing.
+
+use super::clean;
+use crate::model::Service;
+
+/// What an item names.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ItemParts {
+    pub services: Vec<Service>,
+    pub formerly: Vec<Service>,
+    pub note: Option<String>,
+}
+
+/// Markers that open a "formerly ..." aside, in the locales the pages use.
+const FORMERLY: &[&str] = &[
+    "formerly known as",
+    "formerly",
+    "previously known as",
+    "previously",
+    "旧称",
+    "以前の名称",
+    "以前の",
+    "anciennement",
+    "précédemment",
+    "auparavant",
+    "früher",
+    "ehemals",
+    "vormals",
+    "anteriormente",
+    "in precedenza",
+    "precedentemente",
+    "以前称为",
+    "原名",
+    "先前称为",
+    "이전의",
+    "이전",
+    "voorheen",
+    "wcześniej",
+    "ранее",
+];
+
+/// Phrases that start a qualifier after the name. Matched case-sensitively:
+/// "Azure Cloud Services" is a name, "... cloud service either as ..." is not.
+const QUALIFIERS: &[&str] = &[
+    " cloud service",
+    " either as ",
+    " as a standalone ",
+    " offered as ",
+    " for the following ",
+    "クラウド サービス",
+    "クラウドサービス",
+];
+
+/// Item openings that point elsewhere instead of naming a service.
+const POINTERS: &[&str] = &[
+    "see ",
+    "refer to ",
+    "voir ",
+    "siehe ",
+    "consulte ",
+    "vea ",
+    "veja ",
+    "vedere ",
+];
+
+/// Words that start a service name: a second name after "and" or "&" that
+/// starts with one of these is a separate service ("Exchange Online and
+/// SharePoint Online"), otherwise the "and" is part of one name ("Office 365
+/// Security & Compliance Center").
+const BRANDS: &[&str] = &[
+    "Azure",
+    "Office",
+    "Dynamics",
+    "Microsoft",
+    "Power",
+    "Windows",
+    "Exchange",
+    "SharePoint",
+    "Intune",
+    "Skype",
+    "Teams",
+    "OneDrive",
+    "Visual",
+    "Yammer",
+];
+
+/// Splits an item's visible text into its services, former names and note.
+pub fn split_item(text: &str) -> ItemParts {
+    let text = clean(text);
+    let lower = text.to_lowercase();
+    if text.is_empty()
+        || POINTERS.iter().any(|p| lower.starts_with(p))
+        || text.ends_with("参照してください。")
+    {
+        return ItemParts {
+            note: (!text.is_empty()).then_some(text),
+            ..ItemParts::default()
+        };
+    }
+
+    let mut notes = Vec::new();
+    let mut formerly = Vec::new();
+    let (rest, asides) = take_parentheticals(&text);
+    for aside in asides {
+        match formerly_names(&aside) {
+            Some(names) => formerly.extend(names),
+            None => notes.push(aside),
+        }
+    }
+
+    let (head, tail) = cut_qualifier(&rest);
+    if let Some(tail) = tail {
+        notes.insert(0, tail);
+    }
+    let services = split_compound(head);
+
+    ItemParts {
+        services,
+        formerly,
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+    }
+}
+
+/// Removes balanced `( ... )` groups, returning the text without them and the
+/// groups' contents. An unbalanced parenthesis is left in place.
+fn take_parentheticals(text: &str) -> (String, Vec<String>) {
+    let mut rest = String::with_capacity(text.len());
+    let mut asides = Vec::new();
+    let mut depth = 0usize;
+    let mut current = String::new();
+    for c in text.chars() {
+        match c {
+            '(' => {
+                if depth > 0 {
+                    current.push(c);
+                }
+                depth += 1;
+            }
+            ')' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    let aside = clean(&current);
+                    if !aside.is_empty() {
+                        asides.push(aside);
+                    }
+                    current.clear();
+                } else {
+                    current.push(c);
+                }
+            }
+            _ if depth > 0 => current.push(c),
+            _ => rest.push(c),
+        }
+    }
+    if depth > 0 {
+        // Unbalanced: keep the text as written rather than lose it.
+        rest.push('(');
+        rest.push_str(&current);
+    }
+    let rest = clean(&rest)
+        .replace(" :", ":")
+        .replace(" ,", ",")
+        .replace(" .", ".");
+    (rest, asides)
+}
+
+/// The former names in an aside like "formerly Microsoft Flow", if it is one.
+fn formerly_names(aside: &str) -> Option<Vec<Service>> {
+    let lower = aside.to_lowercase();
+    let marker = FORMERLY.iter().find(|m| lower.starts_with(*m))?;
+    let names = aside[marker.len()..].trim_start_matches([':', ' ', '：', '、', ',']);
+    let names = names.strip_prefix("known as ").unwrap_or(names);
+    let names = names.strip_prefix("称为").unwrap_or(names);
+    let services = split_compound(names.trim());
+    (!services.is_empty()).then_some(services)
+}
+
+/// Splits the name from a trailing qualifier: after a colon, a dash that
+/// introduces a description, a sentence break, or a known qualifier phrase.
+fn cut_qualifier(text: &str) -> (&str, Option<String>) {
+    let mut cut = text.len();
+    let mut consider = |pos: usize| cut = cut.min(pos);
+
+    if let Some(pos) = text.find(": ") {
+        consider(pos);
+    }
+    if text.ends_with(':') {
+        consider(text.len() - 1);
+    }
+    for dash in [" — ", " – "] {
+        if let Some(pos) = text.find(dash) {
+            consider(pos);
+        }
+    }
+    if let Some(pos) = descriptive_hyphen(text) {
+        consider(pos);
+    }
+    if let Some(pos) = sentence_break(text) {
+        consider(pos);
+    }
+    for phrase in QUALIFIERS {
+        if let Some(pos) = text.find(phrase) {
+            consider(pos);
+        }
+    }
+
+    let head = text[..cut].trim_end_matches([' ', '-', ',', ';']);
+    let tail = text[cut..]
+        .trim_start_matches([':', '-', '—', '–', '.', ' '])
+        .trim();
+    if head.is_empty() {
+        // The whole text is a qualifier-shaped name; keep it as the name.
+        return (text, None);
+    }
+    (head, (!tail.is_empty()).then(|| tail.to_string()))
+}
+
+/// A spaced hyphen that introduces a description ("Windows Defender ATP -
+/// Endpoint detection ...") rather than belonging to a name ("Office 365 U.S.
+/// Government - High"): what follows up to the next separator is long.
+fn descriptive_hyphen(text: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(found) = text[from..].find(" - ") {
+        let pos = from + found;
+        let after = &text[pos + 3..];
+        let segment = after.split([',', '、']).next().unwrap_or("");
+        if segment.split_whitespace().count() >= 2 || segment.chars().count() >= 8 {
+            return Some(pos);
+        }
+        from = pos + 3;
+    }
+    None
+}
+
+/// A ". " that ends a sentence, as in "Dynamics 365. The certificate applies
+/// to ...", but not the dots of an abbreviation ("U.S. Government").
+fn sentence_break(text: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(found) = text[from..].find(". ") {
+        let pos = from + found;
+        let word = text[..pos].rsplit(' ').next().unwrap_or("");
+        let next_upper = text[pos + 2..]
+            .chars()
+            .next()
+            .is_some_and(char::is_uppercase);
+        if next_upper && word.chars().count() >= 2 && !word.contains('.') {
+            return Some(pos);
+        }
+        from = pos + 2;
+    }
+    None
+}
+
+/// Splits "A, B, and C" (or "A、B、C", or "A and A Government") into names.
+fn split_compound(text: &str) -> Vec<Service> {
+    let mut out: Vec<Service> = Vec::new();
+    for part in text.split([',', '、', '，', ';']) {
+        let part = strip_conjunction(part.trim());
+        for name in split_and(part) {
+            let name = name.trim().trim_end_matches(['.', ',', ';', ':']).trim();
+            if name.is_empty() || !name.chars().any(char::is_alphanumeric) {
+                continue;
+            }
+            let service = Service::new(name);
+            if !out.iter().any(|s| s.key() == service.key()) {
+                out.push(service);
+            }
+        }
+    }
+    out
+}
+
+fn strip_conjunction(part: &str) -> &str {
+    for conj in ["and ", "& ", "et ", "und ", "y ", "e ", "en ", "or "] {
+        if let Some(rest) = part.strip_prefix(conj) {
+            return rest;
+        }
+    }
+    part
+}
+
+/// Splits on an inner "and"/"&" only where both sides are service names of
+/// their own (see [`BRANDS`]).
+fn split_and(part: &str) -> Vec<&str> {
+    for conj in [" and ", " & ", " et ", " und ", " y "] {
+        if let Some(pos) = part.find(conj) {
+            let (left, right) = (&part[..pos], &part[pos + conj.len()..]);
+            let left_first = left.split_whitespace().next().unwrap_or("");
+            let right_first = right.split_whitespace().next().unwrap_or("");
+            if right_first == left_first || BRANDS.contains(&right_first) {
+                let mut names = vec![left];
+                names.extend(split_and(right));
+                return names;
+            }
+        }
+    }
+    vec![part]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[Service]) -> Vec<&str> {
+        v.iter().map(Service::name).collect()
+    }
+
+    #[test]
+    fn qualifier_and_formerly_are_not_part_of_the_name() {
+        let p = split_item(
+            "Power Automate (formerly Microsoft Flow) cloud service either as a standalone service or as included in an Office 365 or Dynamics 365 branded plan or suite",
+        );
+        assert_eq!(names(&p.services), ["Power Automate"]);
+        assert_eq!(names(&p.formerly), ["Microsoft Flow"]);
+        assert!(
+            p.note
+                .unwrap()
+                .starts_with("cloud service either as a standalone")
+        );
+    }
+
+    #[test]
+    fn compound_items_name_each_service() {
+        let p = split_item("Azure, Azure Government, and Azure Germany");
+        assert_eq!(
+            names(&p.services),
+            ["Azure", "Azure Government", "Azure Germany"]
+        );
+        let p = split_item("Dynamics 365 and Dynamics 365 U.S. Government");
+        assert_eq!(
+            names(&p.services),
+            ["Dynamics 365", "Dynamics 365 U.S. Government"]
+        );
+        let p = split_item("Azure、Azure Government、Azure Germany");
+        assert_eq!(
+            names(&p.services),
+            ["Azure", "Azure Government", "Azure Germany"]
+        );
+        let p = split_item("Dynamics 365, Dynamics 365, and Dynamics 365 Germany");
+        assert_eq!(names(&p.services), ["Dynamics 365", "Dynamics 365 Germany"]);
+    }
+
+    #[test]
+    fn names_with_and_inside_stay_whole() {
+        assert_eq!(
+            names(&split_item("Office 365 Security & Compliance Center").services),
+            ["Office 365 Security & Compliance Center"]
+        );
+        assert_eq!(
+            names(&split_item("Support and Professional Services").services),
+            ["Support and Professional Services"]
+        );
+        assert_eq!(
+            names(
+                &split_item("Office 365 U.S. Government, Office 365 U.S. Government - High")
+                    .services
+            ),
+            [
+                "Office 365 U.S. Government",
+                "Office 365 U.S. Government - High"
+            ]
+        );
+    }
+
+    #[test]
+    fn descriptions_after_colon_dash_or_sentence_are_notes() {
+        let p = split_item(
+            "Windows Defender ATP: Endpoint Detection & Response, Automatic Investigation & Remediation, Secure Score",
+        );
+        assert_eq!(names(&p.services), ["Windows Defender ATP"]);
+        let p = split_item(
+            "Windows Defender ATP - エンドポイントでの検出と対応、自動の調査と修復、セキュリティ スコア",
+        );
+        assert_eq!(names(&p.services), ["Windows Defender ATP"]);
+        let p = split_item(
+            "Dynamics 365. The HDS certificate applies to Dynamics 365 Core Online Services.",
+        );
+        assert_eq!(names(&p.services), ["Dynamics 365"]);
+        let p = split_item(
+            "Microsoft Defender for Endpoint for the following cloud service portions: Endpoint Detection & Response.",
+        );
+        assert_eq!(names(&p.services), ["Microsoft Defender for Endpoint"]);
+        let p = split_item("Microsoft Forms Pro (not in scope for Azure Government)");
+        assert_eq!(names(&p.services), ["Microsoft Forms Pro"]);
+        assert_eq!(p.note.as_deref(), Some("not in scope for Azure Government"));
+    }
+
+    #[test]
+    fn localized_qualifiers_and_former_names() {
+        let p = split_item(
+            "Microsoft Flow クラウド サービス (スタンドアロン サービス、または Office 365 のプランに含まれるサービス)",
+        );
+        assert_eq!(names(&p.services), ["Microsoft Flow"]);
+        let p = split_item("Power Automate (旧称 Microsoft Flow) クラウド サービス");
+        assert_eq!(names(&p.services), ["Power Automate"]);
+        assert_eq!(names(&p.formerly), ["Microsoft Flow"]);
+        let p = split_item("Ｐｏｗｅｒ　ＢＩ（ｆｏｒｍｅｒｌｙ Ｘ）");
+        assert_eq!(names(&p.services), ["Power BI"]);
+        assert_eq!(names(&p.formerly), ["X"]);
+    }
+
+    #[test]
+    fn pointers_name_no_service() {
+        let p = split_item("See a detailed list of covered services in Office 365");
+        assert!(p.services.is_empty());
+        assert!(p.note.is_some());
+    }
+
+    #[test]
+    fn unbalanced_parenthesis_keeps_text() {
+        let p = split_item("Azure (preview");
+        assert_eq!(names(&p.services), ["Azure (preview"]);
+    }
+}

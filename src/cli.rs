@@ -1,0 +1,395 @@
+//! The command line: arguments (clap) and one small function per command,
+//! each wiring its arguments to the library. Errors become one line on
+//! stderr and a non-zero exit.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::canon::AliasTable;
+use crate::diff::Differ;
+use crate::ingest::{self, parse_day};
+use crate::report::{self, Format, SourceDiff};
+use crate::store::{Imported, Store};
+use crate::{demo, history};
+
+/// Exit status when `--exit-code` is given and the scope changed.
+pub const EXIT_SCOPE_CHANGED: u8 = 3;
+
+const EXAMPLES: &str = "\
+Examples:
+  scopewatch demo
+  scopewatch parse saved/offering-iso-27001.html --format json
+  scopewatch diff old.md new.html --format markdown
+  scopewatch import pages/offering-soc-2/*.md
+  scopewatch diff --source all --from 2021-03-01 --to 2021-04-30";
+
+/// Tracks the scope of published cloud compliance pages and reports what
+/// changed: services added, removed, renamed and moved between environments,
+/// and audit report links.
+#[derive(Debug, Parser)]
+#[command(name = "scopewatch", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// History database [default: scopewatch.db]
+    #[arg(long, global = true, env = "SCOPEWATCH_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Alias table of known renames, instead of the built-in one
+    #[arg(long, global = true, value_name = "FILE")]
+    aliases: Option<PathBuf>,
+    /// More log output on stderr (-v, -vv)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse a saved page (HTML, Markdown or text) and show its scope
+    #[command(after_help = "Example:\n  scopewatch parse offering-iso-27001.md --format json")]
+    Parse {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+        format: DataFormat,
+    },
+    /// Compare two saved pages, or a source's versions in force at two dates
+    #[command(
+        after_help = "Examples:\n  scopewatch diff 2020.md 2023.html\n  scopewatch diff --source offering-iso-27001 --from 2021-03-01 --to 2021-04-30 --format json"
+    )]
+    Diff(DiffArgs),
+    /// Store saved page versions in the history database
+    #[command(after_help = "Source and date come from the path when not given: \
+snapshots/offering-soc-2/2021-07-20.md is source offering-soc-2 captured on 2021-07-20.\n\n\
+Example:\n  scopewatch import --source offering-soc-2 --date 2024-01-31 saved.html")]
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Source id [default: from the path]
+        #[arg(long)]
+        source: Option<String>,
+        /// Capture date, YYYY-MM-DD [default: from the file name, else the page's date]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<String>,
+    },
+    /// List the sources in the history database
+    Sources {
+        #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+        format: DataFormat,
+    },
+    /// Replay the bundled page versions through parse, store and diff, offline
+    #[command(after_help = "Uses a temporary database unless --db is given.")]
+    Demo {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// OLD_FILE NEW_FILE: two saved versions of a page
+    #[arg(num_args = 0..=2, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Compare a stored source (or `all`) instead of files
+    #[arg(long, requires_all = ["from", "to"], conflicts_with = "files")]
+    source: Option<String>,
+    /// Start date, YYYY-MM-DD (with --source)
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "source")]
+    from: Option<String>,
+    /// End date, YYYY-MM-DD (with --source)
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "source")]
+    to: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also print a unified diff of the page text (files only, text format)
+    #[arg(long)]
+    text_diff: bool,
+    /// Exit with status 3 when the scope changed, as `git diff --exit-code`
+    #[arg(long)]
+    exit_code: bool,
+}
+
+/// Formats of commands that print data rather than changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DataFormat {
+    Text,
+    Json,
+}
+
+/// Runs the command line and turns errors into one line on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("scopewatch={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let aliases = match &cli.aliases {
+        Some(path) => AliasTable::load(path)?,
+        None => AliasTable::builtin(),
+    };
+    let differ = Differ::new(&aliases);
+    let db = cli
+        .db
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("scopewatch.db"));
+    match cli.command {
+        Command::Parse { file, format } => parse(&file, format),
+        Command::Diff(args) => diff(&db, &differ, args),
+        Command::Import {
+            files,
+            source,
+            date,
+        } => import(&db, &files, source.as_deref(), date.as_deref()),
+        Command::Sources { format } => sources(&db, format),
+        Command::Demo { format } => run_demo(cli.db.as_deref(), &differ, format),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn json(value: &impl serde::Serialize) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(value)? + "\n")
+}
+
+fn warn_all(origin: &str, warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {origin}: {w}");
+    }
+}
+
+fn parse(file: &Path, format: DataFormat) -> anyhow::Result<ExitCode> {
+    let (_, snapshot) = ingest::read_file(file)?;
+    warn_all(&file.display().to_string(), &snapshot.warnings);
+    emit(&match format {
+        DataFormat::Text => report::snapshot_text(&snapshot),
+        DataFormat::Json => json(&snapshot)?,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn diff(db: &Path, differ: &Differ<'_>, args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let changed = match (&args.source, args.files.as_slice()) {
+        (None, [old, new]) => diff_files(differ, old, new, &args)?,
+        (Some(source), []) => {
+            let (Some(from), Some(to)) = (&args.from, &args.to) else {
+                bail!("--source needs --from and --to");
+            };
+            diff_store(
+                db,
+                differ,
+                source,
+                parse_day(from)?,
+                parse_day(to)?,
+                args.format,
+            )?
+        }
+        _ => {
+            let mut cmd = Cli::command();
+            cmd.error(
+                clap::error::ErrorKind::WrongNumberOfValues,
+                "diff takes OLD_FILE NEW_FILE, or --source ID --from DATE --to DATE",
+            )
+            .exit()
+        }
+    };
+    Ok(if args.exit_code && changed {
+        ExitCode::from(EXIT_SCOPE_CHANGED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn diff_files(
+    differ: &Differ<'_>,
+    old_path: &Path,
+    new_path: &Path,
+    args: &DiffArgs,
+) -> anyhow::Result<bool> {
+    let (_, old) = ingest::read_file(old_path)?;
+    let (_, new) = ingest::read_file(new_path)?;
+    warn_all(&old_path.display().to_string(), &old.warnings);
+    warn_all(&new_path.display().to_string(), &new.warnings);
+    let diff = differ.diff(&old, &new);
+    warn_all("diff", &diff.warnings);
+    let mut out = match args.format {
+        Format::Text => report::diff_text(&diff),
+        Format::Json => json(&diff)?,
+        Format::Markdown => report::diff_markdown(&diff),
+    };
+    if args.text_diff && args.format == Format::Text {
+        let text = similar::TextDiff::from_lines(&old.body, &new.body);
+        out.push('\n');
+        out.push_str(
+            &text
+                .unified_diff()
+                .context_radius(2)
+                .header(
+                    &old_path.display().to_string(),
+                    &new_path.display().to_string(),
+                )
+                .to_string(),
+        );
+    }
+    emit(&out)?;
+    Ok(diff.has_scope_changes())
+}
+
+fn open_existing(db: &Path) -> anyhow::Result<Store> {
+    if !db.exists() {
+        bail!(
+            "no database at {} (import pages first, or pass --db)",
+            db.display()
+        );
+    }
+    Ok(Store::open(db)?)
+}
+
+fn diff_store(
+    db: &Path,
+    differ: &Differ<'_>,
+    source: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    format: Format,
+) -> anyhow::Result<bool> {
+    let store = open_existing(db)?;
+    let ids: Vec<String> = if source == "all" {
+        store.sources()?.into_iter().map(|s| s.id).collect()
+    } else {
+        vec![source.to_string()]
+    };
+    let mut diffs: Vec<SourceDiff> = Vec::new();
+    for id in &ids {
+        match history::between(&store, differ, id, from, to)? {
+            Some(d) => {
+                warn_all(id, &d.diff.warnings);
+                diffs.push(d);
+            }
+            None if source == "all" => tracing::info!("{id}: no version in force on {from}"),
+            None => bail!("{id} has no version with scope in force on {from}"),
+        }
+    }
+    let changed = diffs.iter().any(|d| d.diff.has_scope_changes());
+    emit(&match (format, source == "all") {
+        (Format::Json, false) => json(&diffs[0])?,
+        (Format::Json, true) => json(&diffs)?,
+        (Format::Text, _) => report::source_diffs_text(&diffs),
+        (Format::Markdown, _) => report::source_diffs_markdown(&diffs),
+    })?;
+    Ok(changed)
+}
+
+fn import(
+    db: &Path,
+    files: &[PathBuf],
+    source: Option<&str>,
+    date: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let date = date.map(parse_day).transpose()?;
+    let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let mut failed = 0;
+    for file in files {
+        match ingest::import_file(&mut store, file, source, date) {
+            Ok(r) => {
+                warn_all(&file.display().to_string(), &r.snapshot.warnings);
+                let what = match r.imported {
+                    Imported::Stored(id) => format!("stored as snapshot {id}"),
+                    Imported::Unchanged(id) => format!("unchanged (same content as snapshot {id})"),
+                };
+                emit(&format!(
+                    "{} {} {}: {what}\n",
+                    r.source,
+                    r.captured_at.date_naive(),
+                    file.display()
+                ))?;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} files not imported", files.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sources(db: &Path, format: DataFormat) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let sources = store.sources()?;
+    emit(&match format {
+        DataFormat::Json => json(&sources)?,
+        DataFormat::Text => sources
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}\t{} snapshots\t{} .. {}\t{}\n",
+                    s.id,
+                    s.snapshots,
+                    s.first.as_deref().unwrap_or("-"),
+                    s.last.as_deref().unwrap_or("-"),
+                    s.title.as_deref().unwrap_or("")
+                )
+            })
+            .collect(),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_demo(db: Option<&Path>, differ: &Differ<'_>, format: Format) -> anyhow::Result<ExitCode> {
+    let temp = tempfile::tempdir().context("creating a temporary directory")?;
+    let path = db.map_or_else(|| temp.path().join("demo.db"), Path::to_path_buf);
+    let mut store = Store::open(&path)?;
+    let run = demo::run(&mut store, differ)?;
+    let out = match format {
+        Format::Json => json(&run.steps)?,
+        Format::Markdown => report::source_diffs_markdown(&run.steps),
+        Format::Text => {
+            let where_ = if db.is_some() {
+                path.display().to_string()
+            } else {
+                "a temporary database".into()
+            };
+            format!(
+                "{}\nReplayed {} page versions of {} offerings through parse → store → diff ({where_}).\n",
+                report::source_diffs_text(&run.steps),
+                run.imported,
+                run.sources.len(),
+            )
+        }
+    };
+    emit(&out)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,745 @@
+//! Comparing two snapshots of a page into typed scope changes.
+//!
+//! A service is identified per environment by its [`ServiceKey`], so markup,
+//! spacing and width forms never make a change. What is left over on each
+//! side is paired up, strongest evidence first:
+//!
+//! 1. the new page says the service was formerly called the old name;
+//! 2. the alias table knows the two names as one service;
+//! 3. the names are close enough to be an edit of one another.
+//!
+//! Only what no evidence pairs is reported as added or removed, and a service
+//! that leaves one applicability row and enters another is a move. A page
+//! from which no scope could be extracted is never compared: an extraction
+//! failure is not "everything removed".
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::canon::{AliasTable, NameKind, ServiceKey};
+use crate::model::{Link, Snapshot};
+
+/// Names at least this similar (normalised Levenshtein on their keys) are
+/// taken for a rename when nothing better explains them.
+pub const SIMILARITY_THRESHOLD: f64 = 0.8;
+
+/// One change between two versions of a page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    Added(Entry),
+    Removed(Entry),
+    Renamed(Rename),
+    Reworded(Reword),
+    Moved(Move),
+    Link(LinkChange),
+}
+
+impl Change {
+    /// True for changes to what is in scope. A rewording (a qualifier or
+    /// spelling edit) is shown but is not a scope change.
+    pub fn is_scope_change(&self) -> bool {
+        !matches!(self, Change::Reworded(_))
+    }
+}
+
+/// A service as listed in one environment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    pub service: String,
+    pub environment: Option<String>,
+    /// The item's visible text on the page.
+    pub text: String,
+}
+
+/// Why two names were taken for one service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Evidence {
+    /// The page itself says "(formerly ...)".
+    Formerly,
+    /// The alias table lists the rename.
+    Alias,
+    /// The names are close: an edit of one another.
+    Similarity,
+}
+
+impl Evidence {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Evidence::Formerly => "the page says \"formerly\"",
+            Evidence::Alias => "known rename (alias table)",
+            Evidence::Similarity => "similar name",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rename {
+    pub from: String,
+    pub to: String,
+    pub environment: Option<String>,
+    pub evidence: Evidence,
+    /// 1.0 for page or alias evidence; the name similarity otherwise.
+    pub confidence: f64,
+    pub text: String,
+}
+
+/// The same services, listed with other words (qualifier, spelling, an
+/// item split or merged).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reword {
+    pub services: Vec<String>,
+    pub environment: Option<String>,
+    pub from: String,
+    pub to: String,
+}
+
+/// A service that left one applicability row and entered another.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Move {
+    pub service: String,
+    pub from: String,
+    pub to: String,
+    pub text: String,
+}
+
+/// A change to the audit report and certificate links.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum LinkChange {
+    Added {
+        section: String,
+        title: String,
+        url: Option<String>,
+    },
+    Removed {
+        section: String,
+        title: String,
+        url: Option<String>,
+    },
+    UrlChanged {
+        section: String,
+        title: String,
+        from: String,
+        to: String,
+    },
+}
+
+/// The changes between two snapshots, with anything that limited the
+/// comparison.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Diff {
+    pub changes: Vec<Change>,
+    pub warnings: Vec<String>,
+}
+
+impl Diff {
+    pub fn has_scope_changes(&self) -> bool {
+        self.changes.iter().any(Change::is_scope_change)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    fn select<'a, T>(&'a self, pick: impl Fn(&'a Change) -> Option<&'a T>) -> Vec<&'a T> {
+        self.changes.iter().filter_map(pick).collect()
+    }
+
+    pub fn added(&self) -> Vec<&Entry> {
+        self.select(|c| match c {
+            Change::Added(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn removed(&self) -> Vec<&Entry> {
+        self.select(|c| match c {
+            Change::Removed(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn renamed(&self) -> Vec<&Rename> {
+        self.select(|c| match c {
+            Change::Renamed(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    pub fn reworded(&self) -> Vec<&Reword> {
+        self.select(|c| match c {
+            Change::Reworded(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    pub fn moved(&self) -> Vec<&Move> {
+        self.select(|c| match c {
+            Change::Moved(m) => Some(m),
+            _ => None,
+        })
+    }
+
+    pub fn links(&self) -> Vec<&LinkChange> {
+        self.select(|c| match c {
+            Change::Link(l) => Some(l),
+            _ => None,
+        })
+    }
+}
+
+impl Serialize for Diff {
+    /// The grouped shape of `scopewatch diff --format json`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct View<'a> {
+            added: Vec<&'a Entry>,
+            removed: Vec<&'a Entry>,
+            renamed: Vec<&'a Rename>,
+            reworded: Vec<&'a Reword>,
+            moved: Vec<&'a Move>,
+            links: Vec<&'a LinkChange>,
+            warnings: &'a [String],
+        }
+        View {
+            added: self.added(),
+            removed: self.removed(),
+            renamed: self.renamed(),
+            reworded: self.reworded(),
+            moved: self.moved(),
+            links: self.links(),
+            warnings: &self.warnings,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// One service as listed, with what identifies it.
+#[derive(Debug, Clone)]
+struct Listed {
+    name: String,
+    key: ServiceKey,
+    canonical: ServiceKey,
+    text: String,
+    formerly: Vec<ServiceKey>,
+}
+
+/// Compares snapshots with an alias table.
+#[derive(Debug, Clone, Copy)]
+pub struct Differ<'a> {
+    aliases: &'a AliasTable,
+}
+
+impl<'a> Differ<'a> {
+    pub fn new(aliases: &'a AliasTable) -> Self {
+        Differ { aliases }
+    }
+
+    /// The changes from `old` to `new`.
+    pub fn diff(&self, old: &Snapshot, new: &Snapshot) -> Diff {
+        let mut diff = Diff::default();
+        match (old.has_scope(), new.has_scope()) {
+            (true, true) => self.diff_scope(old, new, &mut diff),
+            (false, false) => diff.warnings.push("scope not compared: neither version has in-scope services".into()),
+            (false, true) => diff.warnings.push("scope not compared: the old version has no in-scope services".into()),
+            (true, false) => diff.warnings.push(
+                "scope not compared: the new version has no in-scope services (layout change or extraction failure; nothing is reported as removed)".into(),
+            ),
+        }
+        diff_links(&old.links, &new.links, &mut diff);
+        diff
+    }
+
+    /// The services of a snapshot per environment, in page order, one entry
+    /// per identity. Where a row lists a service under two of its names, the
+    /// current name stands for it.
+    fn listed(&self, snapshot: &Snapshot) -> Vec<(Option<String>, Vec<Listed>)> {
+        let mut groups: Vec<(Option<String>, Vec<Listed>)> = Vec::new();
+        for entry in snapshot.entries() {
+            let env = entry.environment.map(str::to_string);
+            let key = entry.service.key();
+            let listed = Listed {
+                name: entry.service.name().to_string(),
+                canonical: self.aliases.canonical_key(&key),
+                key,
+                text: entry.item.text.clone(),
+                formerly: entry.item.formerly.iter().map(|f| f.key()).collect(),
+            };
+            let index = match groups.iter().position(|(e, _)| *e == env) {
+                Some(i) => i,
+                None => {
+                    groups.push((env, Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            let group = &mut groups[index].1;
+            match group.iter_mut().find(|l| l.canonical == listed.canonical) {
+                Some(existing)
+                    if listed.key == listed.canonical && existing.key != existing.canonical =>
+                {
+                    *existing = listed;
+                }
+                Some(_) => {}
+                None => group.push(listed),
+            }
+        }
+        groups
+    }
+
+    fn diff_scope(&self, old: &Snapshot, new: &Snapshot, diff: &mut Diff) {
+        let old_groups = self.listed(old);
+        let new_groups = self.listed(new);
+        let mut envs: Vec<Option<String>> = Vec::new();
+        for (env, _) in old_groups.iter().chain(&new_groups) {
+            if !envs.contains(env) {
+                envs.push(env.clone());
+            }
+        }
+        let empty = Vec::new();
+        let mut added = Vec::new();
+        let mut removed = Vec::new();
+        let mut rewords: Vec<Reword> = Vec::new();
+        for env in envs {
+            let find = |groups: &'_ [(Option<String>, Vec<Listed>)]| {
+                groups
+                    .iter()
+                    .find(|(e, _)| *e == env)
+                    .map(|(_, l)| l.clone())
+                    .unwrap_or_else(|| empty.clone())
+            };
+            let (olds, news) = (find(&old_groups), find(&new_groups));
+            self.pair(
+                &env,
+                olds,
+                news,
+                diff,
+                &mut rewords,
+                &mut added,
+                &mut removed,
+            );
+        }
+        diff.changes
+            .extend(rewords.into_iter().map(Change::Reworded));
+        pair_moves(added, removed, diff);
+    }
+
+    /// Pairs one environment's old and new services, strongest evidence first.
+    #[allow(clippy::too_many_arguments)]
+    fn pair(
+        &self,
+        env: &Option<String>,
+        mut olds: Vec<Listed>,
+        mut news: Vec<Listed>,
+        diff: &mut Diff,
+        rewords: &mut Vec<Reword>,
+        added: &mut Vec<(Listed, Option<String>)>,
+        removed: &mut Vec<(Listed, Option<String>)>,
+    ) {
+        let rename = |o: &Listed, n: &Listed, evidence, confidence| {
+            Change::Renamed(Rename {
+                from: o.name.clone(),
+                to: n.name.clone(),
+                environment: env.clone(),
+                evidence,
+                confidence,
+                text: n.text.clone(),
+            })
+        };
+        let mut reword = |o: &Listed, n: &Listed| {
+            if o.text == n.text {
+                return;
+            }
+            match rewords
+                .iter_mut()
+                .find(|r| r.environment == *env && r.from == o.text && r.to == n.text)
+            {
+                Some(r) => r.services.push(n.name.clone()),
+                None => rewords.push(Reword {
+                    services: vec![n.name.clone()],
+                    environment: env.clone(),
+                    from: o.text.clone(),
+                    to: n.text.clone(),
+                }),
+            }
+        };
+
+        // Same name: unchanged, or reworded.
+        let mut i = 0;
+        while i < olds.len() {
+            if let Some(j) = news.iter().position(|n| n.key == olds[i].key) {
+                let (o, n) = (olds.remove(i), news.remove(j));
+                reword(&o, &n);
+            } else {
+                i += 1;
+            }
+        }
+
+        // The page says "formerly".
+        let mut j = 0;
+        while j < news.len() {
+            if let Some(i) = olds.iter().position(|o| news[j].formerly.contains(&o.key)) {
+                let (o, n) = (olds.remove(i), news.remove(j));
+                diff.changes.push(rename(&o, &n, Evidence::Formerly, 1.0));
+            } else {
+                j += 1;
+            }
+        }
+
+        // The alias table knows both names: a rename if either is a former
+        // name, else two spellings of one name.
+        let mut j = 0;
+        while j < news.len() {
+            if let Some(i) = olds.iter().position(|o| o.canonical == news[j].canonical) {
+                let (o, n) = (olds.remove(i), news.remove(j));
+                let former = |l: &Listed| {
+                    self.aliases
+                        .resolve(&l.key)
+                        .is_some_and(|r| r.kind == NameKind::Former)
+                };
+                if former(&o) || former(&n) {
+                    diff.changes.push(rename(&o, &n, Evidence::Alias, 1.0));
+                } else {
+                    reword(&o, &n);
+                }
+            } else {
+                j += 1;
+            }
+        }
+
+        // Close names, best pairs first.
+        let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
+        for (i, o) in olds.iter().enumerate() {
+            for (j, n) in news.iter().enumerate() {
+                if o.key.as_str().chars().count() < 5 || n.key.as_str().chars().count() < 5 {
+                    continue;
+                }
+                let score = strsim::normalized_levenshtein(o.key.as_str(), n.key.as_str());
+                if score >= SIMILARITY_THRESHOLD {
+                    candidates.push((score, i, j));
+                }
+            }
+        }
+        candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let (mut used_old, mut used_new) = (HashSet::new(), HashSet::new());
+        for (score, i, j) in candidates {
+            if used_old.contains(&i) || used_new.contains(&j) {
+                continue;
+            }
+            used_old.insert(i);
+            used_new.insert(j);
+            let confidence = (score * 100.0).round() / 100.0;
+            diff.changes
+                .push(rename(&olds[i], &news[j], Evidence::Similarity, confidence));
+        }
+
+        removed.extend(
+            olds.into_iter()
+                .enumerate()
+                .filter(|(i, _)| !used_old.contains(i))
+                .map(|(_, o)| (o, env.clone())),
+        );
+        added.extend(
+            news.into_iter()
+                .enumerate()
+                .filter(|(j, _)| !used_new.contains(j))
+                .map(|(_, n)| (n, env.clone())),
+        );
+    }
+}
+
+/// A service removed from one applicability row and added to another in the
+/// same version has moved; everything else stays added or removed.
+fn pair_moves(
+    added: Vec<(Listed, Option<String>)>,
+    mut removed: Vec<(Listed, Option<String>)>,
+    diff: &mut Diff,
+) {
+    let mut moves = Vec::new();
+    let mut adds = Vec::new();
+    for (n, env) in added {
+        let from = env.as_ref().and_then(|_| {
+            removed
+                .iter()
+                .position(|(o, e)| e.is_some() && o.canonical == n.canonical)
+        });
+        match (from, env) {
+            (Some(i), Some(to)) => {
+                let (_, from_env) = removed.remove(i);
+                moves.push(Change::Moved(Move {
+                    service: n.name,
+                    from: from_env.unwrap_or_default(),
+                    to,
+                    text: n.text,
+                }));
+            }
+            (_, environment) => adds.push(Change::Added(Entry {
+                service: n.name,
+                environment,
+                text: n.text,
+            })),
+        }
+    }
+    diff.changes.extend(adds);
+    diff.changes
+        .extend(removed.into_iter().map(|(o, environment)| {
+            Change::Removed(Entry {
+                service: o.name,
+                environment,
+                text: o.text,
+            })
+        }));
+    diff.changes.extend(moves);
+}
+
+/// Identity of a link: its target, or its title where the form has none.
+fn link_id(link: &Link) -> String {
+    match &link.url {
+        Some(url) => url.trim().trim_end_matches('/').to_string(),
+        None => format!("title:{}", ServiceKey::of(&link.title).as_str()),
+    }
+}
+
+fn diff_links(old: &[Link], new: &[Link], diff: &mut Diff) {
+    let targetless = |links: &[Link]| !links.is_empty() && links.iter().all(|l| l.url.is_none());
+    if targetless(old) || targetless(new) {
+        diff.warnings.push(
+            "report links not compared: one version carries no link targets (a plain-text export)"
+                .into(),
+        );
+        return;
+    }
+    let old_ids: BTreeSet<String> = old.iter().map(link_id).collect();
+    let new_ids: BTreeSet<String> = new.iter().map(link_id).collect();
+    let mut gone: Vec<&Link> = old
+        .iter()
+        .filter(|l| !new_ids.contains(&link_id(l)))
+        .collect();
+    let mut seen = HashSet::new();
+    gone.retain(|l| seen.insert(link_id(l)));
+    let title_key = |l: &Link| ServiceKey::of(&l.title);
+    let mut gone_by_title: HashMap<ServiceKey, usize> = HashMap::new();
+    for (i, l) in gone.iter().enumerate() {
+        gone_by_title.entry(title_key(l)).or_insert(i);
+    }
+    let mut replaced = HashSet::new();
+    let mut seen = HashSet::new();
+    for l in new.iter().filter(|l| !old_ids.contains(&link_id(l))) {
+        if !seen.insert(link_id(l)) {
+            continue;
+        }
+        let before = gone_by_title
+            .get(&title_key(l))
+            .copied()
+            .filter(|i| !replaced.contains(i));
+        match (before, &l.url) {
+            (Some(i), Some(to)) if gone[i].url.is_some() => {
+                replaced.insert(i);
+                diff.changes.push(Change::Link(LinkChange::UrlChanged {
+                    section: l.section.clone(),
+                    title: l.title.clone(),
+                    from: gone[i].url.clone().unwrap_or_default(),
+                    to: to.clone(),
+                }));
+            }
+            _ => diff.changes.push(Change::Link(LinkChange::Added {
+                section: l.section.clone(),
+                title: l.title.clone(),
+                url: l.url.clone(),
+            })),
+        }
+    }
+    for (i, l) in gone.into_iter().enumerate() {
+        if !replaced.contains(&i) {
+            diff.changes.push(Change::Link(LinkChange::Removed {
+                section: l.section.clone(),
+                title: l.title.clone(),
+                url: l.url.clone(),
+            }));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::snapshot;
+    use crate::parse::parse_str;
+
+    fn page(list: &[&str], table: &[(&str, &str)], links: &[(&str, &str)]) -> Snapshot {
+        let mut md = String::from("# Offering\n\n## Microsoft in-scope cloud services\n\n");
+        for item in list {
+            md.push_str(&format!("- {item}\n"));
+        }
+        if !table.is_empty() {
+            md.push_str("\n## Office 365 applicability and in-scope services\n\n| Applicability | In-scope services |\n|--|--|\n");
+            for (env, services) in table {
+                md.push_str(&format!("| {env} | {services} |\n"));
+            }
+        }
+        md.push_str("\n## Audits, reports, and certificates\n\n");
+        for (title, url) in links {
+            md.push_str(&format!("- [{title}]({url})\n"));
+        }
+        snapshot(parse_str(&md))
+    }
+
+    fn diff(old: &Snapshot, new: &Snapshot) -> Diff {
+        Differ::new(&AliasTable::builtin()).diff(old, new)
+    }
+
+    #[test]
+    fn renames_with_each_kind_of_evidence() {
+        let old = page(
+            &[
+                "Microsoft Flow cloud service",
+                "Microsoft Cloud App Security",
+                "Microsoft Threat Expert Service",
+            ],
+            &[],
+            &[],
+        );
+        let new = page(
+            &[
+                "Power Automate (formerly Microsoft Flow) cloud service",
+                "Microsoft Defender for Cloud Apps",
+                "Microsoft Threat Expert Services",
+            ],
+            &[],
+            &[],
+        );
+        let d = diff(&old, &new);
+        let renames: Vec<_> = d
+            .renamed()
+            .iter()
+            .map(|r| (r.from.as_str(), r.to.as_str(), r.evidence))
+            .collect();
+        assert_eq!(
+            renames,
+            [
+                ("Microsoft Flow", "Power Automate", Evidence::Formerly),
+                (
+                    "Microsoft Cloud App Security",
+                    "Microsoft Defender for Cloud Apps",
+                    Evidence::Alias
+                ),
+                (
+                    "Microsoft Threat Expert Service",
+                    "Microsoft Threat Expert Services",
+                    Evidence::Similarity
+                ),
+            ]
+        );
+        assert!(d.added().is_empty() && d.removed().is_empty());
+    }
+
+    #[test]
+    fn qualifier_and_markup_edits_are_not_scope_changes() {
+        let old = page(
+            &[
+                "Power BI cloud service either as a standalone service",
+                "Intune",
+            ],
+            &[],
+            &[],
+        );
+        let new = page(
+            &[
+                "Power BI cloud service as included in a suite",
+                "[Intune](https://example.com/i)",
+            ],
+            &[],
+            &[],
+        );
+        let d = diff(&old, &new);
+        assert!(!d.has_scope_changes(), "{:?}", d.changes);
+        assert_eq!(d.reworded().len(), 1);
+        assert_eq!(d.reworded()[0].services, ["Power BI"]);
+    }
+
+    #[test]
+    fn added_removed_and_moved_between_rows() {
+        let old = page(
+            &["Azure", "Genomics"],
+            &[("GCC", "Forms, Planner"), ("GCC High", "Planner")],
+            &[],
+        );
+        let new = page(
+            &["Azure", "Windows 365"],
+            &[("GCC", "Planner"), ("GCC High", "Forms, Planner")],
+            &[],
+        );
+        let d = diff(&old, &new);
+        assert_eq!(
+            d.added()
+                .iter()
+                .map(|e| e.service.as_str())
+                .collect::<Vec<_>>(),
+            ["Windows 365"]
+        );
+        assert_eq!(
+            d.removed()
+                .iter()
+                .map(|e| e.service.as_str())
+                .collect::<Vec<_>>(),
+            ["Genomics"]
+        );
+        let m = d.moved();
+        assert_eq!(
+            (m[0].service.as_str(), m[0].from.as_str(), m[0].to.as_str()),
+            ("Forms", "GCC", "GCC High")
+        );
+    }
+
+    #[test]
+    fn empty_new_scope_is_never_everything_removed() {
+        let old = page(&["Azure", "Intune"], &[], &[]);
+        let new = snapshot(parse_str("# Offering\n\n## Overview\n\nMoved elsewhere.\n"));
+        let d = diff(&old, &new);
+        assert!(d.removed().is_empty());
+        assert_eq!(d.warnings.len(), 1);
+    }
+
+    #[test]
+    fn link_changes() {
+        let old = page(
+            &["Azure"],
+            &[],
+            &[
+                ("Azure certificate", "https://r.example/a-2020.pdf"),
+                ("Old report", "https://r.example/old"),
+            ],
+        );
+        let new = page(
+            &["Azure"],
+            &[],
+            &[
+                ("Azure certificate", "https://r.example/a-2021.pdf"),
+                ("New report", "https://r.example/new"),
+            ],
+        );
+        let d = diff(&old, &new);
+        let kinds: Vec<_> = d.links().into_iter().cloned().collect();
+        assert!(kinds.contains(&LinkChange::UrlChanged {
+            section: "Audits, reports, and certificates".into(),
+            title: "Azure certificate".into(),
+            from: "https://r.example/a-2020.pdf".into(),
+            to: "https://r.example/a-2021.pdf".into(),
+        }));
+        assert!(matches!(kinds[1], LinkChange::Added { ref title, .. } if title == "New report"));
+        assert!(matches!(kinds[2], LinkChange::Removed { ref title, .. } if title == "Old report"));
+    }
+
+    #[test]
+    fn a_row_naming_a_service_twice_is_one_service() {
+        let old = page(
+            &["Azure"],
+            &[("GCC High", "Flow, Power Automate, Forms")],
+            &[],
+        );
+        let new = page(&["Azure"], &[("GCC High", "Power Automate, Forms")], &[]);
+        assert!(diff(&old, &new).is_empty());
+    }
+}

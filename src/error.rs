@@ -1,0 +1,42 @@
+//! Library errors. Every variant names what the user handed us, so the
+//! binary can print it on one line and exit non-zero.
+
+use std::path::PathBuf;
+
+/// Result with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0} is empty")]
+    Empty(String),
+    #[error("{0} looks like binary data, not a web page")]
+    Binary(String),
+    #[error("{name} is not valid {encoding} text")]
+    Encoding { name: String, encoding: String },
+    #[error("invalid alias table: {0}")]
+    Aliases(String),
+    #[error("invalid date {0:?}: expected YYYY-MM-DD")]
+    Date(String),
+    #[error("invalid source id {0:?}: use letters, digits, '-', '_' or '.'")]
+    SourceId(String),
+    #[error("unknown source {0:?} (see `scopewatch sources`)")]
+    UnknownSource(String),
+    #[error("database {path}: {source}")]
+    Database {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database schema: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}

@@ -1,0 +1,157 @@
+//! The domain types every stage shares: what a page says is in scope.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::canon::ServiceKey;
+
+/// The form a saved page came in. Detected from content, never from the
+/// file name, because saved pages are often misnamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageForm {
+    /// A page as served by learn.microsoft.com.
+    Html,
+    /// The docs source: YAML front matter, DocFX extensions, pipe tables.
+    Markdown,
+    /// A plain-text export: bare headings, tab-separated tables.
+    Text,
+}
+
+impl PageForm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageForm::Html => "html",
+            PageForm::Markdown => "markdown",
+            PageForm::Text => "text",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "html" => Some(PageForm::Html),
+            "markdown" => Some(PageForm::Markdown),
+            "text" => Some(PageForm::Text),
+            _ => None,
+        }
+    }
+}
+
+/// What one version of an offering page says: its in-scope services per
+/// section and environment, and its audit report and certificate links.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub title: Option<String>,
+    pub locale: Option<String>,
+    /// The date the page says it was last updated.
+    pub published: Option<NaiveDate>,
+    pub form: PageForm,
+    pub scopes: Vec<Scope>,
+    pub links: Vec<Link>,
+    /// `[!INCLUDE ...]` targets the page pulls in, as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub includes: Vec<String>,
+    /// Problems worth a human look that did not stop extraction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// The page's visible article text, one block per line, for text diffs.
+    #[serde(skip)]
+    pub body: String,
+}
+
+impl Snapshot {
+    /// True when the page yielded at least one in-scope service. A snapshot
+    /// without scope is an extraction problem, never "everything removed".
+    pub fn has_scope(&self) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| s.items.iter().any(|i| !i.services.is_empty()))
+    }
+
+    /// Every in-scope service with the environment it is listed under.
+    pub fn entries(&self) -> impl Iterator<Item = ScopeEntry<'_>> {
+        self.scopes.iter().flat_map(|scope| {
+            scope.items.iter().flat_map(move |item| {
+                item.services.iter().map(move |service| ScopeEntry {
+                    environment: scope.environment.as_deref(),
+                    service,
+                    item,
+                })
+            })
+        })
+    }
+}
+
+/// One in-scope service as listed, with where and how it was listed.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopeEntry<'a> {
+    pub environment: Option<&'a str>,
+    pub service: &'a Service,
+    pub item: &'a ScopeItem,
+}
+
+/// One in-scope list, or one row of an applicability table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scope {
+    /// The heading the list or table stands under, as shown.
+    pub section: String,
+    /// The heading's anchor (explicit, or derived as the docs site does).
+    pub anchor: Option<String>,
+    /// `None` for a plain in-scope list; the row label (Commercial, GCC,
+    /// GCC High, DoD ...) for a row of an applicability table.
+    pub environment: Option<String>,
+    pub items: Vec<ScopeItem>,
+}
+
+/// One entry of an in-scope list or table cell, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScopeItem {
+    /// The visible text, without markup.
+    pub text: String,
+    /// The services the item names (a compound item names several; a
+    /// pointer such as "See the detailed list" names none).
+    pub services: Vec<Service>,
+    /// Former names the page gives ("Power Automate (formerly Microsoft Flow)").
+    pub formerly: Vec<Service>,
+    /// Qualifiers that do not change identity ("either as a standalone
+    /// service or ...", "(not in scope for Azure Government)").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A service name as the page writes it, cleaned of markup and width
+/// variants. Identity is its [`ServiceKey`], not its spelling.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Service(String);
+
+impl Service {
+    pub fn new(name: impl Into<String>) -> Self {
+        Service(name.into())
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
+    pub fn key(&self) -> ServiceKey {
+        ServiceKey::of(&self.0)
+    }
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An audit report, certificate or assessment link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The heading path the link stands under ("Audits, reports, and
+    /// certificates / Azure").
+    pub section: String,
+    pub title: String,
+    /// `None` where the page form carries no target (text exports show `#`).
+    pub url: Option<String>,
+}

@@ -1,0 +1,329 @@
+//! A page as served by learn.microsoft.com: the article body is inside
+//! `main` (in `div.content`); site header, navigation, table of contents,
+//! feedback and footer are chrome and ignored.
+
+use scraper::{ElementRef, Html, Node, Selector};
+
+use super::{Block, Document, Inline, InlineBuilder, ListItem, parse_date, slug};
+use crate::model::PageForm;
+
+/// Elements that never hold article content.
+const CHROME: &[&str] = &[
+    "nav", "header", "footer", "aside", "script", "style", "noscript", "template", "form",
+    "button", "svg", "iframe", "head",
+];
+
+/// Parses an HTML page.
+pub fn parse(text: &str) -> Document {
+    let html = Html::parse_document(text);
+    let mut doc = Document::new(PageForm::Html);
+    doc.locale = html
+        .root_element()
+        .attr("lang")
+        .map(str::to_string)
+        .or_else(|| meta(&html, "locale"))
+        .map(|l| l.to_lowercase());
+    doc.title = first_text(&html, "main h1")
+        .or_else(|| first_text(&html, "h1"))
+        .or_else(|| first_text(&html, "title").map(strip_site_suffix));
+    doc.published = select(&html, "time[data-article-date]")
+        .find_map(|t| t.attr("datetime").and_then(parse_date))
+        .or_else(|| {
+            ["ms.date", "updated_at", "article:modified_time"]
+                .into_iter()
+                .find_map(|name| meta(&html, name).and_then(|d| parse_date(&d)))
+        });
+
+    let root = ["main div.content", "main", "article", "[role=main]", "body"]
+        .into_iter()
+        .find_map(|s| select(&html, s).next());
+    if let Some(root) = root {
+        // `div.content` lies below the page's h1; keep the title as the
+        // first heading so the body reads like the other forms.
+        if !root.value().name().eq_ignore_ascii_case("main")
+            && let Some(title) = &doc.title
+        {
+            doc.blocks.push(Block::Heading {
+                level: 1,
+                text: title.clone(),
+                anchor: Some(slug(title)),
+            });
+        }
+        walk(root, &mut doc.blocks);
+    }
+    doc
+}
+
+fn select<'a>(html: &'a Html, selector: &str) -> impl Iterator<Item = ElementRef<'a>> + 'a {
+    // The selectors are literals in this file; a bad one is a bug here.
+    let selector = Selector::parse(selector).expect("valid selector literal");
+    html.select(&selector).collect::<Vec<_>>().into_iter()
+}
+
+fn meta(html: &Html, name: &str) -> Option<String> {
+    select(html, "meta")
+        .find(|m| m.attr("name").or(m.attr("property")) == Some(name))
+        .and_then(|m| m.attr("content"))
+        .map(str::to_string)
+}
+
+fn first_text(html: &Html, selector: &str) -> Option<String> {
+    select(html, selector)
+        .map(|e| inline(e).text)
+        .find(|t| !t.is_empty())
+}
+
+fn strip_site_suffix(title: String) -> String {
+    match title.rsplit_once(" | ") {
+        Some((page, _site)) => page.to_string(),
+        None => title,
+    }
+}
+
+/// True for page chrome: the tags above, and feedback or hidden blocks.
+fn is_chrome(el: ElementRef<'_>) -> bool {
+    let v = el.value();
+    let name = v.name().to_ascii_lowercase();
+    if CHROME.contains(&name.as_str()) || v.attr("hidden").is_some() {
+        return true;
+    }
+    if matches!(
+        v.attr("role"),
+        Some("navigation" | "banner" | "contentinfo" | "complementary")
+    ) {
+        return true;
+    }
+    let marks = [v.attr("id").unwrap_or(""), v.attr("class").unwrap_or("")]
+        .join(" ")
+        .to_lowercase();
+    marks.contains("feedback") || marks.contains("page-metadata")
+}
+
+fn walk(el: ElementRef<'_>, out: &mut Vec<Block>) {
+    let mut loose = InlineBuilder::default();
+    for child in el.children() {
+        let Some(child_el) = ElementRef::wrap(child) else {
+            if let Node::Text(t) = child.value() {
+                loose.push(t);
+            }
+            continue;
+        };
+        if is_chrome(child_el) {
+            continue;
+        }
+        let name = child_el.value().name().to_ascii_lowercase();
+        let block = match name.as_str() {
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => Some(heading(child_el, &name)),
+            "p" | "pre" | "blockquote" => Some(Block::Paragraph(inline(child_el))),
+            "ul" | "ol" => Some(Block::List(list_items(child_el))),
+            "table" => Some(table(child_el)),
+            "a" | "span" | "strong" | "em" | "b" | "i" | "code" => {
+                collect_inline(child_el, &mut loose);
+                None
+            }
+            _ => {
+                flush(&mut loose, out);
+                walk(child_el, out);
+                None
+            }
+        };
+        if let Some(block) = block {
+            flush(&mut loose, out);
+            out.push(block);
+        }
+    }
+    flush(&mut loose, out);
+}
+
+/// Text standing loose between blocks becomes a paragraph of its own.
+fn flush(loose: &mut InlineBuilder, out: &mut Vec<Block>) {
+    let builder = std::mem::take(loose);
+    if !builder.is_blank() {
+        out.push(Block::Paragraph(builder.finish()));
+    }
+}
+
+fn heading(el: ElementRef<'_>, name: &str) -> Block {
+    let level = name[1..].parse().unwrap_or(2);
+    let mut builder = InlineBuilder::default();
+    collect_inline(el, &mut builder);
+    let anchor = el
+        .attr("id")
+        .map(str::to_string)
+        .or_else(|| builder.anchor.clone());
+    let text = builder.finish().text;
+    let anchor = anchor.or_else(|| Some(slug(&text)).filter(|s| !s.is_empty()));
+    Block::Heading {
+        level,
+        text,
+        anchor,
+    }
+}
+
+fn list_items(el: ElementRef<'_>) -> Vec<ListItem> {
+    el.children()
+        .filter_map(ElementRef::wrap)
+        .filter(|li| li.value().name().eq_ignore_ascii_case("li"))
+        .map(|li| {
+            let mut content = InlineBuilder::default();
+            let mut children = Vec::new();
+            for child in li.children() {
+                match ElementRef::wrap(child) {
+                    Some(c) if matches!(c.value().name(), "ul" | "ol") => {
+                        children.extend(list_items(c))
+                    }
+                    Some(c) if !is_chrome(c) => {
+                        collect_inline(c, &mut content);
+                        content.push(" ");
+                    }
+                    Some(_) => {}
+                    None => {
+                        if let Node::Text(t) = child.value() {
+                            content.push(t);
+                        }
+                    }
+                }
+            }
+            ListItem {
+                content: content.finish(),
+                children,
+            }
+        })
+        .collect()
+}
+
+fn table(el: ElementRef<'_>) -> Block {
+    let mut rows: Vec<(bool, Vec<Inline>)> = Vec::new();
+    collect_rows(el, &mut rows);
+    let header = match rows.first() {
+        Some((true, _)) => rows.remove(0).1,
+        _ => Vec::new(),
+    };
+    Block::Table {
+        header,
+        rows: rows.into_iter().map(|(_, cells)| cells).collect(),
+    }
+}
+
+/// Rows of a table in order, each marked whether it holds only `th` cells.
+/// Nested tables are not descended into.
+fn collect_rows(el: ElementRef<'_>, rows: &mut Vec<(bool, Vec<Inline>)>) {
+    for child in el.children().filter_map(ElementRef::wrap) {
+        match child.value().name() {
+            "tr" => {
+                let cells: Vec<ElementRef<'_>> = child
+                    .children()
+                    .filter_map(ElementRef::wrap)
+                    .filter(|c| matches!(c.value().name(), "td" | "th"))
+                    .collect();
+                let all_th = !cells.is_empty() && cells.iter().all(|c| c.value().name() == "th");
+                rows.push((all_th, cells.into_iter().map(inline).collect()));
+            }
+            "thead" | "tbody" | "tfoot" => collect_rows(child, rows),
+            _ => {}
+        }
+    }
+}
+
+/// The visible text and links inside an element.
+fn inline(el: ElementRef<'_>) -> Inline {
+    let mut builder = InlineBuilder::default();
+    collect_inline(el, &mut builder);
+    builder.finish()
+}
+
+fn collect_inline(el: ElementRef<'_>, builder: &mut InlineBuilder) {
+    let name = el.value().name();
+    if CHROME.contains(&name) {
+        return;
+    }
+    let href = (name == "a").then(|| el.attr("href")).flatten();
+    if name == "a" && builder.anchor.is_none() {
+        builder.anchor = el.attr("name").or(el.attr("id")).map(str::to_string);
+    }
+    if let Some(href) = href {
+        builder.start_link(href);
+    }
+    for child in el.children() {
+        match child.value() {
+            Node::Text(t) => builder.push(t),
+            Node::Element(e) if e.name() == "br" => builder.push(" "),
+            Node::Element(e) if matches!(e.name(), "p" | "div" | "li" | "td" | "th" | "tr") => {
+                if let Some(c) = ElementRef::wrap(child) {
+                    builder.push(" ");
+                    collect_inline(c, builder);
+                    builder.push(" ");
+                }
+            }
+            Node::Element(_) => {
+                if let Some(c) = ElementRef::wrap(child) {
+                    collect_inline(c, builder);
+                }
+            }
+            _ => {}
+        }
+    }
+    if href.is_some() {
+        builder.end_link();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r##"<!DOCTYPE html><html lang="en-US"><head><title>Offering | Microsoft Learn</title>
+<meta name="ms.date" content="06/15/2022"></head><body>
+<header><nav><a href="/">Learn</a></nav></header>
+<main id="main"><h1 id="offering">Offering</h1>
+<div class="page-metadata-container"><time data-article-date datetime="2022-06-16T08:00:00Z">6/16/2022</time></div>
+<nav id="center-doc-outline"><ul><li><a href="#x">In this article</a></li></ul></nav>
+<div class="content">
+<h2 id="microsoft-in-scope-cloud-services">Microsoft in-scope cloud services</h2>
+<ul><li>Azure</li><li><a href="https://example.com/d">Dynamics <strong>365</strong></a><ul><li>detail</li></ul></li></ul>
+<table><thead><tr><th><strong>Applicability</strong></th><th>In-scope services</th></tr></thead>
+<tbody><tr><td><strong>GCC</strong></td><td>Exchange Online, Forms</td></tr></tbody></table>
+</div>
+<section class="feedback-section"><h2>Feedback</h2><ul><li>Yes</li></ul></section>
+</main><footer><ul><li>Privacy</li></ul></footer></body></html>"##;
+
+    #[test]
+    fn article_body_without_chrome() {
+        let doc = parse(PAGE);
+        assert_eq!(doc.title.as_deref(), Some("Offering"));
+        assert_eq!(doc.locale.as_deref(), Some("en-us"));
+        assert_eq!(doc.published, chrono::NaiveDate::from_ymd_opt(2022, 6, 16));
+        let headings: Vec<_> = doc
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Heading { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(headings, ["Offering", "Microsoft in-scope cloud services"]);
+        let Block::List(items) = &doc.blocks[2] else {
+            panic!("{:?}", doc.blocks)
+        };
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1].content.text, "Dynamics 365");
+        assert_eq!(
+            items[1].content.links[0].url.as_deref(),
+            Some("https://example.com/d")
+        );
+        assert_eq!(items[1].children[0].content.text, "detail");
+        let Block::Table { header, rows } = &doc.blocks[3] else {
+            panic!()
+        };
+        assert_eq!(header[0].text, "Applicability");
+        assert_eq!(rows[0][0].text, "GCC");
+    }
+
+    #[test]
+    fn title_falls_back_to_title_tag() {
+        let doc = parse(
+            "<html><head><title>Page | Microsoft Learn</title></head><body><p>x</p></body></html>",
+        );
+        assert_eq!(doc.title.as_deref(), Some("Page"));
+    }
+}

@@ -1,0 +1,313 @@
+//! Reading a saved page, in any of its three forms, into a form-neutral
+//! [`Document`]: headings, paragraphs, lists and tables with their links.
+//!
+//! Each form has a module of its own ([`html`], [`markdown`], [`text`]); the
+//! form is detected from the content. Nothing here knows what "in scope"
+//! means: that is [`crate::extract`]'s job, so each form's rules stay small.
+
+pub mod html;
+pub mod markdown;
+pub mod text;
+
+use chrono::NaiveDate;
+use encoding_rs::Encoding;
+
+use crate::canon::clean;
+use crate::model::PageForm;
+use crate::{Error, Result};
+
+/// A page reduced to the structure extraction needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub form: PageForm,
+    pub title: Option<String>,
+    pub locale: Option<String>,
+    pub published: Option<NaiveDate>,
+    pub blocks: Vec<Block>,
+    /// `[!INCLUDE ...]` targets, as written.
+    pub includes: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+impl Document {
+    fn new(form: PageForm) -> Self {
+        Document {
+            form,
+            title: None,
+            locale: None,
+            published: None,
+            blocks: Vec::new(),
+            includes: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// A block of the article body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Heading {
+        level: u8,
+        text: String,
+        anchor: Option<String>,
+    },
+    Paragraph(Inline),
+    List(Vec<ListItem>),
+    Table {
+        header: Vec<Inline>,
+        rows: Vec<Vec<Inline>>,
+    },
+}
+
+/// Visible text with the links inside it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Inline {
+    pub text: String,
+    pub links: Vec<InlineLink>,
+}
+
+/// A link inside a piece of text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InlineLink {
+    pub text: String,
+    /// `None` for placeholders (`#`, empty), which text exports leave.
+    pub url: Option<String>,
+}
+
+/// A list entry and its nested entries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListItem {
+    pub content: Inline,
+    pub children: Vec<ListItem>,
+}
+
+/// Collects inline text and links while a form's parser walks its tree.
+#[derive(Debug, Default)]
+pub(crate) struct InlineBuilder {
+    text: String,
+    open_links: Vec<(usize, Option<String>)>,
+    links: Vec<InlineLink>,
+    /// An `<a name=...>` or `id` anchor met inside the text.
+    pub anchor: Option<String>,
+}
+
+impl InlineBuilder {
+    pub fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    pub fn start_link(&mut self, url: &str) {
+        self.open_links.push((self.text.len(), link_target(url)));
+    }
+
+    pub fn end_link(&mut self) {
+        if let Some((start, url)) = self.open_links.pop() {
+            let text = clean(&self.text[start..]);
+            if !text.is_empty() {
+                self.links.push(InlineLink { text, url });
+            }
+        }
+    }
+
+    pub fn is_blank(&self) -> bool {
+        self.text.trim().is_empty()
+    }
+
+    pub fn finish(mut self) -> Inline {
+        while !self.open_links.is_empty() {
+            self.end_link();
+        }
+        Inline {
+            text: clean(&self.text),
+            links: self.links,
+        }
+    }
+}
+
+/// A link target, or `None` for a placeholder that points nowhere.
+fn link_target(url: &str) -> Option<String> {
+    let url = url.trim();
+    (!url.is_empty() && url != "#").then(|| url.to_string())
+}
+
+/// Reads a page from bytes: checks that it is text, decodes it, detects its
+/// form and parses it. `name` is used in error messages only.
+pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Document> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::Empty(name.to_string()));
+    }
+    let text = decode(name, bytes)?;
+    if text.trim().is_empty() {
+        return Err(Error::Empty(name.to_string()));
+    }
+    Ok(parse_str(&text))
+}
+
+/// Parses page text whose form is detected from the content.
+pub fn parse_str(text: &str) -> Document {
+    match detect(text) {
+        PageForm::Html => html::parse(text),
+        PageForm::Markdown => markdown::parse(text),
+        PageForm::Text => text::parse(text),
+    }
+}
+
+/// Detects a page's form from its content.
+pub fn detect(text: &str) -> PageForm {
+    let head: String = text
+        .trim_start()
+        .chars()
+        .take(4096)
+        .collect::<String>()
+        .to_lowercase();
+    if head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<body") {
+        return PageForm::Html;
+    }
+    if text.trim_start().starts_with("---") {
+        return PageForm::Markdown;
+    }
+    let markdown_line = |line: &str| {
+        let t = line.trim_start();
+        let hashes = t.chars().take_while(|&c| c == '#').count();
+        (1..=6).contains(&hashes) && t[hashes..].starts_with(' ')
+            || t.starts_with("[!INCLUDE")
+            || t.starts_with("|--")
+            || t.starts_with("|:-")
+    };
+    if text.lines().any(markdown_line) {
+        PageForm::Markdown
+    } else {
+        PageForm::Text
+    }
+}
+
+/// Decodes page bytes: UTF-8 (with or without BOM), UTF-16 with a BOM, or
+/// the charset an HTML page declares (Shift_JIS, windows-1252 ...).
+fn decode(name: &str, bytes: &[u8]) -> Result<String> {
+    if let Some((encoding, bom)) = Encoding::for_bom(bytes) {
+        let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom..]);
+        if had_errors {
+            return Err(Error::Encoding {
+                name: name.to_string(),
+                encoding: encoding.name().to_string(),
+            });
+        }
+        return Ok(text.into_owned());
+    }
+    if looks_binary(bytes) {
+        return Err(Error::Binary(name.to_string()));
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_string());
+    }
+    let encoding = declared_charset(bytes).unwrap_or(encoding_rs::UTF_8);
+    let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
+    if had_errors {
+        return Err(Error::Encoding {
+            name: name.to_string(),
+            encoding: encoding.name().to_string(),
+        });
+    }
+    Ok(text.into_owned())
+}
+
+/// NUL bytes or many control characters at the start mean this is no page.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(8192)];
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x09 || (0x0e..0x20).contains(&b) || b == 0x7f)
+        .count();
+    head.contains(&0) || control * 20 > head.len()
+}
+
+/// The charset an HTML page declares in a `<meta>` tag, if any.
+fn declared_charset(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_lowercase();
+    let at = head.find("charset=")? + "charset=".len();
+    let label: String = head[at..]
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+        .collect();
+    Encoding::for_label(label.as_bytes())
+}
+
+/// The anchor the docs site derives from a heading: lower case, punctuation
+/// dropped, spaces turned into hyphens ("platforms & services" gives
+/// "platforms--services").
+pub fn slug(heading: &str) -> String {
+    clean(heading)
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Reads the dates pages carry: `05/19/2023`, `2023-05-19`, or an RFC 3339
+/// timestamp.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    let date_part = text.split(['T', ' ']).next().unwrap_or(text);
+    NaiveDate::parse_from_str(date_part, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(date_part, "%m/%d/%Y"))
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_are_detected_from_content() {
+        assert_eq!(detect("<!DOCTYPE html><html></html>"), PageForm::Html);
+        assert_eq!(detect("---\ntitle: x\n---\n# T"), PageForm::Markdown);
+        assert_eq!(detect("intro\n\n## Heading\n"), PageForm::Markdown);
+        assert_eq!(
+            detect("Title\n\nArticle • 05/19/2023\n\n- Azure\n"),
+            PageForm::Text
+        );
+    }
+
+    #[test]
+    fn slugs_match_the_docs_site() {
+        assert_eq!(
+            slug("Microsoft in-scope cloud platforms & services"),
+            "microsoft-in-scope-cloud-platforms--services"
+        );
+        assert_eq!(slug("ISO/IEC 27001 overview"), "isoiec-27001-overview");
+    }
+
+    #[test]
+    fn dates_in_page_formats() {
+        let d = NaiveDate::from_ymd_opt(2023, 5, 19);
+        assert_eq!(parse_date("05/19/2023"), d);
+        assert_eq!(parse_date("2023-05-19T08:00:00Z"), d);
+        assert_eq!(parse_date("not a date"), None);
+    }
+
+    #[test]
+    fn bad_bytes_are_clear_errors() {
+        assert!(matches!(parse_bytes("f", b""), Err(Error::Empty(_))));
+        assert!(matches!(parse_bytes("f", b" \n\t"), Err(Error::Empty(_))));
+        assert!(matches!(
+            parse_bytes("f", b"\x7fELF\x02\x01\x01\0\0\0"),
+            Err(Error::Binary(_))
+        ));
+        assert!(matches!(
+            parse_bytes("f", b"caf\xe9 au lait"),
+            Err(Error::Encoding { .. })
+        ));
+    }
+
+    #[test]
+    fn declared_shift_jis_is_decoded() {
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode("<html><head><meta charset=\"shift_jis\"></head><body><main><h1>対象サービス</h1></main></body></html>");
+        let doc = parse_bytes("p.html", &bytes).unwrap();
+        assert_eq!(doc.title.as_deref(), Some("対象サービス"));
+    }
+}

@@ -1,0 +1,389 @@
+//! Rendering diffs and snapshots for people (text, Markdown) and programs
+//! (JSON). Everything taken from a page is escaped for the target format.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::diff::{Change, Diff, LinkChange};
+use crate::model::Snapshot;
+
+/// Output formats of the commands that report changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// The change of one source between two dates in the store.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceDiff {
+    pub source: String,
+    pub title: Option<String>,
+    /// Capture date of the version in force at the start.
+    pub from: NaiveDate,
+    /// Capture date of the version in force at the end.
+    pub to: NaiveDate,
+    #[serde(flatten)]
+    pub diff: Diff,
+}
+
+/// "2 renamed, 1 added, 1 link changed", or "no change".
+pub fn summary(diff: &Diff) -> String {
+    let counts = [
+        (diff.added().len(), "added"),
+        (diff.removed().len(), "removed"),
+        (diff.renamed().len(), "renamed"),
+        (diff.moved().len(), "moved"),
+        (diff.links().len(), "report link(s) changed"),
+        (diff.reworded().len(), "reworded"),
+    ];
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    match (parts.is_empty(), diff.has_scope_changes()) {
+        (true, _) => "no change".into(),
+        (false, true) => parts.join(", "),
+        (false, false) => format!("no scope change ({})", parts.join(", ")),
+    }
+}
+
+fn env_suffix(environment: &Option<String>) -> String {
+    environment
+        .as_ref()
+        .map(|e| format!("  [{e}]"))
+        .unwrap_or_default()
+}
+
+/// One line per change, for terminals and logs.
+fn change_line(change: &Change) -> String {
+    match change {
+        Change::Added(e) => format!("added     {}{}", e.service, env_suffix(&e.environment)),
+        Change::Removed(e) => format!("removed   {}{}", e.service, env_suffix(&e.environment)),
+        Change::Renamed(r) => {
+            let confidence = if r.confidence < 1.0 {
+                format!(", confidence {:.2}", r.confidence)
+            } else {
+                String::new()
+            };
+            format!(
+                "renamed   {} → {}{}  ({}{confidence})",
+                r.from,
+                r.to,
+                env_suffix(&r.environment),
+                r.evidence.describe()
+            )
+        }
+        Change::Moved(m) => format!("moved     {}: {} → {}", m.service, m.from, m.to),
+        Change::Reworded(r) => format!(
+            "reworded  {}{}: \"{}\" → \"{}\"",
+            r.services.join(", "),
+            env_suffix(&r.environment),
+            r.from,
+            r.to
+        ),
+        Change::Link(LinkChange::Added {
+            section,
+            title,
+            url,
+        }) => {
+            format!(
+                "link +    {section}: {title} <{}>",
+                url.as_deref().unwrap_or("no target")
+            )
+        }
+        Change::Link(LinkChange::Removed {
+            section,
+            title,
+            url,
+        }) => {
+            format!(
+                "link -    {section}: {title} <{}>",
+                url.as_deref().unwrap_or("no target")
+            )
+        }
+        Change::Link(LinkChange::UrlChanged {
+            section,
+            title,
+            from,
+            to,
+        }) => {
+            format!("link url  {section}: {title}: <{from}> → <{to}>")
+        }
+    }
+}
+
+/// Scope changes first, then wordings that are not scope changes.
+fn ordered(diff: &Diff) -> impl Iterator<Item = &Change> {
+    let rank = |c: &Change| match c {
+        Change::Renamed(_) => 0,
+        Change::Added(_) => 1,
+        Change::Removed(_) => 2,
+        Change::Moved(_) => 3,
+        Change::Link(_) => 4,
+        Change::Reworded(_) => 5,
+    };
+    let mut changes: Vec<&Change> = diff.changes.iter().collect();
+    changes.sort_by_key(|c| rank(c));
+    changes.into_iter()
+}
+
+/// A diff of two files as text.
+pub fn diff_text(diff: &Diff) -> String {
+    let mut out = format!("{}\n", summary(diff));
+    for change in ordered(diff) {
+        let _ = writeln!(out, "  {}", change_line(change));
+    }
+    out
+}
+
+/// Escapes text taken from a page for Markdown, so that it stays text.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
+            | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn markdown_line(change: &Change) -> String {
+    let e = escape_markdown;
+    let env = |environment: &Option<String>| {
+        environment
+            .as_ref()
+            .map(|v| format!(" ({})", e(v)))
+            .unwrap_or_default()
+    };
+    match change {
+        Change::Added(a) => format!("- **Added** {}{}", e(&a.service), env(&a.environment)),
+        Change::Removed(r) => format!("- **Removed** {}{}", e(&r.service), env(&r.environment)),
+        Change::Renamed(r) => format!(
+            "- **Renamed** {} → {}{}: {}{}",
+            e(&r.from),
+            e(&r.to),
+            env(&r.environment),
+            e(r.evidence.describe()),
+            if r.confidence < 1.0 {
+                format!(" (confidence {:.2})", r.confidence)
+            } else {
+                String::new()
+            }
+        ),
+        Change::Moved(m) => format!(
+            "- **Moved** {}: {} → {}",
+            e(&m.service),
+            e(&m.from),
+            e(&m.to)
+        ),
+        Change::Reworded(r) => format!(
+            "- Reworded {}{}: “{}” → “{}”",
+            e(&r.services.join(", ")),
+            env(&r.environment),
+            e(&r.from),
+            e(&r.to)
+        ),
+        Change::Link(LinkChange::Added {
+            section,
+            title,
+            url,
+        }) => {
+            format!(
+                "- **Report link added** {}: {} {}",
+                e(section),
+                e(title),
+                url_md(url.as_deref())
+            )
+        }
+        Change::Link(LinkChange::Removed {
+            section,
+            title,
+            url,
+        }) => {
+            format!(
+                "- **Report link removed** {}: {} {}",
+                e(section),
+                e(title),
+                url_md(url.as_deref())
+            )
+        }
+        Change::Link(LinkChange::UrlChanged {
+            section,
+            title,
+            from,
+            to,
+        }) => format!(
+            "- **Report link changed** {}: {}: {} → {}",
+            e(section),
+            e(title),
+            url_md(Some(from)),
+            url_md(Some(to))
+        ),
+    }
+}
+
+fn url_md(url: Option<&str>) -> String {
+    match url {
+        Some(u) => format!("`{}`", u.replace('`', "%60")),
+        None => "(no target)".into(),
+    }
+}
+
+/// A diff of two files as Markdown, to paste into an issue or a chat.
+pub fn diff_markdown(diff: &Diff) -> String {
+    let mut out = format!(
+        "**Scope change summary:** {}\n\n",
+        escape_markdown(&summary(diff))
+    );
+    for change in ordered(diff) {
+        out.push_str(&markdown_line(change));
+        out.push('\n');
+    }
+    out
+}
+
+/// Changes of sources between dates as text, one block per source and step.
+pub fn source_diffs_text(diffs: &[SourceDiff]) -> String {
+    let mut out = String::new();
+    let mut current: Option<&str> = None;
+    for d in diffs {
+        if current != Some(d.source.as_str()) {
+            if current.is_some() {
+                out.push('\n');
+            }
+            let _ = writeln!(
+                out,
+                "{}{}",
+                d.source,
+                d.title
+                    .as_ref()
+                    .map(|t| format!(": {t}"))
+                    .unwrap_or_default()
+            );
+            current = Some(&d.source);
+        }
+        let _ = writeln!(out, "  {} → {}   {}", d.from, d.to, summary(&d.diff));
+        for change in ordered(&d.diff) {
+            let _ = writeln!(out, "      {}", change_line(change));
+        }
+    }
+    out
+}
+
+/// Changes of sources between dates as Markdown.
+pub fn source_diffs_markdown(diffs: &[SourceDiff]) -> String {
+    let mut out = String::new();
+    let mut current: Option<&str> = None;
+    for d in diffs {
+        if current != Some(d.source.as_str()) {
+            let title = d
+                .title
+                .as_ref()
+                .map(|t| format!(": {}", escape_markdown(t)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{}## {}{title}\n",
+                if current.is_some() { "\n" } else { "" },
+                escape_markdown(&d.source)
+            );
+            current = Some(&d.source);
+        }
+        let _ = writeln!(
+            out,
+            "### {} → {}: {}\n",
+            d.from,
+            d.to,
+            escape_markdown(&summary(&d.diff))
+        );
+        for change in ordered(&d.diff) {
+            out.push_str(&markdown_line(change));
+            out.push('\n');
+        }
+        if !d.diff.is_empty() {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A parsed page as text: its sections, items and the services they name.
+pub fn snapshot_text(s: &Snapshot) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", s.title.as_deref().unwrap_or("(untitled page)"));
+    let _ = writeln!(
+        out,
+        "form: {}   locale: {}   published: {}",
+        s.form.as_str(),
+        s.locale.as_deref().unwrap_or("unknown"),
+        s.published
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "unknown".into())
+    );
+    for scope in &s.scopes {
+        let _ = writeln!(out, "\n{}{}", scope.section, env_suffix(&scope.environment));
+        for item in &scope.items {
+            let services: Vec<&str> = item.services.iter().map(|s| s.name()).collect();
+            let _ = write!(out, "  - {}", services.join(" | "));
+            if !item.formerly.is_empty() {
+                let formerly: Vec<&str> = item.formerly.iter().map(|s| s.name()).collect();
+                let _ = write!(out, "  (formerly {})", formerly.join(", "));
+            }
+            out.push('\n');
+        }
+    }
+    if !s.links.is_empty() {
+        out.push_str("\nReport and certificate links\n");
+        for link in &s.links {
+            let _ = writeln!(
+                out,
+                "  - {}: {} <{}>",
+                link.section,
+                link.title,
+                link.url.as_deref().unwrap_or("no target")
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::Entry;
+
+    #[test]
+    fn page_text_cannot_inject_markdown_or_html() {
+        let diff = Diff {
+            changes: vec![Change::Added(Entry {
+                service: "<script>alert(1)</script> [x](javascript:y)".into(),
+                environment: None,
+                text: String::new(),
+            })],
+            warnings: vec![],
+        };
+        let md = diff_markdown(&diff);
+        assert!(!md.contains("<script>"), "{md}");
+        assert!(md.contains("&lt;script&gt;"));
+        assert!(md.contains("\\[x\\]\\(javascript:y\\)"));
+    }
+
+    #[test]
+    fn summary_separates_scope_changes_from_rewordings() {
+        assert_eq!(summary(&Diff::default()), "no change");
+    }
+}

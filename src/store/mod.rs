@@ -1,0 +1,576 @@
+//! SQLite history: raw documents (content-addressed, stored once), snapshots
+//! and their normalized scope items and links.
+//!
+//! Every write is one transaction, the journal is a WAL, and the schema moves
+//! forward by numbered migrations ([`schema`]), so a crash or an upgrade never
+//! leaves a half-written history.
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use sha2::{Digest, Sha256};
+
+use crate::model::{Link, PageForm, Scope, ScopeItem, Service, Snapshot};
+use crate::{Error, PARSER_VERSION, Result};
+
+/// The history database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A page version to store.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSnapshot<'a> {
+    pub source: &'a str,
+    pub captured_at: DateTime<Utc>,
+    pub raw: &'a [u8],
+    pub snapshot: &'a Snapshot,
+    /// Where the version came from: a file path, a URL, a commit.
+    pub origin: &'a str,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// A new snapshot was stored.
+    Stored(i64),
+    /// The source already has this content as of that time: nothing stored.
+    Unchanged(i64),
+}
+
+/// A snapshot as stored, with its place in the history.
+#[derive(Debug, Clone)]
+pub struct StoredSnapshot {
+    pub id: i64,
+    pub source: String,
+    pub captured_at: DateTime<Utc>,
+    pub document_hash: String,
+    pub parser_version: u32,
+    pub snapshot: Snapshot,
+}
+
+/// A tracked page and how much history it has.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceInfo {
+    pub id: String,
+    pub title: Option<String>,
+    pub snapshots: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+/// SHA-256 of raw page bytes, as stored.
+pub fn content_hash(raw: &[u8]) -> String {
+    Sha256::digest(raw)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Store {
+    /// Opens (creating if needed) a database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let wrap = |source| Error::Database {
+            path: path.to_path_buf(),
+            source,
+        };
+        create_private(path)?;
+        let mut conn = Connection::open(path).map_err(wrap)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(wrap)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(wrap)?;
+        schema::migrations().to_latest(&mut conn)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stores a page version unless the source already has the same content
+    /// in force at that time. All of it is written, or none of it.
+    pub fn import(&mut self, new: &NewSnapshot<'_>) -> Result<Imported> {
+        validate_source_id(new.source)?;
+        let hash = content_hash(new.raw);
+        let captured = new
+            .captured_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let tx = self.conn.transaction()?;
+        let previous: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, document_hash FROM snapshot
+                 WHERE source_id = ?1 AND captured_at <= ?2
+                 ORDER BY captured_at DESC, id DESC LIMIT 1",
+                params![new.source, captured],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((id, previous_hash)) = previous
+            && previous_hash == hash
+        {
+            return Ok(Imported::Unchanged(id));
+        }
+        tx.execute(
+            "INSERT INTO source (id, title, locale, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET
+               title = coalesce(excluded.title, source.title),
+               locale = coalesce(excluded.locale, source.locale)",
+            params![
+                new.source,
+                new.snapshot.title,
+                new.snapshot.locale,
+                Utc::now().to_rfc3339()
+            ],
+        )?;
+        tx.execute(
+            "INSERT OR IGNORE INTO document (hash, size, form, body) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                hash,
+                new.raw.len() as i64,
+                new.snapshot.form.as_str(),
+                new.raw
+            ],
+        )?;
+        let id = insert_snapshot(&tx, new, &hash, &captured)?;
+        tx.commit()?;
+        Ok(Imported::Stored(id))
+    }
+
+    /// Every tracked source with the extent of its history.
+    pub fn sources(&self) -> Result<Vec<SourceInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.id, s.title, count(n.id), min(n.captured_at), max(n.captured_at)
+             FROM source s LEFT JOIN snapshot n ON n.source_id = s.id
+             GROUP BY s.id ORDER BY s.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SourceInfo {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                snapshots: r.get::<_, i64>(2)?.max(0) as u64,
+                first: r
+                    .get::<_, Option<String>>(3)?
+                    .map(|d| d[..10.min(d.len())].to_string()),
+                last: r
+                    .get::<_, Option<String>>(4)?
+                    .map(|d| d[..10.min(d.len())].to_string()),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Fails with a clear message unless the source is tracked.
+    pub fn require_source(&self, source: &str) -> Result<()> {
+        let known: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM source WHERE id = ?1)",
+            [source],
+            |r| r.get(0),
+        )?;
+        if known {
+            Ok(())
+        } else {
+            Err(Error::UnknownSource(source.to_string()))
+        }
+    }
+
+    /// The snapshot in force at the end of `date`: the latest one captured
+    /// that day or before that has scope. Versions whose extraction found no
+    /// scope are kept but never stand in for the page's scope.
+    pub fn snapshot_at(&self, source: &str, date: NaiveDate) -> Result<Option<StoredSnapshot>> {
+        let end = date
+            .succ_opt()
+            .unwrap_or(date)
+            .and_hms_opt(0, 0, 0)
+            .map(|t| {
+                t.and_utc()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+            .unwrap_or_default();
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM snapshot
+                 WHERE source_id = ?1 AND captured_at < ?2 AND scope_found = 1
+                 ORDER BY captured_at DESC, id DESC LIMIT 1",
+                params![source, end],
+                |r| r.get(0),
+            )
+            .optional()?;
+        id.map(|id| self.load(id)).transpose()
+    }
+
+    /// Every snapshot of a source, oldest first.
+    pub fn history(&self, source: &str) -> Result<Vec<StoredSnapshot>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM snapshot WHERE source_id = ?1 ORDER BY captured_at, id")?;
+        let ids: Vec<i64> = stmt
+            .query_map([source], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.into_iter().map(|id| self.load(id)).collect()
+    }
+
+    /// Rebuilds a stored snapshot from its normalized rows.
+    pub fn load(&self, id: i64) -> Result<StoredSnapshot> {
+        type Head = (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            u32,
+            String,
+        );
+        let head: Head = self.conn.query_row(
+            "SELECT source_id, captured_at, document_hash, page_date, title, locale, form, parser_version, warnings
+             FROM snapshot WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?,
+                ))
+            },
+        )?;
+        let (source, captured, hash, page_date, title, locale, form, parser_version, warnings) =
+            head;
+        let corrupt = |what: &str| Error::Corrupt(format!("snapshot {id}: {what}"));
+        let captured_at = DateTime::parse_from_rfc3339(&captured)
+            .map_err(|_| corrupt("bad capture time"))?
+            .with_timezone(&Utc);
+        let snapshot = Snapshot {
+            title,
+            locale,
+            published: page_date
+                .as_deref()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            form: PageForm::from_name(&form).ok_or_else(|| corrupt("unknown page form"))?,
+            scopes: self.load_scopes(id)?,
+            links: self.load_links(id)?,
+            includes: Vec::new(),
+            warnings: serde_json::from_str(&warnings).map_err(|_| corrupt("bad warnings"))?,
+            body: String::new(),
+        };
+        Ok(StoredSnapshot {
+            id,
+            source,
+            captured_at,
+            document_hash: hash,
+            parser_version,
+            snapshot,
+        })
+    }
+
+    fn load_scopes(&self, snapshot_id: i64) -> Result<Vec<Scope>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.id, s.section, s.anchor, s.environment, i.id, i.text, i.note, v.role, v.name
+             FROM scope s
+             LEFT JOIN scope_item i ON i.scope_id = s.id
+             LEFT JOIN item_service v ON v.item_id = i.id
+             WHERE s.snapshot_id = ?1
+             ORDER BY s.position, i.position, v.role, v.position",
+        )?;
+        let mut rows = stmt.query([snapshot_id])?;
+        let mut scopes: Vec<Scope> = Vec::new();
+        let (mut scope_id, mut item_id) = (None, None);
+        while let Some(r) = rows.next()? {
+            let sid: i64 = r.get(0)?;
+            if scope_id != Some(sid) {
+                scope_id = Some(sid);
+                item_id = None;
+                scopes.push(Scope {
+                    section: r.get(1)?,
+                    anchor: r.get(2)?,
+                    environment: r.get(3)?,
+                    items: Vec::new(),
+                });
+            }
+            let Some(scope) = scopes.last_mut() else {
+                continue;
+            };
+            let Some(iid) = r.get::<_, Option<i64>>(4)? else {
+                continue;
+            };
+            if item_id != Some(iid) {
+                item_id = Some(iid);
+                scope.items.push(ScopeItem {
+                    text: r.get(5)?,
+                    services: Vec::new(),
+                    formerly: Vec::new(),
+                    note: r.get(6)?,
+                });
+            }
+            let Some(item) = scope.items.last_mut() else {
+                continue;
+            };
+            match (
+                r.get::<_, Option<String>>(7)?.as_deref(),
+                r.get::<_, Option<String>>(8)?,
+            ) {
+                (Some("service"), Some(name)) => item.services.push(Service::new(name)),
+                (Some("formerly"), Some(name)) => item.formerly.push(Service::new(name)),
+                _ => {}
+            }
+        }
+        Ok(scopes)
+    }
+
+    fn load_links(&self, snapshot_id: i64) -> Result<Vec<Link>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT section, title, url FROM link WHERE snapshot_id = ?1 ORDER BY position",
+        )?;
+        let rows = stmt.query_map([snapshot_id], |r| {
+            Ok(Link {
+                section: r.get(0)?,
+                title: r.get(1)?,
+                url: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn insert_snapshot(
+    tx: &Transaction<'_>,
+    new: &NewSnapshot<'_>,
+    hash: &str,
+    captured: &str,
+) -> Result<i64> {
+    let s = new.snapshot;
+    tx.execute(
+        "INSERT INTO snapshot (source_id, document_hash, captured_at, page_date, title, locale, form,
+                               parser_version, scope_found, warnings, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            new.source,
+            hash,
+            captured,
+            s.published.map(|d| d.to_string()),
+            s.title,
+            s.locale,
+            s.form.as_str(),
+            PARSER_VERSION,
+            s.has_scope(),
+            serde_json::to_string(&s.warnings).unwrap_or_else(|_| "[]".into()),
+            new.origin,
+        ],
+    )?;
+    let snapshot_id = tx.last_insert_rowid();
+    let mut scope_stmt = tx.prepare_cached(
+        "INSERT INTO scope (snapshot_id, position, section, anchor, environment) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut item_stmt = tx.prepare_cached(
+        "INSERT INTO scope_item (scope_id, position, text, note) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut service_stmt = tx.prepare_cached(
+        "INSERT INTO item_service (item_id, role, position, name, service_key) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (position, scope) in s.scopes.iter().enumerate() {
+        scope_stmt.execute(params![
+            snapshot_id,
+            position as i64,
+            scope.section,
+            scope.anchor,
+            scope.environment
+        ])?;
+        let scope_id = tx.last_insert_rowid();
+        for (position, item) in scope.items.iter().enumerate() {
+            item_stmt.execute(params![scope_id, position as i64, item.text, item.note])?;
+            let item_id = tx.last_insert_rowid();
+            let named = item
+                .services
+                .iter()
+                .enumerate()
+                .map(|(i, s)| ("service", i, s))
+                .chain(
+                    item.formerly
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| ("formerly", i, s)),
+                );
+            for (role, position, service) in named {
+                service_stmt.execute(params![
+                    item_id,
+                    role,
+                    position as i64,
+                    service.name(),
+                    service.key().as_str()
+                ])?;
+            }
+        }
+    }
+    let mut link_stmt = tx.prepare_cached(
+        "INSERT INTO link (snapshot_id, position, section, title, url) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (position, link) in s.links.iter().enumerate() {
+        link_stmt.execute(params![
+            snapshot_id,
+            position as i64,
+            link.section,
+            link.title,
+            link.url
+        ])?;
+    }
+    Ok(snapshot_id)
+}
+
+/// Source ids name files and URLs' last segments; keep them plain.
+pub fn validate_source_id(id: &str) -> Result<()> {
+    let ok = id.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && id.len() <= 200
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::SourceId(id.to_string()))
+    }
+}
+
+/// Creates the database file readable by its owner only: it may hold pages
+/// fetched with credentials and is evidence for audits.
+fn create_private(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(Error::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::snapshot;
+    use crate::parse::parse_str;
+
+    fn day(d: &str) -> DateTime<Utc> {
+        NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+    }
+
+    const V1: &str = "# T\n\n## In-scope services\n\n- Azure, Azure Government\n- Power Automate (formerly Microsoft Flow) cloud service\n\n| Applicability | In-scope services |\n|--|--|\n| GCC | Forms |\n\n## Audits, reports, and certificates\n\n- [Cert](https://r.example/c)\n";
+
+    #[test]
+    fn round_trip_and_dedup() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let snap = snapshot(parse_str(V1));
+        let new = NewSnapshot {
+            source: "offering-x",
+            captured_at: day("2021-01-01"),
+            raw: V1.as_bytes(),
+            snapshot: &snap,
+            origin: "test",
+        };
+        let Imported::Stored(id) = store.import(&new).unwrap() else {
+            panic!()
+        };
+        assert_eq!(store.import(&new).unwrap(), Imported::Unchanged(id));
+        let later = NewSnapshot {
+            captured_at: day("2021-02-01"),
+            ..new
+        };
+        assert_eq!(store.import(&later).unwrap(), Imported::Unchanged(id));
+
+        let loaded = store.load(id).unwrap();
+        assert_eq!(loaded.snapshot.scopes, snap.scopes);
+        assert_eq!(loaded.snapshot.links, snap.links);
+        assert_eq!(loaded.document_hash, content_hash(V1.as_bytes()));
+        assert!(
+            store
+                .snapshot_at("offering-x", NaiveDate::from_ymd_opt(2020, 12, 31).unwrap())
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            store
+                .snapshot_at("offering-x", NaiveDate::from_ymd_opt(2021, 1, 1).unwrap())
+                .unwrap()
+                .unwrap()
+                .id,
+            id
+        );
+        assert_eq!(store.sources().unwrap()[0].snapshots, 1);
+    }
+
+    #[test]
+    fn versions_without_scope_never_stand_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let good = snapshot(parse_str(V1));
+        let empty_raw = "# T\n\n## Overview\n\nThis page moved.\n";
+        let empty = snapshot(parse_str(empty_raw));
+        store
+            .import(&NewSnapshot {
+                source: "s",
+                captured_at: day("2021-01-01"),
+                raw: V1.as_bytes(),
+                snapshot: &good,
+                origin: "t",
+            })
+            .unwrap();
+        store
+            .import(&NewSnapshot {
+                source: "s",
+                captured_at: day("2021-02-01"),
+                raw: empty_raw.as_bytes(),
+                snapshot: &empty,
+                origin: "t",
+            })
+            .unwrap();
+        let at = store
+            .snapshot_at("s", NaiveDate::from_ymd_opt(2021, 3, 1).unwrap())
+            .unwrap()
+            .unwrap();
+        assert!(at.snapshot.has_scope());
+        assert_eq!(store.history("s").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn bad_source_ids_are_refused() {
+        assert!(validate_source_id("offering-iso-27001").is_ok());
+        assert!(validate_source_id("../etc").is_err());
+        assert!(validate_source_id("").is_err());
+        assert!(validate_source_id("..").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn database_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        Store::open(&path).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! The database schema, as forward-only migrations. A migration once
+//! released is never edited: a change is a new entry at the end.
+
+use rusqlite_migration::{M, Migrations};
+
+/// Version 1: sources, content-addressed raw documents, snapshots and their
+/// normalized scope items and links.
+///
+/// Service names are stored as the page wrote them with their spelling-blind
+/// key; renames are resolved at query time, so a newer alias table applies
+/// to old history without rewriting it.
+const V1: &str = "
+CREATE TABLE source (
+    id          TEXT PRIMARY KEY,
+    url         TEXT,
+    title       TEXT,
+    locale      TEXT,
+    created_at  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE document (
+    hash  TEXT PRIMARY KEY,  -- SHA-256 of the raw bytes, hex
+    size  INTEGER NOT NULL,
+    form  TEXT NOT NULL,
+    body  BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE snapshot (
+    id              INTEGER PRIMARY KEY,
+    source_id       TEXT NOT NULL REFERENCES source(id),
+    document_hash   TEXT NOT NULL REFERENCES document(hash),
+    captured_at     TEXT NOT NULL,  -- RFC 3339, UTC
+    page_date       TEXT,           -- YYYY-MM-DD, as the page says
+    title           TEXT,
+    locale          TEXT,
+    form            TEXT NOT NULL,
+    parser_version  INTEGER NOT NULL,
+    scope_found     INTEGER NOT NULL,
+    warnings        TEXT NOT NULL DEFAULT '[]',  -- JSON array
+    origin          TEXT NOT NULL,  -- file path, URL or git commit it came from
+    UNIQUE (source_id, captured_at, document_hash)
+) STRICT;
+CREATE INDEX snapshot_by_source_time ON snapshot (source_id, captured_at);
+
+CREATE TABLE scope (
+    id           INTEGER PRIMARY KEY,
+    snapshot_id  INTEGER NOT NULL REFERENCES snapshot(id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    section      TEXT NOT NULL,
+    anchor       TEXT,
+    environment  TEXT
+) STRICT;
+CREATE INDEX scope_by_snapshot ON scope (snapshot_id, position);
+
+CREATE TABLE scope_item (
+    id        INTEGER PRIMARY KEY,
+    scope_id  INTEGER NOT NULL REFERENCES scope(id) ON DELETE CASCADE,
+    position  INTEGER NOT NULL,
+    text      TEXT NOT NULL,
+    note      TEXT
+) STRICT;
+CREATE INDEX scope_item_by_scope ON scope_item (scope_id, position);
+
+CREATE TABLE item_service (
+    item_id      INTEGER NOT NULL REFERENCES scope_item(id) ON DELETE CASCADE,
+    role         TEXT NOT NULL CHECK (role IN ('service', 'formerly')),
+    position     INTEGER NOT NULL,
+    name         TEXT NOT NULL,
+    service_key  TEXT NOT NULL,
+    PRIMARY KEY (item_id, role, position)
+) STRICT;
+CREATE INDEX item_service_by_key ON item_service (service_key);
+
+CREATE TABLE link (
+    snapshot_id  INTEGER NOT NULL REFERENCES snapshot(id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    section      TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    url          TEXT,
+    PRIMARY KEY (snapshot_id, position)
+) STRICT;
+";
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        super::migrations().validate().unwrap();
+    }
+}
