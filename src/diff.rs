@@ -249,7 +249,12 @@ impl<'a> Differ<'a> {
                 "scope not compared: the new version has no in-scope services (layout change or extraction failure; nothing is reported as removed)".into(),
             ),
         }
-        diff_links(&old.links, &new.links, &mut diff);
+        // A page that lost (or regained) its scope section lost its layout,
+        // not its reports: its links are not compared either. Pages that
+        // never list services still have report links worth watching.
+        if old.has_scope() == new.has_scope() {
+            diff_links(&old.links, &new.links, &mut diff);
+        }
         diff
     }
 
@@ -259,7 +264,9 @@ impl<'a> Differ<'a> {
     fn listed(&self, snapshot: &Snapshot) -> Vec<(Option<String>, Vec<Listed>)> {
         let mut groups: Vec<(Option<String>, Vec<Listed>)> = Vec::new();
         for entry in snapshot.entries() {
-            let env = entry.environment.map(str::to_string);
+            let env = entry
+                .environment
+                .map(|e| self.aliases.environment(e).to_string());
             let key = entry.service.key();
             let listed = Listed {
                 name: entry.service.name().to_string(),
@@ -409,6 +416,10 @@ impl<'a> Differ<'a> {
             }
         }
 
+        // A missing or extra comma: one name that is two others run together.
+        rewords.extend(rejoin(&mut olds, &mut news, env, true));
+        rewords.extend(rejoin(&mut news, &mut olds, env, false));
+
         // Close names, best pairs first.
         let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
         for (i, o) in olds.iter().enumerate() {
@@ -448,6 +459,65 @@ impl<'a> Differ<'a> {
                 .map(|(_, n)| (n, env.clone())),
         );
     }
+}
+
+/// Takes out each name of `wholes` that is two names of `parts` run together
+/// ("Microsoft Defender for Office 365 Microsoft Teams"), as rewordings:
+/// `split` when `wholes` is the old side.
+fn rejoin(
+    wholes: &mut Vec<Listed>,
+    parts: &mut Vec<Listed>,
+    env: &Option<String>,
+    split: bool,
+) -> Vec<Reword> {
+    let mut rewords = Vec::new();
+    let mut i = 0;
+    while i < wholes.len() {
+        let Some((a, b)) = joined_pair(&wholes[i], parts) else {
+            i += 1;
+            continue;
+        };
+        let (first, second) = (parts[a].clone(), parts[b].clone());
+        parts.retain(|l| l.key != first.key && l.key != second.key);
+        let whole = wholes.remove(i);
+        let joined = format!("{}, {}", first.text, second.text);
+        rewords.push(if split {
+            Reword {
+                services: vec![first.name, second.name],
+                environment: env.clone(),
+                from: whole.text,
+                to: joined,
+            }
+        } else {
+            Reword {
+                services: vec![whole.name],
+                environment: env.clone(),
+                from: joined,
+                to: whole.text,
+            }
+        });
+    }
+    rewords
+}
+
+/// Two entries of `others` whose keys, run together, are `whole`'s key.
+/// The vendor name is dropped everywhere, since the second name keeps its own
+/// "Microsoft" inside the run-together one.
+fn joined_pair(whole: &Listed, others: &[Listed]) -> Option<(usize, usize)> {
+    let bare = |l: &Listed| l.key.as_str().replace("microsoft", "");
+    let key = bare(whole);
+    for (a, first) in others.iter().enumerate() {
+        let Some(rest) = key.strip_prefix(&bare(first)) else {
+            continue;
+        };
+        if let Some(b) = others
+            .iter()
+            .position(|o| !rest.is_empty() && bare(o) == rest)
+        {
+            return Some((a, b));
+        }
+    }
+    None
 }
 
 /// A service removed from one applicability row and added to another in the
@@ -730,6 +800,34 @@ mod tests {
         }));
         assert!(matches!(kinds[1], LinkChange::Added { ref title, .. } if title == "New report"));
         assert!(matches!(kinds[2], LinkChange::Removed { ref title, .. } if title == "Old report"));
+    }
+
+    #[test]
+    fn a_fixed_missing_comma_is_a_rewording() {
+        let old = page(
+            &["Azure"],
+            &[(
+                "GCC",
+                "Delve, Microsoft Defender for Office 365 Microsoft Teams, Planner",
+            )],
+            &[],
+        );
+        let new = page(
+            &["Azure"],
+            &[(
+                "GCC",
+                "Delve, Microsoft Defender for Office 365, Microsoft Teams, Planner",
+            )],
+            &[],
+        );
+        let d = diff(&old, &new);
+        assert!(!d.has_scope_changes(), "{:?}", d.changes);
+        assert_eq!(
+            d.reworded()[0].services,
+            ["Microsoft Defender for Office 365", "Microsoft Teams"]
+        );
+        let back = diff(&new, &old);
+        assert!(!back.has_scope_changes(), "{:?}", back.changes);
     }
 
     #[test]

@@ -188,6 +188,20 @@ pub fn snapshot(doc: Document) -> Snapshot {
             {
                 scopes.extend(table_scopes(&section, anchor.as_deref(), rows));
             }
+            (Block::Paragraph(inline), Kind::InScope) if is_link_only(inline) => {
+                // Some pages give their only in-scope entry as a bare link
+                // line instead of a one-item list.
+                let item = ListItem {
+                    content: inline.clone(),
+                    children: Vec::new(),
+                };
+                scopes.push(Scope {
+                    section,
+                    anchor,
+                    environment: None,
+                    items: vec![list_item(&item)],
+                });
+            }
             (Block::List(items), Kind::InScope) => {
                 let items: Vec<ScopeItem> = items.iter().map(list_item).collect();
                 if !items.is_empty() {
@@ -264,6 +278,22 @@ fn list_item(item: &ListItem) -> ScopeItem {
     }
 }
 
+/// A paragraph made of nothing but links.
+fn is_link_only(inline: &Inline) -> bool {
+    let alnum = |t: &str| {
+        t.chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+    };
+    !inline.links.is_empty()
+        && alnum(&inline.text)
+            == inline
+                .links
+                .iter()
+                .map(|l| alnum(&l.text))
+                .collect::<String>()
+}
+
 fn flatten(items: &[ListItem]) -> Vec<&ListItem> {
     items
         .iter()
@@ -314,8 +344,9 @@ fn table_scopes(section: &str, anchor: Option<&str>, rows: &[Vec<Inline>]) -> Ve
             .map(|c| c.text.as_str())
             .filter(|t| !t.is_empty())
             .collect();
-        let continues =
-            label.starts_with([',', '、', ';']) || label.starts_with(char::is_lowercase);
+        let continues = label.starts_with([',', '、', ';'])
+            || label.starts_with(char::is_lowercase)
+            || !environments(&label).iter().all(|e| is_environment(e));
         match merged.last_mut() {
             Some((_, services)) if continues && cells.is_empty() => {
                 services.push_str(", ");
@@ -439,14 +470,28 @@ mod tests {
     #[test]
     fn applicability_table_by_shape_and_broken_rows_mended() {
         let s = snapshot(parse_str(
-            "# T\n\n## Office 365\n\n| **Applicability** | **In-scope services** |\n|:--|:--|\n| **GCC** | Exchange Online, \n, Forms, Office 365 Microservices (including Kaizala, Sway) |\n| Office 365, GCC High | Planner |\n",
+            "# T\n\n## Office 365\n\n| **Applicability** | **In-scope services** |\n|:--|:--|\n| **GCC** | Exchange Online, \n, Forms, Office 365 Microservices (including Kaizala, Sway) |\n| Office 365, GCC High | Planner, \nSharePoint Online, Sway |\n",
         ));
         assert_eq!(
             services(&s, Some("GCC")),
             ["Exchange Online", "Forms", "Office 365 Microservices"]
         );
-        assert_eq!(services(&s, Some("Office 365")), ["Planner"]);
-        assert_eq!(services(&s, Some("GCC High")), ["Planner"]);
+        assert_eq!(
+            services(&s, Some("Office 365")),
+            ["Planner", "SharePoint Online", "Sway"]
+        );
+        assert_eq!(
+            services(&s, Some("GCC High")),
+            ["Planner", "SharePoint Online", "Sway"]
+        );
+    }
+
+    #[test]
+    fn a_bare_link_line_is_an_item_but_prose_is_not() {
+        let s = snapshot(parse_str(
+            "# T\n\n## Microsoft in-scope cloud services\n\n[Azure and Azure Government](https://example.com)\n\nServices in scope are shown in the [report](https://example.com/r).\n",
+        ));
+        assert_eq!(services(&s, None), ["Azure", "Azure Government"]);
     }
 
     #[test]

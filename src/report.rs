@@ -132,11 +132,87 @@ fn ordered(diff: &Diff) -> impl Iterator<Item = &Change> {
     changes.into_iter()
 }
 
+/// A line of a human report: one change, or the services added to or
+/// removed from one applicability row, which come by the dozen when a page
+/// gains or loses a table.
+enum Line<'a> {
+    One(&'a Change),
+    Row {
+        added: bool,
+        environment: &'a str,
+        services: Vec<&'a str>,
+    },
+}
+
+fn lines(diff: &Diff) -> Vec<Line<'_>> {
+    let mut out: Vec<Line<'_>> = Vec::new();
+    for change in ordered(diff) {
+        let (added, entry) = match change {
+            Change::Added(e) => (true, e),
+            Change::Removed(e) => (false, e),
+            _ => {
+                out.push(Line::One(change));
+                continue;
+            }
+        };
+        let Some(environment) = entry.environment.as_deref() else {
+            out.push(Line::One(change));
+            continue;
+        };
+        match out.last_mut() {
+            Some(Line::Row {
+                added: a,
+                environment: e,
+                services,
+            }) if *a == added && *e == environment => {
+                services.push(&entry.service);
+            }
+            _ => out.push(Line::Row {
+                added,
+                environment,
+                services: vec![&entry.service],
+            }),
+        }
+    }
+    out
+}
+
+fn text_line(line: &Line<'_>) -> String {
+    match line {
+        Line::One(change) => change_line(change),
+        Line::Row {
+            added,
+            environment,
+            services,
+        } => format!(
+            "{}   [{environment}] {}",
+            if *added { "added  " } else { "removed" },
+            services.join(", ")
+        ),
+    }
+}
+
+fn markdown_item(line: &Line<'_>) -> String {
+    match line {
+        Line::One(change) => markdown_line(change),
+        Line::Row {
+            added,
+            environment,
+            services,
+        } => format!(
+            "- **{}** ({}): {}",
+            if *added { "Added" } else { "Removed" },
+            escape_markdown(environment),
+            escape_markdown(&services.join(", "))
+        ),
+    }
+}
+
 /// A diff of two files as text.
 pub fn diff_text(diff: &Diff) -> String {
     let mut out = format!("{}\n", summary(diff));
-    for change in ordered(diff) {
-        let _ = writeln!(out, "  {}", change_line(change));
+    for line in lines(diff) {
+        let _ = writeln!(out, "  {}", text_line(&line));
     }
     out
 }
@@ -249,8 +325,8 @@ pub fn diff_markdown(diff: &Diff) -> String {
         "**Scope change summary:** {}\n\n",
         escape_markdown(&summary(diff))
     );
-    for change in ordered(diff) {
-        out.push_str(&markdown_line(change));
+    for line in lines(diff) {
+        out.push_str(&markdown_item(&line));
         out.push('\n');
     }
     out
@@ -277,8 +353,8 @@ pub fn source_diffs_text(diffs: &[SourceDiff]) -> String {
             current = Some(&d.source);
         }
         let _ = writeln!(out, "  {} → {}   {}", d.from, d.to, summary(&d.diff));
-        for change in ordered(&d.diff) {
-            let _ = writeln!(out, "      {}", change_line(change));
+        for line in lines(&d.diff) {
+            let _ = writeln!(out, "      {}", text_line(&line));
         }
     }
     out
@@ -310,8 +386,8 @@ pub fn source_diffs_markdown(diffs: &[SourceDiff]) -> String {
             d.to,
             escape_markdown(&summary(&d.diff))
         );
-        for change in ordered(&d.diff) {
-            out.push_str(&markdown_line(change));
+        for line in lines(&d.diff) {
+            out.push_str(&markdown_item(&line));
             out.push('\n');
         }
         if !d.diff.is_empty() {

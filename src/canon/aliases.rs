@@ -39,6 +39,16 @@ pub struct Resolved<'a> {
 struct File {
     #[serde(default)]
     service: Vec<Entry>,
+    #[serde(default)]
+    environment: Vec<EnvironmentEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvironmentEntry {
+    name: String,
+    #[serde(default)]
+    variants: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +66,8 @@ struct Entry {
 pub struct AliasTable {
     names: Vec<String>,
     by_key: HashMap<ServiceKey, (usize, NameKind)>,
+    /// Applicability-row labels to the environment they name.
+    environments: HashMap<ServiceKey, String>,
 }
 
 impl AliasTable {
@@ -106,7 +118,29 @@ impl AliasTable {
                 table.by_key.insert(key, (index, kind));
             }
         }
+        for entry in file.environment {
+            for label in std::iter::once(&entry.name).chain(&entry.variants) {
+                let key = ServiceKey::of(label);
+                if let Some(other) = table.environments.get(&key)
+                    && *other != entry.name
+                {
+                    return Err(Error::Aliases(format!(
+                        "environment label {label:?} is listed under both {other:?} and {:?}",
+                        entry.name
+                    )));
+                }
+                table.environments.insert(key, entry.name.clone());
+            }
+        }
         Ok(table)
+    }
+
+    /// The environment an applicability-row label names ("Office 365" rows
+    /// are the commercial cloud); unknown labels stand for themselves.
+    pub fn environment<'a>(&'a self, label: &'a str) -> &'a str {
+        self.environments
+            .get(&ServiceKey::of(label))
+            .map_or(label, String::as_str)
     }
 
     /// What the table knows about a name, if anything.
@@ -157,6 +191,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("listed under both"), "{err}");
+    }
+
+    #[test]
+    fn row_labels_name_environments() {
+        let t = AliasTable::builtin();
+        assert_eq!(t.environment("Office 365"), "Commercial");
+        assert_eq!(t.environment("GCC High"), "GCC High");
+        assert_eq!(t.environment("Secret"), "Secret");
     }
 
     #[test]
