@@ -12,7 +12,7 @@ use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use crate::canon::AliasTable;
 use crate::diff::Differ;
 use crate::ingest::{self, parse_day};
-use crate::report::{self, Format, SourceDiff};
+use crate::report::{self, Format, SourceDiff, TableFormat};
 use crate::store::{Imported, Store};
 use crate::{demo, history};
 
@@ -25,7 +25,9 @@ Examples:
   scopewatch parse saved/offering-iso-27001.html --format json
   scopewatch diff old.md new.html --format markdown
   scopewatch import pages/offering-soc-2/*.md
-  scopewatch diff --source all --from 2021-03-01 --to 2021-04-30";
+  scopewatch diff --source all --from 2021-03-01 --to 2021-04-30
+  scopewatch import-git docs --path 'compliance/regulatory/offering-*.md'
+  scopewatch timeline \"Windows 365\"";
 
 /// Tracks the scope of published cloud compliance pages and reports what
 /// changed: services added, removed, renamed and moved between environments,
@@ -73,6 +75,70 @@ Example:\n  scopewatch import --source offering-soc-2 --date 2024-01-31 saved.ht
         /// Capture date, YYYY-MM-DD [default: from the file name, else the page's date]
         #[arg(long, value_name = "YYYY-MM-DD")]
         date: Option<String>,
+    },
+    /// Backfill from the docs' git history: every version of every page file
+    #[command(
+        name = "import-git",
+        after_help = "Each version is dated by its commit's author date; the source id is the file name's stem \
+in lower case. Re-running adds nothing twice.\n\n\
+Example:\n  git clone -b main compliance-docs.bundle docs\n  scopewatch import-git docs --path 'compliance/regulatory/offering-*.md'"
+    )]
+    ImportGit {
+        /// A local git repository (clone a bundle first)
+        repo: PathBuf,
+        /// Page files to follow, as a git glob
+        #[arg(
+            long,
+            value_name = "GLOB",
+            default_value = "compliance/regulatory/offering-*.md"
+        )]
+        path: String,
+        /// Locale of the pages where they do not say; other than en-us, it is appended to source ids
+        #[arg(long)]
+        locale: Option<String>,
+        /// Published address of the pages; a source's URL is this plus its id
+        #[arg(long, value_name = "URL")]
+        url_base: Option<String>,
+    },
+    /// Rebuild stored snapshots from their raw documents with the current parser
+    #[command(
+        after_help = "Runs in one transaction and fetches nothing. Without --all, only snapshots \
+made by another parser version are rebuilt."
+    )]
+    Reparse {
+        /// Rebuild every snapshot
+        #[arg(long)]
+        all: bool,
+    },
+    /// Every scope change event in date order
+    #[command(
+        after_help = "Example:\n  scopewatch log --source offering-iso-27001 --since 2021-01-01"
+    )]
+    Log {
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
+    },
+    /// When a service entered and left each offering's scope, renames followed
+    #[command(after_help = "Example:\n  scopewatch timeline \"Microsoft Defender for Endpoint\"")]
+    Timeline {
+        service: String,
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
+    },
+    /// Services × offerings in scope at a date
+    #[command(
+        after_help = "Example:\n  scopewatch matrix --at 2022-01-01 --format csv > matrix.csv"
+    )]
+    Matrix {
+        /// The date [default: today]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        at: Option<String>,
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
     },
     /// List the sources in the history database
     Sources {
@@ -164,6 +230,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             source,
             date,
         } => import(&db, &files, source.as_deref(), date.as_deref()),
+        Command::ImportGit {
+            repo,
+            path,
+            locale,
+            url_base,
+        } => import_git(&db, &repo, &path, locale.as_deref(), url_base.as_deref()),
+        Command::Reparse { all } => reparse(&db, all),
+        Command::Log {
+            source,
+            since,
+            format,
+        } => log(&db, &differ, source.as_deref(), since.as_deref(), format),
+        Command::Timeline { service, format } => timeline(&db, &aliases, &service, format),
+        Command::Matrix { at, format } => matrix(&db, &aliases, at.as_deref(), format),
         Command::Sources { format } => sources(&db, format),
         Command::Demo { format } => run_demo(cli.db.as_deref(), &differ, format),
     }
@@ -319,7 +399,16 @@ fn import(
     let date = date.map(parse_day).transpose()?;
     let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
     let mut failed = 0;
+    let mut expanded = Vec::new();
     for file in files {
+        if file.is_dir() {
+            expanded.extend(ingest::versions_in(file)?);
+        } else {
+            expanded.push(file.clone());
+        }
+    }
+    let files = expanded;
+    for file in &files {
         match ingest::import_file(&mut store, file, source, date) {
             Ok(r) => {
                 warn_all(&file.display().to_string(), &r.snapshot.warnings);
@@ -343,6 +432,93 @@ fn import(
     if failed > 0 {
         bail!("{failed} of {} files not imported", files.len());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import_git(
+    db: &Path,
+    repo: &Path,
+    glob: &str,
+    locale: Option<&str>,
+    url_base: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let options = ingest::git::GitOptions { locale, url_base };
+    let report = ingest::git::import_git(&mut store, repo, glob, &options)?;
+    for failure in &report.failed {
+        eprintln!("error: {failure}");
+    }
+    emit(&format!(
+        "{} versions: {} stored, {} unchanged; {} retirements recorded\n",
+        report.versions, report.stored, report.unchanged, report.retired
+    ))?;
+    if !report.failed.is_empty() {
+        bail!("{} versions not imported", report.failed.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reparse(db: &Path, all: bool) -> anyhow::Result<ExitCode> {
+    let mut store = open_existing(db)?;
+    let r = ingest::reparse(&mut store, all)?;
+    emit(&format!(
+        "{} snapshots checked, {} rebuilt, {} with a different scope or links\n",
+        r.checked, r.rebuilt, r.changed
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn log(
+    db: &Path,
+    differ: &Differ<'_>,
+    source: Option<&str>,
+    since: Option<&str>,
+    format: TableFormat,
+) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let since = since.map(parse_day).transpose()?;
+    let events = history::log(&store, differ, source, since)?;
+    emit(&match format {
+        TableFormat::Text => report::events_text(&events),
+        TableFormat::Json => json(&events)?,
+        TableFormat::Csv => report::events_csv(&events)?,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn timeline(
+    db: &Path,
+    aliases: &AliasTable,
+    service: &str,
+    format: TableFormat,
+) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let t = history::timeline(&store, aliases, service)?;
+    emit(&match format {
+        TableFormat::Text => report::timeline_text(&t),
+        TableFormat::Json => json(&t)?,
+        TableFormat::Csv => report::timeline_csv(&t)?,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn matrix(
+    db: &Path,
+    aliases: &AliasTable,
+    at: Option<&str>,
+    format: TableFormat,
+) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let date = match at {
+        Some(d) => parse_day(d)?,
+        None => chrono::Utc::now().date_naive(),
+    };
+    let m = history::matrix(&store, aliases, date)?;
+    emit(&match format {
+        TableFormat::Text => report::matrix_text(&m),
+        TableFormat::Json => json(&m)?,
+        TableFormat::Csv => report::matrix_csv(&m)?,
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

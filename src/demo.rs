@@ -52,7 +52,7 @@ pub fn run(store: &mut Store, differ: &Differ<'_>) -> Result<DemoRun> {
     sources.sort();
     let mut steps = Vec::new();
     for source in &sources {
-        steps.extend(history::log(store, differ, source)?);
+        steps.extend(history::steps(store, differ, source)?);
     }
     Ok(DemoRun {
         imported,

@@ -37,6 +37,8 @@ pub enum Error {
     Sql(#[from] rusqlite::Error),
     #[error("database schema: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    #[error("git: {0}")]
+    Git(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }

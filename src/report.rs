@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::diff::{Change, Diff, LinkChange};
+use crate::history::{Event, EventKind, Matrix, Timeline};
 use crate::model::Snapshot;
 
 /// Output formats of the commands that report changes.
@@ -462,4 +463,195 @@ mod tests {
     fn summary_separates_scope_changes_from_rewordings() {
         assert_eq!(summary(&Diff::default()), "no change");
     }
+}
+
+/// Formats of the history questions; CSV where the answer is a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+fn csv_string(rows: impl IntoIterator<Item = Vec<String>>) -> std::io::Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.write_record(&row)?;
+    }
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// One line describing a log event, without its date and source.
+fn event_line(what: &EventKind) -> String {
+    match what {
+        EventKind::Change(change) => change_line(change),
+        EventKind::FlipFlop {
+            service,
+            environment,
+            states,
+            dates,
+        } => {
+            let span = match (dates.first(), dates.last()) {
+                (Some(a), Some(b)) => (*b - *a).num_days(),
+                _ => 0,
+            };
+            let what = if states.iter().any(|s| s == "listed") {
+                format!("{service}: {}", states.join(" → "))
+            } else {
+                states.join(" → ")
+            };
+            format!(
+                "flip-flop {what}{}  ({} edits in {span} days: {})",
+                env_suffix(environment),
+                dates.len(),
+                dates
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        EventKind::Retired { how } => format!("retired   page retired: {how}"),
+        EventKind::Restored => "restored  the page lists services again".into(),
+    }
+}
+
+/// The scope change log as text, one event a line.
+pub fn events_text(events: &[Event]) -> String {
+    let mut out = String::new();
+    for e in events {
+        let _ = writeln!(out, "{}  {}  {}", e.date, e.source, event_line(&e.what));
+    }
+    if events.is_empty() {
+        out.push_str("no scope changes\n");
+    }
+    out
+}
+
+/// The scope change log as CSV: date, source, event, description.
+pub fn events_csv(events: &[Event]) -> std::io::Result<String> {
+    let header = ["date", "source", "event", "description"]
+        .map(String::from)
+        .to_vec();
+    let rows = events.iter().map(|e| {
+        let kind = match &e.what {
+            EventKind::Change(c) => match c {
+                Change::Added(_) => "added",
+                Change::Removed(_) => "removed",
+                Change::Renamed(_) => "renamed",
+                Change::Reworded(_) => "reworded",
+                Change::Moved(_) => "moved",
+                Change::Link(_) => "link",
+            },
+            EventKind::FlipFlop { .. } => "flip_flop",
+            EventKind::Retired { .. } => "retired",
+            EventKind::Restored => "restored",
+        };
+        let line = event_line(&e.what);
+        let description = line
+            .split_once(' ')
+            .map_or(line.as_str(), |(_, d)| d)
+            .trim()
+            .to_string();
+        vec![
+            e.date.to_string(),
+            e.source.clone(),
+            kind.to_string(),
+            description,
+        ]
+    });
+    csv_string(std::iter::once(header).chain(rows))
+}
+
+/// A service's timeline as text.
+pub fn timeline_text(t: &Timeline) -> String {
+    let mut out = format!("{}\n", t.service);
+    if t.names.len() > 1 {
+        let _ = writeln!(out, "  known as: {}", t.names.join(", "));
+    }
+    if t.offerings.is_empty() {
+        out.push_str("  in no offering's scope in this history\n");
+    }
+    for (source, spans) in &t.offerings {
+        for span in spans {
+            let until = match (&span.to, &span.ended) {
+                (Some(to), Some(why)) => format!("{to} ({why})"),
+                _ => "now".into(),
+            };
+            let _ = writeln!(
+                out,
+                "  {source:<40} {} → {until:<24} as {}",
+                span.from,
+                span.names.join(", ")
+            );
+        }
+    }
+    out
+}
+
+/// A service's timeline as CSV: one row per span.
+pub fn timeline_csv(t: &Timeline) -> std::io::Result<String> {
+    let header = ["service", "offering", "from", "to", "ended", "names"]
+        .map(String::from)
+        .to_vec();
+    let rows = t.offerings.iter().flat_map(|(source, spans)| {
+        spans.iter().map(move |s| {
+            vec![
+                t.service.clone(),
+                source.clone(),
+                s.from.to_string(),
+                s.to.map(|d| d.to_string()).unwrap_or_default(),
+                s.ended.clone().unwrap_or_default(),
+                s.names.join("; "),
+            ]
+        })
+    });
+    csv_string(std::iter::once(header).chain(rows))
+}
+
+/// The services × offerings matrix as text: each service with its offerings.
+pub fn matrix_text(m: &Matrix) -> String {
+    let mut out = format!(
+        "In scope on {}: {} services across {} offerings\n\n",
+        m.date,
+        m.services.len(),
+        m.offerings.len()
+    );
+    let width = m
+        .services
+        .keys()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(60);
+    for (service, offerings) in &m.services {
+        let names: Vec<&str> = offerings.iter().map(String::as_str).collect();
+        let _ = writeln!(
+            out,
+            "{service:<width$}  {:>3}  {}",
+            names.len(),
+            names.join(", ")
+        );
+    }
+    out
+}
+
+/// The services × offerings matrix as CSV, an `x` where a service is in scope.
+pub fn matrix_csv(m: &Matrix) -> std::io::Result<String> {
+    let header = std::iter::once("service".to_string())
+        .chain(m.offerings.iter().cloned())
+        .collect();
+    let rows = m.services.iter().map(|(service, offerings)| {
+        std::iter::once(service.clone())
+            .chain(m.offerings.iter().map(|o| {
+                if offerings.contains(o) {
+                    "x".into()
+                } else {
+                    String::new()
+                }
+            }))
+            .collect()
+    });
+    csv_string(std::iter::once(header).chain(rows))
 }

@@ -68,6 +68,8 @@ pub struct AliasTable {
     by_key: HashMap<ServiceKey, (usize, NameKind)>,
     /// Applicability-row labels to the environment they name.
     environments: HashMap<ServiceKey, String>,
+    /// Every name listed, with the index of its service, in file order.
+    all_names: Vec<(usize, String)>,
 }
 
 impl AliasTable {
@@ -116,6 +118,7 @@ impl AliasTable {
                     )));
                 }
                 table.by_key.insert(key, (index, kind));
+                table.all_names.push((index, name.to_string()));
             }
         }
         for entry in file.environment {
@@ -160,6 +163,23 @@ impl AliasTable {
         }
     }
 
+    /// Every name the table knows for the service a name belongs to: its
+    /// current name first, then former names and variants.
+    pub fn names_of<'a>(&'a self, name: &'a str) -> Vec<&'a str> {
+        let Some((index, _)) = self.by_key.get(&ServiceKey::of(name)) else {
+            return vec![name];
+        };
+        let mut names = vec![self.names[*index].as_str()];
+        names.extend(
+            self.all_names
+                .iter()
+                .filter(|(i, _)| i == index)
+                .map(|(_, n)| n.as_str())
+                .filter(|n| *n != self.names[*index]),
+        );
+        names
+    }
+
     /// The current name for a name, following renames.
     pub fn canonical_name<'a>(&'a self, name: &'a str) -> &'a str {
         self.resolve(&ServiceKey::of(name))
@@ -191,6 +211,15 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("listed under both"), "{err}");
+    }
+
+    #[test]
+    fn all_names_of_a_service() {
+        let t = AliasTable::builtin();
+        let names = t.names_of("Windows Defender ATP");
+        assert_eq!(names[0], "Microsoft Defender for Endpoint");
+        assert!(names.contains(&"Microsoft Defender Advanced Threat Protection"));
+        assert_eq!(t.names_of("Windows 365"), ["Windows 365"]);
     }
 
     #[test]

@@ -3,11 +3,17 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use super::{Block, Document, Inline, InlineBuilder, ListItem, parse_date};
+use super::{Block, Document, Includes, Inline, InlineBuilder, ListItem, no_includes, parse_date};
 use crate::model::PageForm;
 
-/// Parses a Markdown page.
+/// Parses a Markdown page; include lines are dropped.
 pub fn parse(text: &str) -> Document {
+    parse_with(text, &no_includes)
+}
+
+/// Parses a Markdown page, putting the text of each `[!INCLUDE ...]` target
+/// that `includes` finds in place of its line, as the docs site does.
+pub fn parse_with(text: &str, includes: Includes<'_>) -> Document {
     let mut doc = Document::new(PageForm::Markdown);
     let body = match split_front_matter(text) {
         Some((yaml, body)) => {
@@ -16,7 +22,7 @@ pub fn parse(text: &str) -> Document {
         }
         None => text,
     };
-    let body = take_includes(body, &mut doc.includes);
+    let body = take_includes(body, &mut doc.includes, includes);
     doc.blocks = blocks(&body);
     if doc.title.is_none() {
         doc.title = doc.blocks.iter().find_map(|b| match b {
@@ -86,8 +92,9 @@ fn read_front_matter(yaml: &str, doc: &mut Document) {
         .find_map(|key| get(key).and_then(|d| parse_date(&d)));
 }
 
-/// Removes `[!INCLUDE [title](path)]` lines, recording their targets.
-fn take_includes(body: &str, includes: &mut Vec<String>) -> String {
+/// Replaces `[!INCLUDE [title](path)]` lines with the included text (its own
+/// front matter dropped), recording their targets.
+fn take_includes(body: &str, targets: &mut Vec<String>, includes: Includes<'_>) -> String {
     let mut out = String::with_capacity(body.len());
     for line in body.split_inclusive('\n') {
         let t = line.trim().trim_start_matches('>').trim();
@@ -96,7 +103,11 @@ fn take_includes(body: &str, includes: &mut Vec<String>) -> String {
                 .rsplit_once("](")
                 .map(|(_, p)| p.trim_end_matches([']', ')']))
             {
-                includes.push(path.to_string());
+                targets.push(path.to_string());
+                if let Some(text) = includes(path) {
+                    out.push('\n');
+                    out.push_str(split_front_matter(&text).map_or(text.as_str(), |(_, body)| body));
+                }
             }
             out.push('\n');
         } else {
@@ -355,6 +366,23 @@ mod tests {
         };
         assert_eq!(header[0].text, "Applicability");
         assert_eq!(rows[0][1].text, "Exchange Online, Forms");
+    }
+
+    #[test]
+    fn includes_are_put_in_place() {
+        let page =
+            "# T\n\n## Office 365 applicability\n\n[!INCLUDE [table](../includes/table.md)]\n";
+        let include = "---\nms.topic: include\n---\n| Applicability | In-scope services |\n|--|--|\n| GCC | Forms |\n";
+        let doc = parse_with(page, &|target| {
+            (target == "../includes/table.md").then(|| include.to_string())
+        });
+        assert!(
+            matches!(doc.blocks.last(), Some(Block::Table { rows, .. }) if rows[0][1].text == "Forms")
+        );
+        assert!(!matches!(
+            parse(page).blocks.last(),
+            Some(Block::Table { .. })
+        ));
     }
 
     #[test]

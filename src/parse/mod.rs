@@ -130,9 +130,22 @@ fn link_target(url: &str) -> Option<String> {
     (!url.is_empty() && url != "#").then(|| url.to_string())
 }
 
+/// Finds the text of an `[!INCLUDE ...]` target, as written on the page.
+pub type Includes<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// A resolver that finds nothing: include lines are dropped.
+pub fn no_includes(_: &str) -> Option<String> {
+    None
+}
+
 /// Reads a page from bytes: checks that it is text, decodes it, detects its
 /// form and parses it. `name` is used in error messages only.
 pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Document> {
+    parse_bytes_with(name, bytes, &no_includes)
+}
+
+/// As [`parse_bytes`], resolving a Markdown page's includes with `includes`.
+pub fn parse_bytes_with(name: &str, bytes: &[u8], includes: Includes<'_>) -> Result<Document> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::Empty(name.to_string()));
     }
@@ -140,14 +153,18 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Document> {
     if text.trim().is_empty() {
         return Err(Error::Empty(name.to_string()));
     }
-    Ok(parse_str(&text))
+    Ok(parse_str_with(&text, includes))
 }
 
 /// Parses page text whose form is detected from the content.
 pub fn parse_str(text: &str) -> Document {
+    parse_str_with(text, &no_includes)
+}
+
+fn parse_str_with(text: &str, includes: Includes<'_>) -> Document {
     match detect(text) {
         PageForm::Html => html::parse(text),
-        PageForm::Markdown => markdown::parse(text),
+        PageForm::Markdown => markdown::parse_with(text, includes),
         PageForm::Text => text::parse(text),
     }
 }

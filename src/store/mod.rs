@@ -31,6 +31,39 @@ pub struct NewSnapshot<'a> {
     pub snapshot: &'a Snapshot,
     /// Where the version came from: a file path, a URL, a commit.
     pub origin: &'a str,
+    /// The `[!INCLUDE]` documents the page was read with: target and bytes.
+    pub includes: &'a [(String, Vec<u8>)],
+}
+
+/// Documents a page included: the target as written, and its bytes.
+pub type Included = Vec<(String, Vec<u8>)>;
+
+/// A stored version as reparsing needs it: raw bytes and included documents.
+#[derive(Debug, Clone)]
+pub struct RawVersion {
+    pub id: i64,
+    pub source: String,
+    pub origin: String,
+    pub raw: Vec<u8>,
+    pub includes: Included,
+}
+
+/// What a reparse did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reparsed {
+    pub checked: usize,
+    pub rebuilt: usize,
+    /// Snapshots whose scope or links came out different.
+    pub changed: usize,
+}
+
+/// A stored version of a source, for walking its history cheaply.
+#[derive(Debug, Clone)]
+pub struct VersionRef {
+    pub id: i64,
+    pub source: String,
+    pub captured_at: DateTime<Utc>,
+    pub has_scope: bool,
 }
 
 /// What an import did.
@@ -117,8 +150,14 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
+        let include_hashes: Vec<(String, String)> = new
+            .includes
+            .iter()
+            .map(|(target, bytes)| (target.clone(), content_hash(bytes)))
+            .collect();
         if let Some((id, previous_hash)) = previous
             && previous_hash == hash
+            && stored_includes(&tx, id)? == include_hashes
         {
             return Ok(Imported::Unchanged(id));
         }
@@ -144,8 +183,155 @@ impl Store {
             ],
         )?;
         let id = insert_snapshot(&tx, new, &hash, &captured)?;
+        for ((target, bytes), (_, include_hash)) in new.includes.iter().zip(&include_hashes) {
+            tx.execute(
+                "INSERT OR IGNORE INTO document (hash, size, form, body) VALUES (?1, ?2, 'markdown', ?3)",
+                params![include_hash, bytes.len() as i64, bytes],
+            )?;
+            tx.execute(
+                "INSERT OR IGNORE INTO snapshot_include (snapshot_id, target, document_hash) VALUES (?1, ?2, ?3)",
+                params![id, target, include_hash],
+            )?;
+        }
         tx.commit()?;
         Ok(Imported::Stored(id))
+    }
+
+    /// Records that a source's page was retired (its file deleted) at a time.
+    /// Returns false when that was already known.
+    pub fn retire(&mut self, source: &str, at: DateTime<Utc>, origin: &str) -> Result<bool> {
+        self.require_source(source)?;
+        let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO retirement (source_id, retired_at, origin) VALUES (?1, ?2, ?3)",
+            params![source, at, origin],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// When a source's page was retired, oldest first.
+    pub fn retirements(&self, source: &str) -> Result<Vec<DateTime<Utc>>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT retired_at FROM retirement WHERE source_id = ?1 ORDER BY retired_at",
+        )?;
+        let rows: Vec<String> = stmt
+            .query_map([source], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        rows.iter()
+            .map(|t| {
+                DateTime::parse_from_rfc3339(t)
+                    .map(|d| d.with_timezone(&Utc))
+                    .map_err(|_| Error::Corrupt(format!("retirement of {source}: bad time {t:?}")))
+            })
+            .collect()
+    }
+
+    /// Sets the published URL of a source.
+    pub fn set_source_url(&mut self, source: &str, url: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE source SET url = ?2 WHERE id = ?1",
+            params![source, url],
+        )?;
+        Ok(())
+    }
+
+    /// Every stored version, in capture order per source, without loading
+    /// their scope.
+    pub fn versions(&self, source: Option<&str>) -> Result<Vec<VersionRef>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, source_id, captured_at, scope_found FROM snapshot
+             WHERE ?1 IS NULL OR source_id = ?1
+             ORDER BY source_id, captured_at, id",
+        )?;
+        let rows = stmt.query_map([source], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, bool>(3)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, source, captured, has_scope) = row?;
+            let captured_at = DateTime::parse_from_rfc3339(&captured)
+                .map_err(|_| Error::Corrupt(format!("snapshot {id}: bad capture time")))?
+                .with_timezone(&Utc);
+            Ok(VersionRef {
+                id,
+                source,
+                captured_at,
+                has_scope,
+            })
+        })
+        .collect()
+    }
+
+    /// The snapshots that list any of the given service keys, with the names
+    /// they use for them.
+    pub fn listing(&self, keys: &[String]) -> Result<Vec<(i64, String)>> {
+        let placeholders = vec!["?"; keys.len()].join(", ");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT DISTINCT sc.snapshot_id, v.name
+             FROM item_service v
+             JOIN scope_item i ON i.id = v.item_id
+             JOIN scope sc ON sc.id = i.scope_id
+             WHERE v.role = 'service' AND v.service_key IN ({placeholders})
+             ORDER BY sc.snapshot_id, v.name"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(keys), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Rebuilds snapshots from their stored raw documents with `extract`, in
+    /// one transaction: all of them with `all`, else those made by another
+    /// parser version. Nothing is fetched.
+    pub fn reparse(
+        &mut self,
+        all: bool,
+        extract: impl Fn(&RawVersion) -> Result<Snapshot>,
+    ) -> Result<Reparsed> {
+        let tx = self.conn.transaction()?;
+        let ids: Vec<i64> = {
+            let mut stmt =
+                tx.prepare("SELECT id FROM snapshot WHERE ?1 OR parser_version <> ?2 ORDER BY id")?;
+            stmt.query_map(params![all, PARSER_VERSION], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut report = Reparsed {
+            checked: ids.len(),
+            ..Reparsed::default()
+        };
+        for id in ids {
+            let version = raw_version(&tx, id)?;
+            let snapshot = extract(&version)?;
+            let before = (load_scopes(&tx, id)?, load_links(&tx, id)?);
+            tx.execute("DELETE FROM scope WHERE snapshot_id = ?1", [id])?;
+            tx.execute("DELETE FROM link WHERE snapshot_id = ?1", [id])?;
+            tx.execute(
+                "UPDATE snapshot SET page_date = ?2, title = ?3, locale = coalesce(?4, locale), form = ?5,
+                        parser_version = ?6, scope_found = ?7, warnings = ?8
+                 WHERE id = ?1",
+                params![
+                    id,
+                    snapshot.published.map(|d| d.to_string()),
+                    snapshot.title,
+                    snapshot.locale,
+                    snapshot.form.as_str(),
+                    PARSER_VERSION,
+                    snapshot.has_scope(),
+                    serde_json::to_string(&snapshot.warnings).unwrap_or_else(|_| "[]".into()),
+                ],
+            )?;
+            insert_extraction(&tx, id, &snapshot)?;
+            report.rebuilt += 1;
+            if before != (snapshot.scopes, snapshot.links) {
+                report.changed += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(report)
     }
 
     /// Every tracked source with the extent of its history.
@@ -258,8 +444,8 @@ impl Store {
                 .as_deref()
                 .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
             form: PageForm::from_name(&form).ok_or_else(|| corrupt("unknown page form"))?,
-            scopes: self.load_scopes(id)?,
-            links: self.load_links(id)?,
+            scopes: load_scopes(&self.conn, id)?,
+            links: load_links(&self.conn, id)?,
             includes: Vec::new(),
             warnings: serde_json::from_str(&warnings).map_err(|_| corrupt("bad warnings"))?,
             body: String::new(),
@@ -273,74 +459,74 @@ impl Store {
             snapshot,
         })
     }
+}
 
-    fn load_scopes(&self, snapshot_id: i64) -> Result<Vec<Scope>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT s.id, s.section, s.anchor, s.environment, i.id, i.text, i.note, v.role, v.name
+fn load_scopes(conn: &Connection, snapshot_id: i64) -> Result<Vec<Scope>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.section, s.anchor, s.environment, i.id, i.text, i.note, v.role, v.name
              FROM scope s
              LEFT JOIN scope_item i ON i.scope_id = s.id
              LEFT JOIN item_service v ON v.item_id = i.id
              WHERE s.snapshot_id = ?1
              ORDER BY s.position, i.position, v.role, v.position",
-        )?;
-        let mut rows = stmt.query([snapshot_id])?;
-        let mut scopes: Vec<Scope> = Vec::new();
-        let (mut scope_id, mut item_id) = (None, None);
-        while let Some(r) = rows.next()? {
-            let sid: i64 = r.get(0)?;
-            if scope_id != Some(sid) {
-                scope_id = Some(sid);
-                item_id = None;
-                scopes.push(Scope {
-                    section: r.get(1)?,
-                    anchor: r.get(2)?,
-                    environment: r.get(3)?,
-                    items: Vec::new(),
-                });
-            }
-            let Some(scope) = scopes.last_mut() else {
-                continue;
-            };
-            let Some(iid) = r.get::<_, Option<i64>>(4)? else {
-                continue;
-            };
-            if item_id != Some(iid) {
-                item_id = Some(iid);
-                scope.items.push(ScopeItem {
-                    text: r.get(5)?,
-                    services: Vec::new(),
-                    formerly: Vec::new(),
-                    note: r.get(6)?,
-                });
-            }
-            let Some(item) = scope.items.last_mut() else {
-                continue;
-            };
-            match (
-                r.get::<_, Option<String>>(7)?.as_deref(),
-                r.get::<_, Option<String>>(8)?,
-            ) {
-                (Some("service"), Some(name)) => item.services.push(Service::new(name)),
-                (Some("formerly"), Some(name)) => item.formerly.push(Service::new(name)),
-                _ => {}
-            }
+    )?;
+    let mut rows = stmt.query([snapshot_id])?;
+    let mut scopes: Vec<Scope> = Vec::new();
+    let (mut scope_id, mut item_id) = (None, None);
+    while let Some(r) = rows.next()? {
+        let sid: i64 = r.get(0)?;
+        if scope_id != Some(sid) {
+            scope_id = Some(sid);
+            item_id = None;
+            scopes.push(Scope {
+                section: r.get(1)?,
+                anchor: r.get(2)?,
+                environment: r.get(3)?,
+                items: Vec::new(),
+            });
         }
-        Ok(scopes)
+        let Some(scope) = scopes.last_mut() else {
+            continue;
+        };
+        let Some(iid) = r.get::<_, Option<i64>>(4)? else {
+            continue;
+        };
+        if item_id != Some(iid) {
+            item_id = Some(iid);
+            scope.items.push(ScopeItem {
+                text: r.get(5)?,
+                services: Vec::new(),
+                formerly: Vec::new(),
+                note: r.get(6)?,
+            });
+        }
+        let Some(item) = scope.items.last_mut() else {
+            continue;
+        };
+        match (
+            r.get::<_, Option<String>>(7)?.as_deref(),
+            r.get::<_, Option<String>>(8)?,
+        ) {
+            (Some("service"), Some(name)) => item.services.push(Service::new(name)),
+            (Some("formerly"), Some(name)) => item.formerly.push(Service::new(name)),
+            _ => {}
+        }
     }
+    Ok(scopes)
+}
 
-    fn load_links(&self, snapshot_id: i64) -> Result<Vec<Link>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT section, title, url FROM link WHERE snapshot_id = ?1 ORDER BY position",
-        )?;
-        let rows = stmt.query_map([snapshot_id], |r| {
-            Ok(Link {
-                section: r.get(0)?,
-                title: r.get(1)?,
-                url: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
+fn load_links(conn: &Connection, snapshot_id: i64) -> Result<Vec<Link>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT section, title, url FROM link WHERE snapshot_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([snapshot_id], |r| {
+        Ok(Link {
+            section: r.get(0)?,
+            title: r.get(1)?,
+            url: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn insert_snapshot(
@@ -369,6 +555,12 @@ fn insert_snapshot(
         ],
     )?;
     let snapshot_id = tx.last_insert_rowid();
+    insert_extraction(tx, snapshot_id, s)?;
+    Ok(snapshot_id)
+}
+
+/// The normalized rows of a snapshot: scopes, items, services, links.
+fn insert_extraction(tx: &Transaction<'_>, snapshot_id: i64, s: &Snapshot) -> Result<()> {
     let mut scope_stmt = tx.prepare_cached(
         "INSERT INTO scope (snapshot_id, position, section, anchor, environment) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -424,7 +616,39 @@ fn insert_snapshot(
             link.url
         ])?;
     }
-    Ok(snapshot_id)
+    Ok(())
+}
+
+/// The includes a snapshot was read with, as (target, document hash).
+fn stored_includes(conn: &Connection, snapshot_id: i64) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT target, document_hash FROM snapshot_include WHERE snapshot_id = ?1 ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map([snapshot_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn raw_version(conn: &Connection, id: i64) -> Result<RawVersion> {
+    let (source, origin, raw): (String, String, Vec<u8>) = conn.query_row(
+        "SELECT n.source_id, n.origin, d.body FROM snapshot n JOIN document d ON d.hash = n.document_hash
+         WHERE n.id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.target, d.body FROM snapshot_include i JOIN document d ON d.hash = i.document_hash
+         WHERE i.snapshot_id = ?1 ORDER BY i.rowid",
+    )?;
+    let includes = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(RawVersion {
+        id,
+        source,
+        origin,
+        raw,
+        includes,
+    })
 }
 
 /// Source ids name files and URLs' last segments; keep them plain.
@@ -488,6 +712,7 @@ mod tests {
             raw: V1.as_bytes(),
             snapshot: &snap,
             origin: "test",
+            includes: &[],
         };
         let Imported::Stored(id) = store.import(&new).unwrap() else {
             panic!()
@@ -534,6 +759,7 @@ mod tests {
                 raw: V1.as_bytes(),
                 snapshot: &good,
                 origin: "t",
+                includes: &[],
             })
             .unwrap();
         store
@@ -543,6 +769,7 @@ mod tests {
                 raw: empty_raw.as_bytes(),
                 snapshot: &empty,
                 origin: "t",
+                includes: &[],
             })
             .unwrap();
         let at = store

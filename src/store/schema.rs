@@ -81,8 +81,27 @@ CREATE TABLE link (
 ) STRICT;
 ";
 
+/// Version 2: the documents a snapshot included (`[!INCLUDE]`), so that
+/// reparsing reproduces it without the repository; and page retirements
+/// (a page file deleted from the docs).
+const V2: &str = "
+CREATE TABLE snapshot_include (
+    snapshot_id    INTEGER NOT NULL REFERENCES snapshot(id) ON DELETE CASCADE,
+    target         TEXT NOT NULL,  -- as written on the page
+    document_hash  TEXT NOT NULL REFERENCES document(hash),
+    PRIMARY KEY (snapshot_id, target)
+) STRICT;
+
+CREATE TABLE retirement (
+    source_id   TEXT NOT NULL REFERENCES source(id),
+    retired_at  TEXT NOT NULL,  -- RFC 3339, UTC
+    origin      TEXT NOT NULL,
+    PRIMARY KEY (source_id, retired_at)
+) STRICT;
+";
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 #[cfg(test)]

@@ -1,0 +1,246 @@
+//! Bringing page versions into the store: saved files and folders of them
+//! ([`import_file`], [`import_dir`]), the docs' git history ([`git`]), and
+//! rebuilding stored snapshots with the current rules ([`reparse`]). Each
+//! version is named (source), dated, then parsed, extracted and stored.
+
+pub mod git;
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+use crate::model::Snapshot;
+use crate::store::{
+    Imported, Included, NewSnapshot, RawVersion, Reparsed, Store, validate_source_id,
+};
+use crate::{Error, Result, extract, parse};
+
+/// Finds the bytes of an `[!INCLUDE]` target, as written on the page.
+pub type IncludeSource<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
+
+/// Parses page bytes, resolving includes with `includes`, and returns the
+/// snapshot with the included documents it used.
+pub fn read_snapshot_with(
+    name: &str,
+    bytes: &[u8],
+    includes: IncludeSource<'_>,
+) -> Result<(Snapshot, Included)> {
+    let used = RefCell::new(Vec::new());
+    let resolve = |target: &str| {
+        let found = includes(target)?;
+        let text = String::from_utf8_lossy(&found).into_owned();
+        used.borrow_mut().push((target.to_string(), found));
+        Some(text)
+    };
+    let doc = parse::parse_bytes_with(name, bytes, &resolve)?;
+    Ok((extract::snapshot(doc), used.into_inner()))
+}
+
+/// Parses page bytes into a snapshot. `name` is used in error messages.
+pub fn read_snapshot(name: &str, bytes: &[u8]) -> Result<Snapshot> {
+    Ok(extract::snapshot(parse::parse_bytes(name, bytes)?))
+}
+
+/// Reads and parses a saved page; includes are looked up beside it, as in a
+/// checkout of the docs.
+pub fn read_file(path: &Path) -> Result<(Vec<u8>, Snapshot)> {
+    let (bytes, snapshot, _) = read_file_with_includes(path)?;
+    Ok((bytes, snapshot))
+}
+
+fn read_file_with_includes(path: &Path) -> Result<(Vec<u8>, Snapshot, Included)> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let beside = |target: &str| std::fs::read(dir.join(target)).ok();
+    let (snapshot, includes) = read_snapshot_with(&path.display().to_string(), &bytes, &beside)?;
+    Ok((bytes, snapshot, includes))
+}
+
+/// The outcome of importing one page version.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub source: String,
+    pub captured_at: DateTime<Utc>,
+    pub imported: Imported,
+    pub snapshot: Snapshot,
+}
+
+/// Parses and stores one page version.
+pub fn import_bytes(
+    store: &mut Store,
+    source: &str,
+    captured_at: DateTime<Utc>,
+    name: &str,
+    bytes: &[u8],
+) -> Result<ImportReport> {
+    let snapshot = read_snapshot(name, bytes)?;
+    store_version(store, source, captured_at, name, bytes, snapshot, &[])
+}
+
+fn store_version(
+    store: &mut Store,
+    source: &str,
+    captured_at: DateTime<Utc>,
+    origin: &str,
+    bytes: &[u8],
+    snapshot: Snapshot,
+    includes: &[(String, Vec<u8>)],
+) -> Result<ImportReport> {
+    let imported = store.import(&NewSnapshot {
+        source,
+        captured_at,
+        raw: bytes,
+        snapshot: &snapshot,
+        origin,
+        includes,
+    })?;
+    Ok(ImportReport {
+        source: source.to_string(),
+        captured_at,
+        imported,
+        snapshot,
+    })
+}
+
+/// Imports a saved page. Without an explicit source or date they come from
+/// the path (see [`source_for`], [`date_in_name`]), then from the page's own
+/// date.
+pub fn import_file(
+    store: &mut Store,
+    path: &Path,
+    source: Option<&str>,
+    date: Option<NaiveDate>,
+) -> Result<ImportReport> {
+    let (bytes, snapshot, includes) = read_file_with_includes(path)?;
+    let source = match source {
+        Some(s) => s.to_string(),
+        None => source_for(path),
+    };
+    validate_source_id(&source)?;
+    let name = path.display().to_string();
+    let captured_at = date
+        .map(midnight)
+        .or_else(|| date_in_name(path))
+        .or_else(|| snapshot.published.map(midnight))
+        .unwrap_or_else(Utc::now);
+    store_version(
+        store,
+        &source,
+        captured_at,
+        &name,
+        &bytes,
+        snapshot,
+        &includes,
+    )
+}
+
+/// The page versions in a folder tree, in capture order: files named by
+/// date (`offering-soc-2/2021-07-20.md`); other files (a manifest, a README)
+/// are not versions and are left out.
+pub fn versions_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Read {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let path = entry
+                .map_err(|source| Error::Read {
+                    path: dir.clone(),
+                    source,
+                })?
+                .path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if date_in_name(&path).is_some() {
+                found.push(path);
+            }
+        }
+    }
+    found.sort_by_key(|p| (date_in_name(p), p.clone()));
+    Ok(found)
+}
+
+/// Rebuilds stored snapshots from their raw documents with the current
+/// rules, in one transaction (see [`Store::reparse`]).
+pub fn reparse(store: &mut Store, all: bool) -> Result<Reparsed> {
+    store.reparse(all, |version: &RawVersion| {
+        let stored = |target: &str| {
+            version
+                .includes
+                .iter()
+                .find(|(t, _)| t == target)
+                .map(|(_, bytes)| bytes.clone())
+        };
+        let (snapshot, _) = read_snapshot_with(&version.origin, &version.raw, &stored)?;
+        Ok(snapshot)
+    })
+}
+
+/// The source a saved file belongs to: its folder's name when the file is
+/// named by date (`offering-soc-2/2021-07-20.md`), else the file's stem, in
+/// lower case.
+pub fn source_for(path: &Path) -> String {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("page");
+    let folder = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|s| s.to_str());
+    match folder {
+        Some(folder) if date_in_name(path).is_some() => folder.to_lowercase(),
+        _ => stem.to_lowercase(),
+    }
+}
+
+/// A capture time written at the start of a file name: `2021-08-26`,
+/// `2021-08-26T123109_e038881` (UTC).
+pub fn date_in_name(path: &Path) -> Option<DateTime<Utc>> {
+    let stem = path.file_stem()?.to_str()?;
+    if let Some(stamp) = stem.get(..17)
+        && let Ok(at) = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%dT%H%M%S")
+    {
+        return Some(at.and_utc());
+    }
+    NaiveDate::parse_from_str(stem.get(..10)?, "%Y-%m-%d")
+        .ok()
+        .map(midnight)
+}
+
+/// Reads a `YYYY-MM-DD` argument.
+pub fn parse_day(text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| Error::Date(text.to_string()))
+}
+
+pub fn midnight(date: NaiveDate) -> DateTime<Utc> {
+    date.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_and_date_from_paths() {
+        let p = PathBuf::from("corpus/offering-iso-27001/2021-08-26T123109_e038881.md");
+        assert_eq!(source_for(&p), "offering-iso-27001");
+        assert_eq!(
+            date_in_name(&p).unwrap().to_rfc3339(),
+            "2021-08-26T12:31:09+00:00"
+        );
+        let p = PathBuf::from("snapshots/offering-soc-2/2021-07-20.html");
+        assert_eq!(source_for(&p), "offering-soc-2");
+        assert_eq!(
+            date_in_name(&p).unwrap().date_naive().to_string(),
+            "2021-07-20"
+        );
+        let p = PathBuf::from("pages/Offering-SOC-2.md");
+        assert_eq!(source_for(&p), "offering-soc-2");
+        assert!(date_in_name(&p).is_none());
+    }
+}
