@@ -9,12 +9,15 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use std::io::IsTerminal;
+
 use crate::canon::AliasTable;
+use crate::config::Config;
 use crate::diff::Differ;
 use crate::ingest::{self, parse_day};
 use crate::report::{self, Format, SourceDiff, TableFormat};
-use crate::store::{Imported, Store};
-use crate::{demo, history};
+use crate::store::{self, Imported, Store};
+use crate::{config, demo, history, run};
 
 /// Exit status when `--exit-code` is given and the scope changed.
 pub const EXIT_SCOPE_CHANGED: u8 = 3;
@@ -41,9 +44,18 @@ pub struct Cli {
     /// Alias table of known renames, instead of the built-in one
     #[arg(long, global = true, value_name = "FILE")]
     aliases: Option<PathBuf>,
+    /// Configuration file (see `scopewatch init`)
+    #[arg(long, global = true, env = "SCOPEWATCH_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// More log output on stderr (-v, -vv)
     #[arg(short, long, global = true, action = ArgAction::Count)]
     verbose: u8,
+    /// No progress bar
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Log lines as text or JSON objects (on stderr)
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -140,11 +152,44 @@ made by another parser version are rebuilt."
         #[arg(long, value_enum, default_value_t = TableFormat::Text)]
         format: TableFormat,
     },
-    /// List the sources in the history database
+    /// List the sources in the history database, or discover offering pages
     Sources {
+        #[command(subcommand)]
+        action: Option<SourcesAction>,
+        #[arg(long, global = true, value_enum, default_value_t = DataFormat::Text)]
+        format: DataFormat,
+    },
+    /// Write a starter configuration listing Microsoft's offering pages
+    #[command(
+        after_help = "Example:\n  scopewatch init --locale fr-fr --output /etc/scopewatch.toml"
+    )]
+    Init {
+        /// Locale of the pages' addresses
+        #[arg(long, default_value = "en-us")]
+        locale: String,
+        #[arg(long, short, default_value = "scopewatch.toml")]
+        output: PathBuf,
+        /// Replace an existing file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Fetch every configured page once, store, diff, alert, and exit
+    #[command(
+        after_help = "Exit status: 0 when all went well, 1 when a page could not be fetched or an alert \
+not delivered, 3 with --exit-code when a scope changed.\n\n\
+Example (crontab):\n  30 2 * * * scopewatch --config /etc/scopewatch.toml run --quiet"
+    )]
+    Run {
+        /// Exit with status 3 when a scope changed, as `git diff --exit-code`
+        #[arg(long)]
+        exit_code: bool,
         #[arg(long, value_enum, default_value_t = DataFormat::Text)]
         format: DataFormat,
     },
+    /// Run on the configured cron schedule until SIGINT or SIGTERM
+    #[command(after_help = "A signal during a run lets the run finish first.\n\n\
+Example:\n  scopewatch --config /etc/scopewatch.toml daemon --log-format json")]
+    Daemon,
     /// Replay the bundled page versions through parse, store and diff, offline
     #[command(after_help = "Uses a temporary database unless --db is given.")]
     Demo {
@@ -177,6 +222,24 @@ struct DiffArgs {
     exit_code: bool,
 }
 
+#[derive(Debug, Subcommand)]
+enum SourcesAction {
+    /// The sources in the history database (the default)
+    List,
+    /// Offering pages on the hub that the configuration lacks, and configured ones it no longer lists
+    Discover {
+        /// Hub page to read [default: `hub` in the configuration]
+        #[arg(long, value_name = "URL")]
+        hub: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 /// Formats of commands that print data rather than changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DataFormat {
@@ -187,7 +250,7 @@ enum DataFormat {
 /// Runs the command line and turns errors into one line on stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, cli.log_format);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -197,7 +260,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, format: LogFormat) {
     let level = match verbose {
         0 => "warn",
         1 => "info",
@@ -205,11 +268,13 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("scopewatch={level}")));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .without_time()
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.without_time().try_init(),
+    };
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -218,11 +283,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => AliasTable::builtin(),
     };
     let differ = Differ::new(&aliases);
+    let config = match &cli.config {
+        Some(path) => Some(Config::load(path)?),
+        None => None,
+    };
     let db = cli
         .db
         .clone()
+        .or_else(|| config.as_ref().map(|c| c.database.clone()))
         .unwrap_or_else(|| PathBuf::from("scopewatch.db"));
+    let progress = !cli.quiet && std::io::stderr().is_terminal();
+    let need_config = || {
+        config
+            .as_ref()
+            .context("no configuration: pass --config FILE (write one with `scopewatch init`)")
+    };
     match cli.command {
+        Command::Init {
+            locale,
+            output,
+            force,
+        } => init(&locale, &output, force),
+        Command::Run { exit_code, format } => {
+            run_job(need_config()?, &aliases, &db, progress, exit_code, format)
+        }
+        Command::Daemon => {
+            runtime()?.block_on(run::daemon(need_config()?, &aliases, &db))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sources {
+            action: Some(SourcesAction::Discover { hub }),
+            format,
+        } => discover(need_config()?, hub.as_deref(), format),
         Command::Parse { file, format } => parse(&file, format),
         Command::Diff(args) => diff(&db, &differ, args),
         Command::Import {
@@ -244,7 +336,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => log(&db, &differ, source.as_deref(), since.as_deref(), format),
         Command::Timeline { service, format } => timeline(&db, &aliases, &service, format),
         Command::Matrix { at, format } => matrix(&db, &aliases, at.as_deref(), format),
-        Command::Sources { format } => sources(&db, format),
+        Command::Sources {
+            action: None | Some(SourcesAction::List),
+            format,
+        } => sources(&db, format),
         Command::Demo { format } => run_demo(cli.db.as_deref(), &differ, format),
     }
 }
@@ -397,6 +492,7 @@ fn import(
     date: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let date = date.map(parse_day).transpose()?;
+    let _lock = store::lock(db)?;
     let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
     let mut failed = 0;
     let mut expanded = Vec::new();
@@ -442,6 +538,7 @@ fn import_git(
     locale: Option<&str>,
     url_base: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
+    let _lock = store::lock(db)?;
     let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
     let options = ingest::git::GitOptions { locale, url_base };
     let report = ingest::git::import_git(&mut store, repo, glob, &options)?;
@@ -459,6 +556,7 @@ fn import_git(
 }
 
 fn reparse(db: &Path, all: bool) -> anyhow::Result<ExitCode> {
+    let _lock = store::lock(db)?;
     let mut store = open_existing(db)?;
     let r = ingest::reparse(&mut store, all)?;
     emit(&format!(
@@ -518,6 +616,72 @@ fn matrix(
         TableFormat::Text => report::matrix_text(&m),
         TableFormat::Json => json(&m)?,
         TableFormat::Csv => report::matrix_csv(&m)?,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn init(locale: &str, output: &Path, force: bool) -> anyhow::Result<ExitCode> {
+    if output.exists() && !force {
+        bail!("{} exists (pass --force to replace it)", output.display());
+    }
+    std::fs::write(output, config::starter(locale))
+        .with_context(|| format!("writing {}", output.display()))?;
+    emit(&format!(
+        "wrote {} with Microsoft's offering pages ({locale}); add alert channels, then: scopewatch --config {} run\n",
+        output.display(),
+        output.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_job(
+    config: &Config,
+    aliases: &AliasTable,
+    db: &Path,
+    progress: bool,
+    exit_code: bool,
+    format: DataFormat,
+) -> anyhow::Result<ExitCode> {
+    let report = runtime()?.block_on(run::run_once(config, aliases, db, progress))?;
+    emit(&match format {
+        DataFormat::Text => report.text(),
+        DataFormat::Json => json(&report)?,
+    })?;
+    Ok(if report.failed() {
+        ExitCode::FAILURE
+    } else if exit_code && report.scope_changed() {
+        ExitCode::from(EXIT_SCOPE_CHANGED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn discover(config: &Config, hub: Option<&str>, format: DataFormat) -> anyhow::Result<ExitCode> {
+    let hub = hub.unwrap_or(&config.hub);
+    let found = runtime()?.block_on(run::discover(config, hub))?;
+    emit(&match format {
+        DataFormat::Json => json(&found)?,
+        DataFormat::Text => {
+            let mut out = String::new();
+            for (id, url) in &found.new {
+                out.push_str(&format!("new      {id}  {url}\n"));
+            }
+            for id in &found.retired {
+                out.push_str(&format!(
+                    "retired  {id}  (configured, no longer on the hub)\n"
+                ));
+            }
+            if out.is_empty() {
+                out.push_str("the configuration lists every offering page on the hub\n");
+            }
+            out
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }

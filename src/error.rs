@@ -37,6 +37,12 @@ pub enum Error {
     Sql(#[from] rusqlite::Error),
     #[error("database schema: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    #[error("configuration {0}")]
+    Config(String),
+    #[error(
+        "another scopewatch process is writing {db} (lock held by process {holder}); try again when it has finished"
+    )]
+    Locked { db: PathBuf, holder: String },
     #[error("git: {0}")]
     Git(String),
     #[error("stored data is inconsistent: {0}")]

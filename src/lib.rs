@@ -16,17 +16,21 @@
 //! [`cli`] wires these together for the `scopewatch` binary, and [`demo`]
 //! replays the page versions bundled in `snapshots/`.
 
+pub mod alert;
 pub mod canon;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod diff;
 pub mod error;
 pub mod extract;
+pub mod fetch;
 pub mod history;
 pub mod ingest;
 pub mod model;
 pub mod parse;
 pub mod report;
+pub mod run;
 pub mod store;
 
 pub use error::{Error, Result};

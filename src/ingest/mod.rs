@@ -42,6 +42,15 @@ pub fn read_snapshot(name: &str, bytes: &[u8]) -> Result<Snapshot> {
     Ok(extract::snapshot(parse::parse_bytes(name, bytes)?))
 }
 
+/// Parses page bytes as the given form, or detects the form when `None`.
+pub fn read_snapshot_as(
+    name: &str,
+    bytes: &[u8],
+    form: Option<crate::model::PageForm>,
+) -> Result<Snapshot> {
+    Ok(extract::snapshot(parse::parse_bytes_as(name, bytes, form)?))
+}
+
 /// Reads and parses a saved page; includes are looked up beside it, as in a
 /// checkout of the docs.
 pub fn read_file(path: &Path) -> Result<(Vec<u8>, Snapshot)> {

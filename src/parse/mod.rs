@@ -146,6 +146,18 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Document> {
 
 /// As [`parse_bytes`], resolving a Markdown page's includes with `includes`.
 pub fn parse_bytes_with(name: &str, bytes: &[u8], includes: Includes<'_>) -> Result<Document> {
+    let text = checked_text(name, bytes)?;
+    Ok(parse_str_with(&text, includes))
+}
+
+/// As [`parse_bytes`], reading the page as `form` instead of detecting it.
+pub fn parse_bytes_as(name: &str, bytes: &[u8], form: Option<PageForm>) -> Result<Document> {
+    let text = checked_text(name, bytes)?;
+    Ok(parse_as(&text, form.unwrap_or_else(|| detect(&text))))
+}
+
+/// The page's text, once it is known to be non-empty text.
+fn checked_text(name: &str, bytes: &[u8]) -> Result<String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::Empty(name.to_string()));
     }
@@ -153,7 +165,7 @@ pub fn parse_bytes_with(name: &str, bytes: &[u8], includes: Includes<'_>) -> Res
     if text.trim().is_empty() {
         return Err(Error::Empty(name.to_string()));
     }
-    Ok(parse_str_with(&text, includes))
+    Ok(text)
 }
 
 /// Parses page text whose form is detected from the content.
@@ -163,8 +175,15 @@ pub fn parse_str(text: &str) -> Document {
 
 fn parse_str_with(text: &str, includes: Includes<'_>) -> Document {
     match detect(text) {
-        PageForm::Html => html::parse(text),
         PageForm::Markdown => markdown::parse_with(text, includes),
+        form => parse_as(text, form),
+    }
+}
+
+fn parse_as(text: &str, form: PageForm) -> Document {
+    match form {
+        PageForm::Html => html::parse(text),
+        PageForm::Markdown => markdown::parse(text),
         PageForm::Text => text::parse(text),
     }
 }

@@ -96,6 +96,74 @@ pub struct SourceInfo {
     pub last: Option<String>,
 }
 
+/// An alert waiting for delivery on a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingAlert {
+    pub id: i64,
+    pub channel: String,
+    pub source: String,
+    pub subject: String,
+    pub body: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+/// An alert to put in the ledger.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAlert<'a> {
+    pub source: &'a str,
+    /// Identifies the event: the same event is never queued twice per channel.
+    pub event_key: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub payload: &'a str,
+}
+
+/// Holds the database's write lock until dropped.
+#[derive(Debug)]
+pub struct WriteLock {
+    file: std::fs::File,
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        let _ = fs4::fs_std::FileExt::unlock(&self.file);
+    }
+}
+
+/// Takes the lock that keeps two runs from writing one database at once.
+pub fn lock(db: &Path) -> Result<WriteLock> {
+    let path = PathBuf::from(format!("{}.lock", db.display()));
+    let io = |source| Error::Read {
+        path: path.clone(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io)?;
+    match fs4::fs_std::FileExt::try_lock_exclusive(&file) {
+        Ok(true) => {
+            use std::io::{Seek, Write};
+            file.set_len(0).map_err(io)?;
+            file.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
+            write!(file, "{}", std::process::id()).map_err(io)?;
+            Ok(WriteLock { file })
+        }
+        Ok(false) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            Err(Error::Locked {
+                db: db.to_path_buf(),
+                holder: holder.trim().to_string(),
+            })
+        }
+        Err(source) => Err(io(source)),
+    }
+}
+
 /// SHA-256 of raw page bytes, as stored.
 pub fn content_hash(raw: &[u8]) -> String {
     Sha256::digest(raw)
@@ -224,6 +292,130 @@ impl Store {
                     .map_err(|_| Error::Corrupt(format!("retirement of {source}: bad time {t:?}")))
             })
             .collect()
+    }
+
+    /// The latest snapshot of a source that has scope: the one in force.
+    pub fn latest_good(&self, source: &str) -> Result<Option<StoredSnapshot>> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM snapshot WHERE source_id = ?1 AND scope_found = 1
+                 ORDER BY captured_at DESC, id DESC LIMIT 1",
+                [source],
+                |r| r.get(0),
+            )
+            .optional()?;
+        id.map(|id| self.load(id)).transpose()
+    }
+
+    /// Records one fetch attempt.
+    pub fn record_attempt(&self, source: &str, url: &str, a: &crate::fetch::Attempt) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO fetch_attempt (source_id, url, started_at, elapsed_ms, status, bytes, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                source,
+                url,
+                a.started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                a.elapsed_ms as i64,
+                a.status,
+                a.bytes as i64,
+                a.error
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The attempts recorded for a source, oldest first: (status, error).
+    pub fn attempts(&self, source: &str) -> Result<Vec<(Option<u16>, Option<String>)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT status, error FROM fetch_attempt WHERE source_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// What the server last said about a source's version.
+    pub fn validators(&self, source: &str) -> Result<crate::fetch::Validators> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT etag, last_modified FROM fetch_state WHERE source_id = ?1",
+                [source],
+                |r| {
+                    Ok(crate::fetch::Validators {
+                        etag: r.get(0)?,
+                        last_modified: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    /// Remembers the validators of a page just checked.
+    pub fn set_validators(&self, source: &str, v: &crate::fetch::Validators) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO fetch_state (source_id, etag, last_modified, checked_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (source_id) DO UPDATE SET
+               etag = excluded.etag, last_modified = excluded.last_modified, checked_at = excluded.checked_at",
+            params![source, v.etag, v.last_modified, Utc::now().to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// Queues an alert for a channel; false when that event was queued for
+    /// it before (sent or not).
+    pub fn enqueue_alert(&self, channel: &str, alert: &NewAlert<'_>) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO alert (channel, source_id, event_key, subject, body, payload, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                channel,
+                alert.source,
+                alert.event_key,
+                alert.subject,
+                alert.body,
+                alert.payload,
+                Utc::now().to_rfc3339()
+            ],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Alerts not yet delivered, oldest first.
+    pub fn pending_alerts(&self) -> Result<Vec<PendingAlert>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, channel, source_id, subject, body, payload, attempts FROM alert
+             WHERE sent_at IS NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(PendingAlert {
+                id: r.get(0)?,
+                channel: r.get(1)?,
+                source: r.get(2)?,
+                subject: r.get(3)?,
+                body: r.get(4)?,
+                payload: r.get(5)?,
+                attempts: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a delivery attempt: sent, or failed with a reason.
+    pub fn alert_delivered(&self, id: i64, outcome: std::result::Result<(), &str>) -> Result<()> {
+        match outcome {
+            Ok(()) => self.conn.execute(
+                "UPDATE alert SET sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+                params![id, Utc::now().to_rfc3339()],
+            )?,
+            Err(e) => self.conn.execute(
+                "UPDATE alert SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+                params![id, e],
+            )?,
+        };
+        Ok(())
     }
 
     /// Sets the published URL of a source.

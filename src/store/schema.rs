@@ -100,8 +100,48 @@ CREATE TABLE retirement (
 ) STRICT;
 ";
 
+/// Version 3: the nightly job. Every fetch attempt; what each server last
+/// said about a page's version (for conditional GET); and the alert ledger,
+/// one row per event and channel, so nothing is sent twice and failed
+/// deliveries are retried.
+const V3: &str = "
+CREATE TABLE fetch_attempt (
+    id          INTEGER PRIMARY KEY,
+    source_id   TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    elapsed_ms  INTEGER NOT NULL,
+    status      INTEGER,
+    bytes       INTEGER NOT NULL,
+    error       TEXT
+) STRICT;
+CREATE INDEX fetch_attempt_by_source ON fetch_attempt (source_id, started_at);
+
+CREATE TABLE fetch_state (
+    source_id      TEXT PRIMARY KEY,
+    etag           TEXT,
+    last_modified  TEXT,
+    checked_at     TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE alert (
+    id          INTEGER PRIMARY KEY,
+    channel     TEXT NOT NULL,
+    source_id   TEXT NOT NULL,
+    event_key   TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    body        TEXT NOT NULL,  -- Markdown, for chat and e-mail
+    payload     TEXT NOT NULL,  -- JSON, for webhooks and commands
+    created_at  TEXT NOT NULL,
+    sent_at     TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    UNIQUE (channel, event_key)
+) STRICT;
+";
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
 }
 
 #[cfg(test)]

@@ -1,0 +1,333 @@
+//! The configuration file (`config/scopewatch.toml` documents every key):
+//! sources, schedule, politeness, timeouts, alert channels, database.
+//!
+//! Secrets never live here: channels name the environment variables that
+//! hold them (`url_env`, `password_env`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::model::PageForm;
+use crate::store::validate_source_id;
+use crate::{Error, Result};
+
+/// The shipped configuration: the documented defaults and Microsoft's
+/// offering pages in en-us.
+pub const DEFAULT_CONFIG: &str = include_str!("../config/scopewatch.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "defaults::database")]
+    pub database: PathBuf,
+    #[serde(default = "defaults::schedule")]
+    pub schedule: String,
+    #[serde(default = "defaults::user_agent")]
+    pub user_agent: String,
+    #[serde(default = "defaults::hub")]
+    pub hub: String,
+    #[serde(default)]
+    pub fetch: FetchSettings,
+    #[serde(default, rename = "source")]
+    pub sources: Vec<SourceConfig>,
+    #[serde(default, rename = "alert")]
+    pub alerts: Vec<AlertConfig>,
+}
+
+mod defaults {
+    use std::path::PathBuf;
+
+    pub fn database() -> PathBuf {
+        PathBuf::from("scopewatch.db")
+    }
+    pub fn schedule() -> String {
+        "0 30 2 * * *".into()
+    }
+    pub fn user_agent() -> String {
+        format!(
+            "scopewatch/{} (compliance scope watcher)",
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+    pub fn hub() -> String {
+        "https://learn.microsoft.com/en-us/compliance/regulatory/offering-home".into()
+    }
+}
+
+/// Timeouts, limits, retries and politeness of the fetcher.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchSettings {
+    pub timeout_secs: u64,
+    pub connect_timeout_secs: u64,
+    pub max_page_bytes: u64,
+    pub max_redirects: usize,
+    pub retries: usize,
+    pub backoff_min_ms: u64,
+    pub backoff_max_ms: u64,
+    pub max_retry_after_secs: u64,
+    pub per_host_concurrency: usize,
+    pub per_host_delay_ms: u64,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            timeout_secs: 30,
+            connect_timeout_secs: 10,
+            max_page_bytes: 5_000_000,
+            max_redirects: 5,
+            retries: 3,
+            backoff_min_ms: 500,
+            backoff_max_ms: 30_000,
+            max_retry_after_secs: 300,
+            per_host_concurrency: 2,
+            per_host_delay_ms: 500,
+        }
+    }
+}
+
+impl FetchSettings {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_secs)
+    }
+    pub fn per_host_delay(&self) -> Duration {
+        Duration::from_millis(self.per_host_delay_ms)
+    }
+}
+
+/// A page to watch.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub id: String,
+    pub url: String,
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Read the page as this form instead of detecting it.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+impl SourceConfig {
+    pub fn form(&self) -> Option<PageForm> {
+        self.format.as_deref().and_then(PageForm::from_name)
+    }
+}
+
+/// An alert channel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertConfig {
+    pub kind: AlertKind,
+    /// Identifies the channel in the alert ledger [default: the kind].
+    #[serde(default)]
+    pub name: Option<String>,
+    /// webhook, slack, teams: the URL, or the variable holding it.
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub url_env: Option<String>,
+    /// email
+    #[serde(default)]
+    pub smtp_host: Option<String>,
+    #[serde(default)]
+    pub smtp_port: Option<u16>,
+    #[serde(default)]
+    pub tls: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// command: the program and its arguments.
+    #[serde(default)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertKind {
+    Webhook,
+    Slack,
+    Teams,
+    Email,
+    Command,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Webhook => "webhook",
+            AlertKind::Slack => "slack",
+            AlertKind::Teams => "teams",
+            AlertKind::Email => "email",
+            AlertKind::Command => "command",
+        }
+    }
+}
+
+impl AlertConfig {
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or(self.kind.as_str())
+    }
+}
+
+fn invalid(path: &Path, message: impl std::fmt::Display) -> Error {
+    Error::Config(format!("{}: {message}", path.display()))
+}
+
+impl Config {
+    /// Reads and checks a configuration file. Relative paths in it are
+    /// taken from the file's folder.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| invalid(path, e))?;
+        if config.database.is_relative() {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            config.database = dir.join(&config.database);
+        }
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path) -> Result<()> {
+        self.schedule_parsed().map_err(|e| invalid(path, e))?;
+        let mut ids = std::collections::HashSet::new();
+        for s in &self.sources {
+            validate_source_id(&s.id).map_err(|e| invalid(path, e))?;
+            if !ids.insert(&s.id) {
+                return Err(invalid(path, format!("source {:?} is listed twice", s.id)));
+            }
+            let scheme_ok = s.url.starts_with("https://") || s.url.starts_with("http://");
+            if !scheme_ok {
+                return Err(invalid(
+                    path,
+                    format!("source {:?}: only http and https URLs are fetched", s.id),
+                ));
+            }
+            if s.format.is_some() && s.form().is_none() {
+                return Err(invalid(
+                    path,
+                    format!("source {:?}: format must be html, markdown or text", s.id),
+                ));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for a in &self.alerts {
+            if !names.insert(a.name()) {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "two alert channels are named {:?}: give them names",
+                        a.name()
+                    ),
+                ));
+            }
+            let need = |ok: bool, what: &str| {
+                if ok {
+                    Ok(())
+                } else {
+                    Err(invalid(path, format!("alert {:?} needs {what}", a.name())))
+                }
+            };
+            match a.kind {
+                AlertKind::Webhook | AlertKind::Slack | AlertKind::Teams => need(
+                    a.url.is_some() != a.url_env.is_some(),
+                    "one of url or url_env",
+                )?,
+                AlertKind::Email => {
+                    need(
+                        a.smtp_host.is_some() && a.from.is_some() && !a.to.is_empty(),
+                        "smtp_host, from and to",
+                    )?;
+                    need(
+                        matches!(a.tls.as_deref(), None | Some("starttls" | "tls" | "none")),
+                        "tls = \"starttls\", \"tls\" or \"none\"",
+                    )?;
+                }
+                AlertKind::Command => need(!a.command.is_empty(), "a command")?,
+            }
+        }
+        if self.fetch.per_host_concurrency == 0 {
+            return Err(invalid(
+                path,
+                "fetch.per_host_concurrency must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn schedule_parsed(&self) -> std::result::Result<cron::Schedule, String> {
+        self.schedule
+            .parse::<cron::Schedule>()
+            .map_err(|e| format!("schedule {:?} is not a cron expression: {e}", self.schedule))
+    }
+}
+
+/// The starter configuration for a locale: the shipped file with its pages'
+/// addresses in that locale.
+pub fn starter(locale: &str) -> String {
+    let locale = locale.to_lowercase();
+    DEFAULT_CONFIG.replace("/en-us/", &format!("/{locale}/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path)
+    }
+
+    #[test]
+    fn shipped_config_is_valid_and_lists_the_offerings() {
+        let c = load(DEFAULT_CONFIG).unwrap();
+        assert!(c.sources.len() > 50);
+        assert!(c.sources.iter().any(|s| s.id == "offering-iso-27001"));
+        assert_eq!(
+            c.fetch.max_page_bytes,
+            FetchSettings::default().max_page_bytes
+        );
+        assert!(c.database.ends_with("scopewatch.db") && c.database.is_absolute());
+    }
+
+    #[test]
+    fn starter_for_another_locale() {
+        let c = load(&starter("fr-FR")).unwrap();
+        assert!(c.sources[0].url.contains("/fr-fr/"));
+        assert!(c.hub.contains("/fr-fr/"));
+    }
+
+    #[test]
+    fn the_contract_minimum() {
+        let c = load("database = \"/tmp/x.db\"\n[[source]]\nid = \"a\"\nurl = \"http://127.0.0.1:1/a\"\n[[alert]]\nkind = \"webhook\"\nurl_env = \"HOOK\"\n").unwrap();
+        assert_eq!(c.alerts[0].name(), "webhook");
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err = |t: &str| load(t).unwrap_err().to_string();
+        assert!(
+            err("[[source]]\nid = \"a\"\nurl = \"ftp://x/a\"\n").contains("only http and https")
+        );
+        assert!(err("schedule = \"every night\"\n").contains("not a cron expression"));
+        assert!(err("[[alert]]\nkind = \"webhook\"\n").contains("one of url or url_env"));
+        assert!(err("[[alert]]\nkind = \"pager\"\n").contains("unknown variant"));
+        assert!(err("[[source]]\nid = \"a\"\nurl = \"http://x/a\"\n[[source]]\nid = \"a\"\nurl = \"http://x/b\"\n").contains("twice"));
+    }
+}

@@ -1,0 +1,379 @@
+//! Fetching published pages politely and defensively.
+//!
+//! - Conditional GET (ETag, Last-Modified): an unchanged page costs one 304.
+//! - Retries with exponential backoff and jitter on timeouts, resets and
+//!   5xx; `Retry-After` honoured on 429 and 503, up to a cap.
+//! - Redirects bounded in number and limited to http and https.
+//! - A hard cap on the body, counted after decompression (gzip bombs stop
+//!   at the cap).
+//! - Per-host concurrency and a pause between requests to one host.
+//!
+//! Every attempt is returned for the record, failed ones included.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use backon::BackoffBuilder;
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::{
+    ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+};
+use tokio::sync::Semaphore;
+
+use crate::config::FetchSettings;
+
+/// What a server last said about a page's version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A page fetched, or found unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    NotModified,
+    Page {
+        body: Vec<u8>,
+        validators: Validators,
+    },
+}
+
+/// One request and what came of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub started_at: DateTime<Utc>,
+    pub elapsed_ms: u64,
+    pub status: Option<u16>,
+    pub bytes: u64,
+    /// What went wrong, if anything; never carries a URL's query.
+    pub error: Option<String>,
+}
+
+/// Why a page could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("HTTP {0}")]
+    Status(u16),
+    #[error("page larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("asked to retry after {0} s, more than the {1} s allowed")]
+    RetryAfterTooLong(u64, u64),
+    #[error("redirect to a {0}: address refused (only http and https are fetched)")]
+    Redirect(String),
+    #[error("{0}")]
+    Transport(String),
+}
+
+impl FetchError {
+    fn retryable(&self) -> bool {
+        match self {
+            FetchError::Status(s) => *s == 429 || *s >= 500,
+            FetchError::Transport(_) => true,
+            FetchError::TooLarge(_)
+            | FetchError::RetryAfterTooLong(..)
+            | FetchError::Redirect(_) => false,
+        }
+    }
+}
+
+/// A fetch's outcome with every attempt it took.
+pub type FetchReport = (Result<Fetched, FetchError>, Vec<Attempt>);
+
+/// The HTTP client with its limits and politeness state.
+pub struct Fetcher {
+    client: reqwest::Client,
+    settings: FetchSettings,
+    hosts: Mutex<HashMap<String, Arc<Host>>>,
+}
+
+/// Per-host politeness: how many requests at once, and when the last began.
+struct Host {
+    slots: Semaphore,
+    last: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Fetcher {
+    pub fn new(settings: &FetchSettings, user_agent: &str) -> Result<Self, FetchError> {
+        let max_redirects = settings.max_redirects;
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            let scheme = attempt.url().scheme().to_string();
+            if scheme != "http" && scheme != "https" {
+                attempt.error(format!(
+                    "redirect to a {scheme}: address refused (only http and https are fetched)"
+                ))
+            } else if attempt.previous().iter().any(|u| u == attempt.url()) {
+                attempt.error("redirect loop")
+            } else if attempt.previous().len() > max_redirects {
+                attempt.error(format!("more than {max_redirects} redirects"))
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .timeout(settings.timeout())
+            .connect_timeout(settings.connect_timeout())
+            .redirect(redirects)
+            .https_only(false)
+            .build()
+            .map_err(|e| FetchError::Transport(e.without_url().to_string()))?;
+        Ok(Fetcher {
+            client,
+            settings: settings.clone(),
+            hosts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn host(&self, url: &reqwest::Url) -> Arc<Host> {
+        let key = format!(
+            "{}:{}",
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(0)
+        );
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        hosts
+            .entry(key)
+            .or_insert_with(|| {
+                Arc::new(Host {
+                    slots: Semaphore::new(self.settings.per_host_concurrency.max(1)),
+                    last: tokio::sync::Mutex::new(None),
+                })
+            })
+            .clone()
+    }
+
+    /// Fetches a page, retrying what is worth retrying. Returns the outcome
+    /// and every attempt made.
+    pub async fn fetch(
+        &self,
+        url: &str,
+        validators: &Validators,
+    ) -> (Result<Fetched, FetchError>, Vec<Attempt>) {
+        let mut attempts = Vec::new();
+        let parsed = match reqwest::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            _ => {
+                return (
+                    Err(FetchError::Transport(format!(
+                        "not an http(s) address: {url}"
+                    ))),
+                    attempts,
+                );
+            }
+        };
+        let mut delays = backon::ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(self.settings.backoff_min_ms))
+            .with_max_delay(Duration::from_millis(self.settings.backoff_max_ms))
+            .with_max_times(self.settings.retries)
+            .with_jitter()
+            .build();
+        loop {
+            let (result, attempt, retry_after) = self.attempt(&parsed, validators).await;
+            attempts.push(attempt);
+            let error = match result {
+                Ok(fetched) => return (Ok(fetched), attempts),
+                Err(e) => e,
+            };
+            if !error.retryable() {
+                return (Err(error), attempts);
+            }
+            let Some(backoff) = delays.next() else {
+                return (Err(error), attempts);
+            };
+            let wait = match retry_after {
+                Some(asked) if asked.as_secs() > self.settings.max_retry_after_secs => {
+                    return (
+                        Err(FetchError::RetryAfterTooLong(
+                            asked.as_secs(),
+                            self.settings.max_retry_after_secs,
+                        )),
+                        attempts,
+                    );
+                }
+                Some(asked) => asked,
+                None => backoff,
+            };
+            tracing::info!(%error, wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One request, politely: waits for a slot on the host and for the
+    /// pause since the previous request there.
+    async fn attempt(
+        &self,
+        url: &reqwest::Url,
+        validators: &Validators,
+    ) -> (Result<Fetched, FetchError>, Attempt, Option<Duration>) {
+        let host = self.host(url);
+        let _slot = host.slots.acquire().await;
+        {
+            let mut last = host.last.lock().await;
+            if let Some(previous) = *last {
+                let pause = self.settings.per_host_delay();
+                let since = previous.elapsed();
+                if since < pause {
+                    tokio::time::sleep(pause - since).await;
+                }
+            }
+            *last = Some(Instant::now());
+        }
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        let mut request = self.client.get(url.clone());
+        if let Some(etag) = &validators.etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(modified) = &validators.last_modified {
+            request = request.header(IF_MODIFIED_SINCE, modified);
+        }
+        let mut record = Attempt {
+            started_at,
+            elapsed_ms: 0,
+            status: None,
+            bytes: 0,
+            error: None,
+        };
+        let (result, retry_after) = match request.send().await {
+            Err(e) => (Err(FetchError::Transport(describe(&e))), None),
+            Ok(response) => {
+                let status = response.status();
+                record.status = Some(status.as_u16());
+                let retry_after = retry_after(response.headers());
+                if status == StatusCode::NOT_MODIFIED {
+                    (Ok(Fetched::NotModified), None)
+                } else if let Some(scheme) = foreign_redirect(url, &response) {
+                    // reqwest hands back redirects it cannot follow; name the refusal.
+                    (Err(FetchError::Redirect(scheme)), None)
+                } else if !status.is_success() {
+                    (Err(FetchError::Status(status.as_u16())), retry_after)
+                } else {
+                    let found = Validators {
+                        etag: header(response.headers(), ETAG),
+                        last_modified: header(response.headers(), LAST_MODIFIED),
+                    };
+                    match self.body(response).await {
+                        Ok(body) => {
+                            record.bytes = body.len() as u64;
+                            (
+                                Ok(Fetched::Page {
+                                    body,
+                                    validators: found,
+                                }),
+                                None,
+                            )
+                        }
+                        Err((e, read)) => {
+                            record.bytes = read;
+                            (Err(e), None)
+                        }
+                    }
+                }
+            }
+        };
+        record.elapsed_ms = clock.elapsed().as_millis() as u64;
+        record.error = result.as_ref().err().map(ToString::to_string);
+        (result, record, retry_after)
+    }
+
+    /// Reads a body up to the cap, counting decompressed bytes.
+    async fn body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, (FetchError, u64)> {
+        let cap = self.settings.max_page_bytes;
+        if response.content_length().is_some_and(|n| n > cap) {
+            return Err((FetchError::TooLarge(cap), 0));
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (body.len() + chunk.len()) as u64 > cap {
+                        return Err((FetchError::TooLarge(cap), body.len() as u64));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(body),
+                Err(e) => return Err((FetchError::Transport(describe(&e)), body.len() as u64)),
+            }
+        }
+    }
+}
+
+/// The scheme of a redirect's target when it is neither http nor https.
+fn foreign_redirect(url: &reqwest::Url, response: &reqwest::Response) -> Option<String> {
+    if !response.status().is_redirection() {
+        return None;
+    }
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    let target = url.join(location).ok()?;
+    (!matches!(target.scheme(), "http" | "https")).then(|| target.scheme().to_string())
+}
+
+fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
+    Some((at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// A transport error in words, without the URL (which may carry secrets).
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_redirect() {
+        "redirect refused"
+    } else if e.is_body() || e.is_decode() {
+        "body could not be read"
+    } else {
+        "request failed"
+    };
+    let mut detail = String::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+}

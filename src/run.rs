@@ -1,0 +1,440 @@
+//! The nightly job: one run (`scopewatch run`) and the scheduled daemon.
+//!
+//! A run fetches every configured source once, concurrently and politely;
+//! stores each new version; diffs it against the last good snapshot; queues
+//! an alert per scope change and channel in the ledger; then delivers every
+//! queued alert, including those that failed before. One source's failure
+//! never stops the others, and a page whose extraction collapses raises an
+//! anomaly alert instead of reporting its services removed.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::alert::{self, Message};
+use crate::canon::AliasTable;
+use crate::config::{Config, SourceConfig};
+use crate::diff::Differ;
+use crate::fetch::{FetchReport, Fetched, Fetcher, Validators};
+use crate::ingest::read_snapshot_as;
+use crate::report::{self, SourceDiff};
+use crate::store::{Imported, NewAlert, NewSnapshot, Store, content_hash, lock};
+use crate::{Error, Result};
+
+/// What happened to one source in a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The server said 304, or sent the same content again.
+    Unchanged,
+    /// The first version of this source.
+    First,
+    /// A new version without a scope change (a rewording, say).
+    NoScopeChange,
+    /// A new version with scope changes: the summary.
+    ScopeChanged(String),
+    /// The page is served but its scope could not be extracted.
+    Anomaly(String),
+    /// The page could not be fetched.
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    pub source: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// The summary of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    pub sources: Vec<SourceReport>,
+    pub alerts_sent: usize,
+    /// Deliveries that failed this time; they are tried again next run.
+    pub alerts_failed: Vec<String>,
+}
+
+impl RunReport {
+    pub fn failed(&self) -> bool {
+        !self.alerts_failed.is_empty()
+            || self
+                .sources
+                .iter()
+                .any(|s| matches!(s.outcome, Outcome::Failed(_)))
+    }
+
+    pub fn scope_changed(&self) -> bool {
+        self.sources
+            .iter()
+            .any(|s| matches!(s.outcome, Outcome::ScopeChanged(_)))
+    }
+
+    /// One line per source, then the totals.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for s in &self.sources {
+            let what = match &s.outcome {
+                Outcome::Unchanged => "unchanged".to_string(),
+                Outcome::First => "first version stored".to_string(),
+                Outcome::NoScopeChange => "new version, no scope change".to_string(),
+                Outcome::ScopeChanged(summary) => format!("SCOPE CHANGED: {summary}"),
+                Outcome::Anomaly(problem) => format!("ANOMALY: {problem}"),
+                Outcome::Failed(error) => format!("FAILED: {error}"),
+            };
+            out.push_str(&format!("{:<44} {what}\n", s.source));
+        }
+        let count = |f: fn(&Outcome) -> bool| self.sources.iter().filter(|s| f(&s.outcome)).count();
+        out.push_str(&format!(
+            "{} sources: {} changed scope, {} anomalies, {} failed; {} alerts sent, {} failed\n",
+            self.sources.len(),
+            count(|o| matches!(o, Outcome::ScopeChanged(_))),
+            count(|o| matches!(o, Outcome::Anomaly(_))),
+            count(|o| matches!(o, Outcome::Failed(_))),
+            self.alerts_sent,
+            self.alerts_failed.len()
+        ));
+        for failure in &self.alerts_failed {
+            out.push_str(&format!("alert not delivered: {failure}\n"));
+        }
+        out
+    }
+}
+
+/// Runs the job once against `db`.
+pub async fn run_once(
+    config: &Config,
+    aliases: &AliasTable,
+    db: &Path,
+    progress: bool,
+) -> Result<RunReport> {
+    let _lock = lock(db)?;
+    let mut store = Store::open(db)?;
+    let fetcher = Arc::new(
+        Fetcher::new(&config.fetch, &config.user_agent)
+            .map_err(|e| Error::Config(e.to_string()))?,
+    );
+
+    let bar = if progress {
+        let bar = ProgressBar::new(config.sources.len() as u64);
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, source) in config.sources.iter().enumerate() {
+        let validators = store.validators(&source.id)?;
+        let fetcher = fetcher.clone();
+        let url = source.url.clone();
+        tasks.spawn(async move {
+            let (result, attempts) = fetcher.fetch(&url, &validators).await;
+            (index, result, attempts)
+        });
+    }
+    let mut fetched: Vec<Option<FetchReport>> = vec![None; config.sources.len()];
+    while let Some(joined) = tasks.join_next().await {
+        let (index, result, attempts) =
+            joined.map_err(|e| Error::Config(format!("fetch task failed: {e}")))?;
+        bar.set_message(config.sources[index].id.clone());
+        bar.inc(1);
+        fetched[index] = Some((result, attempts));
+    }
+    bar.finish_and_clear();
+
+    let differ = Differ::new(aliases);
+    let mut report = RunReport::default();
+    for (source, slot) in config.sources.iter().zip(fetched) {
+        let Some((result, attempts)) = slot else {
+            continue;
+        };
+        for attempt in &attempts {
+            store.record_attempt(&source.id, &source.url, attempt)?;
+        }
+        let outcome = match result {
+            Err(e) => Outcome::Failed(e.to_string()),
+            Ok(Fetched::NotModified) => Outcome::Unchanged,
+            Ok(Fetched::Page { body, validators }) => {
+                let outcome = take_version(&mut store, &differ, config, source, &body)?;
+                store.set_validators(&source.id, &validators)?;
+                outcome
+            }
+        };
+        tracing::info!(source = %source.id, outcome = ?outcome, "checked");
+        report.sources.push(SourceReport {
+            source: source.id.clone(),
+            outcome,
+        });
+    }
+    deliver_pending(&store, config, &mut report).await?;
+    Ok(report)
+}
+
+/// Stores a fetched page version and queues the alerts it calls for.
+fn take_version(
+    store: &mut Store,
+    differ: &Differ<'_>,
+    config: &Config,
+    source: &SourceConfig,
+    body: &[u8],
+) -> Result<Outcome> {
+    let previous = store.latest_good(&source.id)?;
+    let last_good = previous
+        .as_ref()
+        .map(|p| p.captured_at.date_naive().to_string());
+    let mut snapshot = match read_snapshot_as(&source.url, body, source.form()) {
+        Ok(s) => s,
+        Err(e) => {
+            let problem = format!("the page is served but unreadable: {e}");
+            if previous.is_some() {
+                let key = format!("{}:{}", source.id, content_hash(body));
+                queue(
+                    store,
+                    config,
+                    &source.id,
+                    &alert::anomaly(
+                        &source.id,
+                        &source.url,
+                        &problem,
+                        last_good.as_deref(),
+                        &key,
+                    ),
+                )?;
+                return Ok(Outcome::Anomaly(problem));
+            }
+            return Ok(Outcome::Failed(problem));
+        }
+    };
+    if snapshot.locale.is_none() {
+        snapshot.locale = source.locale.clone();
+    }
+    let imported = store.import(&NewSnapshot {
+        source: &source.id,
+        captured_at: Utc::now(),
+        raw: body,
+        snapshot: &snapshot,
+        origin: &source.url,
+        includes: &[],
+    })?;
+    store.set_source_url(&source.id, &source.url)?;
+    let Imported::Stored(id) = imported else {
+        return Ok(Outcome::Unchanged);
+    };
+    let Some(previous) = previous else {
+        return Ok(if snapshot.has_scope() {
+            Outcome::First
+        } else {
+            Outcome::Anomaly("no in-scope services found on the first version".into())
+        });
+    };
+    if !snapshot.has_scope() {
+        let problem = "the in-scope section is missing or empty while the page is still served";
+        let key = format!("{}:{id}", source.id);
+        queue(
+            store,
+            config,
+            &source.id,
+            &alert::anomaly(&source.id, &source.url, problem, last_good.as_deref(), &key),
+        )?;
+        return Ok(Outcome::Anomaly(problem.into()));
+    }
+    let change = SourceDiff {
+        source: source.id.clone(),
+        title: snapshot.title.clone(),
+        from: previous.captured_at.date_naive(),
+        to: Utc::now().date_naive(),
+        diff: differ.diff(&previous.snapshot, &snapshot),
+    };
+    if !change.diff.has_scope_changes() {
+        return Ok(Outcome::NoScopeChange);
+    }
+    queue(
+        store,
+        config,
+        &source.id,
+        &alert::scope_change(&change, &source.url, previous.id, id),
+    )?;
+    Ok(Outcome::ScopeChanged(report::summary(&change.diff)))
+}
+
+/// Puts a message in the ledger for every channel.
+fn queue(store: &Store, config: &Config, source: &str, message: &Message) -> Result<()> {
+    let payload = message.payload.to_string();
+    let event_key = format!("{source}:{}", message.event_key);
+    for channel in &config.alerts {
+        store.enqueue_alert(
+            channel.name(),
+            &NewAlert {
+                source,
+                event_key: &event_key,
+                subject: &message.subject,
+                body: &message.body,
+                payload: &payload,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Delivers every queued alert whose channel is still configured.
+async fn deliver_pending(store: &Store, config: &Config, report: &mut RunReport) -> Result<()> {
+    let client = reqwest::Client::builder()
+        .user_agent(config.user_agent.as_str())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Config(e.without_url().to_string()))?;
+    for pending in store.pending_alerts()? {
+        let Some(channel) = config.alerts.iter().find(|c| c.name() == pending.channel) else {
+            continue;
+        };
+        let outcome = alert::deliver(
+            channel,
+            &client,
+            &pending.subject,
+            &pending.body,
+            &pending.payload,
+        )
+        .await;
+        store.alert_delivered(
+            pending.id,
+            outcome.as_ref().map(|_| ()).map_err(String::as_str),
+        )?;
+        match outcome {
+            Ok(()) => report.alerts_sent += 1,
+            Err(e) => report
+                .alerts_failed
+                .push(format!("{} on {}: {e}", pending.source, pending.channel)),
+        }
+    }
+    Ok(())
+}
+
+/// Runs the job on the configured schedule until SIGINT or SIGTERM; a run
+/// under way when the signal comes is finished first.
+pub async fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> Result<()> {
+    let schedule = config.schedule_parsed().map_err(Error::Config)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let wake = Arc::new(tokio::sync::Notify::new());
+    {
+        let (stop, wake) = (stop.clone(), wake.clone());
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            stop.store(true, Ordering::SeqCst);
+            wake.notify_one();
+        });
+    }
+    tracing::info!(schedule = %config.schedule, "daemon started");
+    while !stop.load(Ordering::SeqCst) {
+        let Some(next) = schedule.upcoming(Utc).next() else {
+            return Err(Error::Config(format!(
+                "schedule {:?} never fires",
+                config.schedule
+            )));
+        };
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        tracing::info!(next = %next, "waiting for the next run");
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = wake.notified() => break,
+        }
+        match run_once(config, aliases, db, false).await {
+            Ok(report) => {
+                tracing::info!(summary = %report.text().lines().last().unwrap_or(""), "run finished")
+            }
+            Err(e) => tracing::error!(error = %e, "run failed"),
+        }
+    }
+    tracing::info!("daemon stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Offering pages new on the hub, and configured ones the hub no longer lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Discovery {
+    /// (id, url) of pages the hub links that the configuration lacks.
+    pub new: Vec<(String, String)>,
+    /// Configured sources the hub no longer links.
+    pub retired: Vec<String>,
+}
+
+/// Reads the offerings hub page and compares its offering links with the
+/// configured sources.
+pub async fn discover(config: &Config, hub: &str) -> Result<Discovery> {
+    let fetcher = Fetcher::new(&config.fetch, &config.user_agent)
+        .map_err(|e| Error::Config(e.to_string()))?;
+    let (result, _) = fetcher.fetch(hub, &Validators::default()).await;
+    let body = match result {
+        Ok(Fetched::Page { body, .. }) => body,
+        Ok(Fetched::NotModified) => return Err(Error::Config(format!("{hub}: unexpected 304"))),
+        Err(e) => return Err(Error::Config(format!("cannot read the hub page: {e}"))),
+    };
+    let base = reqwest::Url::parse(hub).map_err(|e| Error::Config(format!("hub address: {e}")))?;
+    let html = String::from_utf8_lossy(&body);
+    let doc = scraper::Html::parse_document(&html);
+    let links = scraper::Selector::parse("a[href]").map_err(|e| Error::Config(e.to_string()))?;
+    let mut found: Vec<(String, String)> = Vec::new();
+    for a in doc.select(&links) {
+        let Some(url) = a.attr("href").and_then(|h| base.join(h).ok()) else {
+            continue;
+        };
+        let Some(last) = url.path_segments().and_then(|mut s| s.next_back()) else {
+            continue;
+        };
+        let id = last.trim_end_matches(".md").to_lowercase();
+        if id.starts_with("offering-")
+            && id != "offering-home"
+            && !found.iter().any(|(i, _)| *i == id)
+        {
+            let mut clean = url.clone();
+            clean.set_query(None);
+            clean.set_fragment(None);
+            found.push((id, clean.to_string()));
+        }
+    }
+    if found.is_empty() {
+        return Err(Error::Config(format!(
+            "{hub} links no offering pages: is it the hub?"
+        )));
+    }
+    let configured: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+    Ok(Discovery {
+        new: found
+            .iter()
+            .filter(|(id, _)| !configured.contains(&id.as_str()))
+            .cloned()
+            .collect(),
+        retired: configured
+            .iter()
+            .filter(|id| !found.iter().any(|(f, _)| f == *id))
+            .map(|id| id.to_string())
+            .collect(),
+    })
+}
