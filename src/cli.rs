@@ -115,7 +115,7 @@ Example:\n  git clone -b main compliance-docs.bundle docs\n  scopewatch import-g
     /// Rebuild stored snapshots from their raw documents with the current parser
     #[command(
         after_help = "Runs in one transaction and fetches nothing. Without --all, only snapshots \
-made by another parser version are rebuilt."
+made by another parser version are rebuilt.\n\nExample:\n  scopewatch reparse --all"
     )]
     Reparse {
         /// Rebuild every snapshot
@@ -124,16 +124,52 @@ made by another parser version are rebuilt."
     },
     /// Every scope change event in date order
     #[command(
-        after_help = "Example:\n  scopewatch log --source offering-iso-27001 --since 2021-01-01"
+        after_help = "Example:\n  scopewatch log --source offering-iso-27001 --since 2021-01-01 --format markdown"
     )]
     Log {
         #[arg(long)]
         source: Option<String>,
         #[arg(long, value_name = "YYYY-MM-DD")]
         since: Option<String>,
-        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
-        format: TableFormat,
+        #[arg(long, value_enum, default_value_t = EventsFormat::Text)]
+        format: EventsFormat,
     },
+    /// Write a self-contained HTML report of scope changes
+    #[command(
+        after_help = "The file has no external assets, works offline and prints well.\n\n\
+Example:\n  scopewatch report --from 2021-01-01 --to 2021-12-31 --source all -o report.html"
+    )]
+    Report {
+        /// Start date [default: the whole history]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: Option<String>,
+        /// End date [default: today]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: Option<String>,
+        /// One source, or all
+        #[arg(long, default_value = "all")]
+        source: String,
+        #[arg(short, long, value_name = "FILE", default_value = "report.html")]
+        output: PathBuf,
+    },
+    /// Write an Atom feed of scope change events
+    #[command(
+        after_help = "Entry ids are stable, so feed readers never show an event twice.\n\n\
+Example:\n  scopewatch feed --since 2022-01-01 -o /var/www/scope/changes.atom"
+    )]
+    Feed {
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        since: Option<String>,
+        #[arg(short, long, value_name = "FILE", default_value = "changes.atom")]
+        output: PathBuf,
+    },
+    /// Print shell completions
+    #[command(
+        after_help = "Example:\n  scopewatch completions bash > /etc/bash_completion.d/scopewatch"
+    )]
+    Completions { shell: clap_complete::Shell },
     /// When a service entered and left each offering's scope, renames followed
     #[command(after_help = "Example:\n  scopewatch timeline \"Microsoft Defender for Endpoint\"")]
     Timeline {
@@ -153,6 +189,9 @@ made by another parser version are rebuilt."
         format: TableFormat,
     },
     /// List the sources in the history database, or discover offering pages
+    #[command(
+        after_help = "Examples:\n  scopewatch sources\n  scopewatch --config scopewatch.toml sources discover"
+    )]
     Sources {
         #[command(subcommand)]
         action: Option<SourcesAction>,
@@ -191,7 +230,9 @@ Example (crontab):\n  30 2 * * * scopewatch --config /etc/scopewatch.toml run --
 Example:\n  scopewatch --config /etc/scopewatch.toml daemon --log-format json")]
     Daemon,
     /// Replay the bundled page versions through parse, store and diff, offline
-    #[command(after_help = "Uses a temporary database unless --db is given.")]
+    #[command(
+        after_help = "Uses a temporary database unless --db is given.\n\nExamples:\n  scopewatch demo\n  scopewatch --db demo.db demo --format markdown"
+    )]
     Demo {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -232,6 +273,15 @@ enum SourcesAction {
         #[arg(long, value_name = "URL")]
         hub: Option<String>,
     },
+}
+
+/// Formats of the change log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EventsFormat {
+    Text,
+    Json,
+    Csv,
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -334,6 +384,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             since,
             format,
         } => log(&db, &differ, source.as_deref(), since.as_deref(), format),
+        Command::Report {
+            from,
+            to,
+            source,
+            output,
+        } => report(
+            &db,
+            &differ,
+            &aliases,
+            &source,
+            from.as_deref(),
+            to.as_deref(),
+            &output,
+        ),
+        Command::Feed {
+            source,
+            since,
+            output,
+        } => feed(&db, &differ, source.as_deref(), since.as_deref(), &output),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "scopewatch",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Timeline { service, format } => timeline(&db, &aliases, &service, format),
         Command::Matrix { at, format } => matrix(&db, &aliases, at.as_deref(), format),
         Command::Sources {
@@ -346,7 +424,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
 fn emit(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = anstream::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
@@ -571,16 +649,66 @@ fn log(
     differ: &Differ<'_>,
     source: Option<&str>,
     since: Option<&str>,
-    format: TableFormat,
+    format: EventsFormat,
 ) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
     let since = since.map(parse_day).transpose()?;
     let events = history::log(&store, differ, source, since)?;
     emit(&match format {
-        TableFormat::Text => report::events_text(&events),
-        TableFormat::Json => json(&events)?,
-        TableFormat::Csv => report::events_csv(&events)?,
+        EventsFormat::Text => report::events_text(&events),
+        EventsFormat::Json => json(&events)?,
+        EventsFormat::Csv => report::events_csv(&events)?,
+        EventsFormat::Markdown => report::events_markdown(&events),
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(
+    db: &Path,
+    differ: &Differ<'_>,
+    aliases: &AliasTable,
+    source: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    output: &Path,
+) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let from = from.map(parse_day).transpose()?;
+    let to = to
+        .map(parse_day)
+        .transpose()?
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let source = (source != "all").then_some(source);
+    let data = history::report_data(&store, differ, aliases, source, from, to)?;
+    std::fs::write(output, report::html::render(&data))
+        .with_context(|| format!("writing {}", output.display()))?;
+    let changes: usize = data.offerings.iter().map(|o| o.events.len()).sum();
+    emit(&format!(
+        "wrote {}: {changes} scope change events across {} offerings\n",
+        output.display(),
+        data.offerings.len()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn feed(
+    db: &Path,
+    differ: &Differ<'_>,
+    source: Option<&str>,
+    since: Option<&str>,
+    output: &Path,
+) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let since = since.map(parse_day).transpose()?;
+    let events = history::log(&store, differ, source, since)?;
+    let feed_id = format!("urn:scopewatch:feed:{}", source.unwrap_or("all"));
+    let atom = report::feed::render(&events, |s| store.source_url(s).ok().flatten(), &feed_id);
+    std::fs::write(output, atom).with_context(|| format!("writing {}", output.display()))?;
+    emit(&format!(
+        "wrote {}: {} events\n",
+        output.display(),
+        events.len()
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

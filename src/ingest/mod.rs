@@ -179,17 +179,21 @@ pub fn versions_in(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Rebuilds stored snapshots from their raw documents with the current
 /// rules, in one transaction (see [`Store::reparse`]).
 pub fn reparse(store: &mut Store, all: bool) -> Result<Reparsed> {
-    store.reparse(all, |version: &RawVersion| {
-        let stored = |target: &str| {
-            version
-                .includes
-                .iter()
-                .find(|(t, _)| t == target)
-                .map(|(_, bytes)| bytes.clone())
-        };
-        let (snapshot, _) = read_snapshot_with(&version.origin, &version.raw, &stored)?;
-        Ok(snapshot)
-    })
+    store.reparse(all, reread)
+}
+
+/// Reads a stored version again with the current rules, with the includes
+/// stored beside it.
+pub fn reread(version: &RawVersion) -> Result<Snapshot> {
+    let stored = |target: &str| {
+        version
+            .includes
+            .iter()
+            .find(|(t, _)| t == target)
+            .map(|(_, bytes)| bytes.clone())
+    };
+    let (snapshot, _) = read_snapshot_with(&version.origin, &version.raw, &stored)?;
+    Ok(snapshot)
 }
 
 /// The source a saved file belongs to: its folder's name when the file is

@@ -7,6 +7,7 @@
 
 mod schema;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -416,6 +417,37 @@ impl Store {
             )?,
         };
         Ok(())
+    }
+
+    /// A stored version's raw document and includes, as stored.
+    pub fn raw_version(&self, id: i64) -> Result<RawVersion> {
+        raw_version(&self.conn, id)
+    }
+
+    /// The number of distinct services each snapshot lists.
+    pub fn scope_sizes(&self) -> Result<HashMap<i64, usize>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT sc.snapshot_id, COUNT(DISTINCT v.service_key)
+             FROM scope sc JOIN scope_item i ON i.scope_id = sc.id JOIN item_service v ON v.item_id = i.id
+             WHERE v.role = 'service' GROUP BY sc.snapshot_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.map(|r| {
+            r.map(|(id, n)| (id, n.max(0) as usize))
+                .map_err(Error::from)
+        })
+        .collect()
+    }
+
+    /// The published URL of a source, if known.
+    pub fn source_url(&self, source: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT url FROM source WHERE id = ?1", [source], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten())
     }
 
     /// Sets the published URL of a source.

@@ -1,5 +1,11 @@
-//! Rendering diffs and snapshots for people (text, Markdown) and programs
-//! (JSON). Everything taken from a page is escaped for the target format.
+//! Rendering diffs and snapshots for people (text, Markdown, the HTML report
+//! in [`html`], the Atom feed in [`feed`]) and programs (JSON, CSV).
+//! Everything taken from a page is escaped for the target format. Text for
+//! terminals carries colors, which `anstream` strips when the output is not
+//! a terminal or `NO_COLOR` is set.
+
+pub mod feed;
+pub mod html;
 
 use std::fmt::Write as _;
 
@@ -118,6 +124,25 @@ fn change_line(change: &Change) -> String {
     }
 }
 
+/// Colors a report line by its leading tag word (added, removed ...).
+fn paint(line: &str) -> String {
+    use anstyle::{AnsiColor, Style};
+    let tag = line.split_whitespace().next().unwrap_or("");
+    let color = match tag {
+        "added" => AnsiColor::Green,
+        "removed" => AnsiColor::Red,
+        "renamed" => AnsiColor::Yellow,
+        "moved" | "link" => AnsiColor::Cyan,
+        "flip-flop" | "retired" | "restored" => AnsiColor::Magenta,
+        _ => return line.to_string(),
+    };
+    let style = Style::new().fg_color(Some(color.into())).bold();
+    match line.split_once(tag) {
+        Some((before, after)) => format!("{before}{style}{tag}{style:#}{after}"),
+        None => line.to_string(),
+    }
+}
+
 /// Scope changes first, then wordings that are not scope changes.
 fn ordered(diff: &Diff) -> impl Iterator<Item = &Change> {
     let rank = |c: &Change| match c {
@@ -213,7 +238,7 @@ fn markdown_item(line: &Line<'_>) -> String {
 pub fn diff_text(diff: &Diff) -> String {
     let mut out = format!("{}\n", summary(diff));
     for line in lines(diff) {
-        let _ = writeln!(out, "  {}", text_line(&line));
+        let _ = writeln!(out, "  {}", paint(&text_line(&line)));
     }
     out
 }
@@ -355,7 +380,7 @@ pub fn source_diffs_text(diffs: &[SourceDiff]) -> String {
         }
         let _ = writeln!(out, "  {} → {}   {}", d.from, d.to, summary(&d.diff));
         for line in lines(&d.diff) {
-            let _ = writeln!(out, "      {}", text_line(&line));
+            let _ = writeln!(out, "      {}", paint(&text_line(&line)));
         }
     }
     out
@@ -483,7 +508,7 @@ fn csv_string(rows: impl IntoIterator<Item = Vec<String>>) -> std::io::Result<St
 }
 
 /// One line describing a log event, without its date and source.
-fn event_line(what: &EventKind) -> String {
+pub(crate) fn event_line(what: &EventKind) -> String {
     match what {
         EventKind::Change(change) => change_line(change),
         EventKind::FlipFlop {
@@ -521,10 +546,37 @@ fn event_line(what: &EventKind) -> String {
 pub fn events_text(events: &[Event]) -> String {
     let mut out = String::new();
     for e in events {
-        let _ = writeln!(out, "{}  {}  {}", e.date, e.source, event_line(&e.what));
+        let _ = writeln!(
+            out,
+            "{}  {}  {}",
+            e.date,
+            e.source,
+            paint(&event_line(&e.what))
+        );
     }
     if events.is_empty() {
         out.push_str("no scope changes\n");
+    }
+    out
+}
+
+/// The scope change log as Markdown, one bullet per event.
+pub fn events_markdown(events: &[Event]) -> String {
+    let mut out = String::new();
+    for e in events {
+        let what = match &e.what {
+            EventKind::Change(change) => markdown_line(change).trim_start_matches("- ").to_string(),
+            other => escape_markdown(&event_line(other)),
+        };
+        let _ = writeln!(
+            out,
+            "- {} **{}**: {what}",
+            e.date,
+            escape_markdown(&e.source)
+        );
+    }
+    if events.is_empty() {
+        out.push_str("No scope changes.\n");
     }
     out
 }

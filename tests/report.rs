@@ -1,0 +1,321 @@
+//! The reports people read: the HTML report (checked for content, then
+//! loaded in headless Chromium), the Atom feed, Markdown listings, colors,
+//! help and completions.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use predicates::prelude::*;
+
+/// A database holding the demo history.
+fn demo_db(dir: &Path) -> PathBuf {
+    let db = dir.join("demo.db");
+    common::bin()
+        .arg("--db")
+        .arg(&db)
+        .arg("demo")
+        .assert()
+        .success();
+    db
+}
+
+fn render_report(dir: &Path, db: &Path) -> String {
+    let out = dir.join("report.html");
+    common::bin()
+        .arg("--db")
+        .arg(db)
+        .args(["report", "--to", "2023-12-31", "-o"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("across 4 offerings"));
+    std::fs::read_to_string(out).unwrap()
+}
+
+#[test]
+fn the_report_shows_changes_with_evidence_charts_text_and_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = render_report(dir.path(), &demo_db(dir.path()));
+    // One section per offering, with a summary row for each.
+    for source in [
+        "offering-iso-27001",
+        "offering-soc-2",
+        "offering-fedramp",
+        "offering-iso-27001-ja-jp",
+    ] {
+        assert!(html.contains(&format!("id=\"{source}\"")), "{source}");
+        assert!(html.contains(&format!("href=\"#{source}\"")), "{source}");
+    }
+    // Each rename with its evidence.
+    assert!(html.contains("<b>Microsoft Flow</b> → <b>Power Automate</b>"));
+    assert!(html.contains("evidence: the page says"));
+    assert!(html.contains(
+        "<b>Microsoft Cloud App Security</b> → <b>Microsoft Defender for Cloud Apps</b>"
+    ));
+    assert!(html.contains("evidence: known rename in the alias table"));
+    // Environment moves and report link changes.
+    assert!(html.contains("<b>Forms</b>: GCC → GCC High"));
+    assert!(html.contains("address changed: Audits, reports, and certificates / Azure"));
+    // The page text around each change, side by side.
+    assert!(html.contains("<table class=\"side\">"));
+    assert!(html.contains("<td class=\"del\">- Genomics</td>"));
+    // A chart of scope size per offering, and the matrix at the end date.
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 4);
+    assert!(html.contains("Services × offerings on 2023-12-31"));
+    assert!(html.contains("<td>Windows 365</td>"));
+    // Self-contained: no scripts, no external styles, images or fonts.
+    assert!(
+        !html.contains("<script")
+            && !html.contains("<link")
+            && !html.contains("src=\"http")
+            && !html.contains("@import")
+    );
+    assert!(html.contains("@media print"));
+}
+
+#[test]
+fn page_text_is_escaped_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let page = |extra: &str| {
+        format!(
+            "# Offering\n\n## Microsoft in-scope cloud services\n\n- Azure\n{extra}\n## Audits, reports, and certificates\n\n- [Report](https://r.example/a)\n"
+        )
+    };
+    let v1 = dir.path().join("offering-x/2024-01-01.md");
+    let v2 = dir.path().join("offering-x/2024-02-01.md");
+    std::fs::create_dir_all(v1.parent().unwrap()).unwrap();
+    std::fs::write(&v1, page("")).unwrap();
+    std::fs::write(&v2, page("- &lt;script&gt;alert(1)&lt;/script&gt;\n")).unwrap();
+    common::bin()
+        .arg("--db")
+        .arg(&db)
+        .arg("import")
+        .arg(&v1)
+        .arg(&v2)
+        .assert()
+        .success();
+
+    let out = dir.path().join("r.html");
+    common::bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["report", "--to", "2024-12-31", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<script>alert(1)"));
+
+    let md = common::bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["log", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    // The service is `<script>alert</script>` (the parenthesis is a note); it stays text.
+    assert!(
+        md.contains("&lt;script&gt;alert&lt;/script&gt;") && !md.contains("<script>"),
+        "{md}"
+    );
+
+    let feed = dir.path().join("f.atom");
+    common::bin()
+        .arg("--db")
+        .arg(&db)
+        .arg("feed")
+        .arg("-o")
+        .arg(&feed)
+        .assert()
+        .success();
+    let atom = std::fs::read_to_string(&feed).unwrap();
+    assert!(!atom.contains("<script>") && atom.contains("&lt;script&gt;"));
+}
+
+#[test]
+fn the_feed_has_stable_unique_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path());
+    let read = |name: &str| {
+        let path = dir.path().join(name);
+        common::bin()
+            .arg("--db")
+            .arg(&db)
+            .arg("feed")
+            .arg("-o")
+            .arg(&path)
+            .assert()
+            .success();
+        let text = std::fs::read_to_string(path).unwrap();
+        text.parse::<atom_syndication::Feed>().unwrap()
+    };
+    let (first, second) = (read("a.atom"), read("b.atom"));
+    let ids: Vec<&str> = first.entries().iter().map(|e| e.id()).collect();
+    assert!(ids.len() > 20);
+    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "ids are unique");
+    assert_eq!(
+        ids,
+        second.entries().iter().map(|e| e.id()).collect::<Vec<_>>(),
+        "ids are stable"
+    );
+    assert!(first.entries().iter().any(|e| {
+        e.title()
+            .as_str()
+            .contains("Microsoft Flow → Power Automate")
+    }));
+}
+
+fn chromium() -> Option<PathBuf> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {name}"))
+                .output()
+                .ok()?;
+            out.status
+                .success()
+                .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        });
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI is set but Chromium is missing (.ci/run installs it)"
+        );
+        eprintln!("skipping: no Chromium on this machine");
+    }
+    found
+}
+
+#[test]
+fn the_report_loads_in_headless_chromium() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    render_report(dir.path(), &demo_db(dir.path()));
+    let report = dir.path().join("report.html");
+    let shot = dir.path().join("report.png");
+    let base = |cmd: &mut Command| {
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ));
+    };
+    let mut cmd = Command::new(&chromium);
+    base(&mut cmd);
+    let out = cmd
+        .arg("--window-size=1280,1600")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", report.display()))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        !log.contains("CONSOLE") && !log.contains("Uncaught"),
+        "the page logged errors: {log}"
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert_eq!((width, height), (1280, 1600));
+
+    let mut cmd = Command::new(&chromium);
+    base(&mut cmd);
+    let dom = cmd
+        .arg("--dump-dom")
+        .arg(format!("file://{}", report.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("Cloud compliance scope changes") && dom.contains("offering-iso-27001"));
+    // Keep the screenshot for the README when asked to.
+    if let Some(keep) = std::env::var_os("SCOPEWATCH_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+}
+
+#[test]
+fn terminal_colors_follow_the_conventions() {
+    let colored = common::bin()
+        .arg("demo")
+        .env("CLICOLOR_FORCE", "1")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&colored.stdout).contains("\u{1b}["));
+    let plain = common::bin()
+        .arg("demo")
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("\u{1b}["));
+    let piped = common::bin()
+        .arg("demo")
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&piped.stdout).contains("\u{1b}["),
+        "no colors into a pipe"
+    );
+}
+
+#[test]
+fn every_command_has_examples_and_completions_exist() {
+    let commands = [
+        "parse",
+        "diff",
+        "import",
+        "import-git",
+        "reparse",
+        "log",
+        "report",
+        "feed",
+        "completions",
+        "timeline",
+        "matrix",
+        "sources",
+        "init",
+        "run",
+        "daemon",
+        "demo",
+    ];
+    for command in commands {
+        common::bin()
+            .args([command, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Example"));
+    }
+    for (shell, marker) in [
+        ("bash", "_scopewatch()"),
+        ("zsh", "#compdef scopewatch"),
+        ("fish", "complete -c scopewatch"),
+    ] {
+        common::bin()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(marker));
+    }
+}
