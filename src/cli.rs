@@ -819,19 +819,22 @@ fn sources(db: &Path, format: DataFormat) -> anyhow::Result<ExitCode> {
     let sources = store.sources()?;
     emit(&match format {
         DataFormat::Json => json(&sources)?,
-        DataFormat::Text => sources
-            .iter()
-            .map(|s| {
-                format!(
-                    "{}\t{} snapshots\t{} .. {}\t{}\n",
-                    s.id,
-                    s.snapshots,
-                    s.first.as_deref().unwrap_or("-"),
-                    s.last.as_deref().unwrap_or("-"),
-                    s.title.as_deref().unwrap_or("")
-                )
-            })
-            .collect(),
+        DataFormat::Text => {
+            let width = sources.iter().map(|s| s.id.len()).max().unwrap_or(0);
+            sources
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{:<width$}  {:>5} snapshots  {} .. {}  {}\n",
+                        s.id,
+                        s.snapshots,
+                        s.first.as_deref().unwrap_or("-"),
+                        s.last.as_deref().unwrap_or("-"),
+                        s.title.as_deref().unwrap_or("")
+                    )
+                })
+                .collect()
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }

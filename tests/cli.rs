@@ -258,9 +258,12 @@ fn demo_keeps_its_history_in_a_given_database() {
         .arg("sources")
         .assert()
         .success()
-        .stdout(predicate::str::contains(
-            "offering-iso-27001\t6 snapshots\t2020-06-15 .. 2023-05-19",
-        ));
+        .stdout(
+            predicate::str::is_match(
+                r"(?m)^offering-iso-27001 +6 snapshots  2020-06-15 \.\. 2023-05-19  ISO/IEC 27001",
+            )
+            .unwrap(),
+        );
 }
 
 fn bad_input(bytes: &[u8], message: &str) {
