@@ -20,6 +20,8 @@ pub enum Error {
     Binary(String),
     #[error("{name} is not valid {encoding} text")]
     Encoding { name: String, encoding: String },
+    #[error("{name} was not read: {why}")]
+    Hostile { name: String, why: String },
     #[error("invalid alias table: {0}")]
     Aliases(String),
     #[error("invalid date {0:?}: expected YYYY-MM-DD")]

@@ -228,6 +228,9 @@ pub fn snapshot(doc: Document) -> Snapshot {
     }
 
     let mut warnings = doc.warnings;
+    if doc.truncated {
+        warnings.push("the page looks truncated: it never closes </html>".into());
+    }
     let snapshot_has_scope = scopes
         .iter()
         .any(|s| s.items.iter().any(|i| !i.services.is_empty()));
@@ -244,6 +247,7 @@ pub fn snapshot(doc: Document) -> Snapshot {
         includes: doc.includes,
         warnings,
         body: body.join("\n"),
+        truncated: doc.truncated,
     }
 }
 

@@ -57,6 +57,9 @@ pub struct Snapshot {
     /// The page's visible article text, one block per line, for text diffs.
     #[serde(skip)]
     pub body: String,
+    /// The page was cut off in transit; its scope cannot be trusted.
+    #[serde(skip)]
+    pub truncated: bool,
 }
 
 impl Snapshot {

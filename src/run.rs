@@ -188,29 +188,37 @@ fn take_version(
     let last_good = previous
         .as_ref()
         .map(|p| p.captured_at.date_naive().to_string());
-    let mut snapshot = match read_snapshot_as(&source.url, body, source.form()) {
-        Ok(s) => s,
-        Err(e) => {
-            let problem = format!("the page is served but unreadable: {e}");
-            if previous.is_some() {
-                let key = format!("{}:{}", source.id, content_hash(body));
-                queue(
-                    store,
-                    config,
-                    &source.id,
-                    &alert::anomaly(
-                        &source.id,
-                        &source.url,
-                        &problem,
-                        last_good.as_deref(),
-                        &key,
-                    ),
-                )?;
-                return Ok(Outcome::Anomaly(problem));
-            }
+    // A page served but not readable is an anomaly once there is a good
+    // version to keep; before that, the source simply failed.
+    let unusable = |store: &Store, problem: String| -> Result<Outcome> {
+        if previous.is_none() {
             return Ok(Outcome::Failed(problem));
         }
+        let key = format!("{}:{}", source.id, content_hash(body));
+        queue(
+            store,
+            config,
+            &source.id,
+            &alert::anomaly(
+                &source.id,
+                &source.url,
+                &problem,
+                last_good.as_deref(),
+                &key,
+            ),
+        )?;
+        Ok(Outcome::Anomaly(problem))
     };
+    let mut snapshot = match read_snapshot_as(&source.url, body, source.form()) {
+        Ok(s) => s,
+        Err(e) => return unusable(store, format!("the page is served but unreadable: {e}")),
+    };
+    if snapshot.truncated {
+        return unusable(
+            store,
+            "the page looks truncated (it never closes </html>); nothing was stored".into(),
+        );
+    }
     if snapshot.locale.is_none() {
         snapshot.locale = source.locale.clone();
     }

@@ -6,10 +6,10 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use common::Setup;
 use scopewatch::store::{Store, lock};
 use serde_json::Value;
 use wiremock::matchers::{header, method, path};
@@ -20,82 +20,6 @@ const V2: &str = include_str!("../snapshots/offering-iso-27001/2020-11-02.md");
 const MOVED: &str =
     "# ISO/IEC 27001\n\n## Overview\n\nThis offering now lives on the compliance hub.\n";
 const SECRET: &str = "SECRET-TOKEN-123";
-
-/// A temporary folder with a configuration and its database.
-struct Setup {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-}
-
-impl Setup {
-    fn new(sources: &[(&str, String)], alerts: &str, fetch: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        // Quick retries for tests; `fetch` lines replace these by key.
-        let defaults = [
-            "timeout_secs = 2",
-            "retries = 2",
-            "backoff_min_ms = 10",
-            "backoff_max_ms = 100",
-            "per_host_delay_ms = 0",
-            "max_retry_after_secs = 5",
-        ];
-        let overridden = |line: &&str| {
-            fetch
-                .lines()
-                .any(|f| f.split('=').next() == line.split('=').next())
-        };
-        let kept: Vec<&str> = defaults
-            .iter()
-            .filter(|l| !overridden(l))
-            .copied()
-            .collect();
-        let mut text = format!(
-            "database = \"{}\"\n\n[fetch]\n{}\n{fetch}\n",
-            dir.path().join("sw.db").display(),
-            kept.join("\n")
-        );
-        for (id, url) in sources {
-            text.push_str(&format!("\n[[source]]\nid = \"{id}\"\nurl = \"{url}\"\n"));
-        }
-        text.push_str(alerts);
-        let config = dir.path().join("scopewatch.toml");
-        std::fs::write(&config, text).unwrap();
-        Setup { dir, config }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("sw.db")
-    }
-
-    /// Runs the CLI off the async runtime, so the mock servers keep serving.
-    async fn run(&self, args: &[&str], hook: &str) -> Output {
-        let config = self.config.clone();
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        let hook = hook.to_string();
-        tokio::task::spawn_blocking(move || {
-            common::bin()
-                .arg("--config")
-                .arg(&config)
-                .args(&args)
-                .env("SW_HOOK_URL", hook)
-                .timeout(Duration::from_secs(60))
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap()
-    }
-
-    fn attempts(&self, source: &str) -> Vec<Option<u16>> {
-        Store::open(&self.db())
-            .unwrap()
-            .attempts(source)
-            .unwrap()
-            .into_iter()
-            .map(|(s, _)| s)
-            .collect()
-    }
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -23,7 +23,11 @@ pub fn parse(text: &str) -> Document {
         .map(str::to_string)
         .or_else(|| meta(&html, "locale"))
         .map(|l| l.to_lowercase());
-    doc.title = first_text(&html, "main h1")
+    doc.title = select(&html, "main")
+        .next()
+        .and_then(|m| find_within(m, |e| e.value().name() == "h1"))
+        .map(|h| inline(h).text)
+        .filter(|t| !t.is_empty())
         .or_else(|| first_text(&html, "h1"))
         .or_else(|| first_text(&html, "title").map(strip_site_suffix));
     doc.published = select(&html, "time[data-article-date]")
@@ -34,9 +38,20 @@ pub fn parse(text: &str) -> Document {
                 .find_map(|name| meta(&html, name).and_then(|d| parse_date(&d)))
         });
 
-    let root = ["main div.content", "main", "article", "[role=main]", "body"]
-        .into_iter()
-        .find_map(|s| select(&html, s).next());
+    let main = select(&html, "main").next();
+    let root = main
+        .and_then(|m| {
+            find_within(m, |e| {
+                e.value().name() == "div" && e.value().classes().any(|c| c == "content")
+            })
+        })
+        .or(main)
+        .or_else(|| {
+            ["article", "[role=main]", "body"]
+                .into_iter()
+                .find_map(|s| select(&html, s).next())
+        });
+    doc.truncated = looks_truncated(text);
     if let Some(root) = root {
         // `div.content` lies below the page's h1; keep the title as the
         // first heading so the body reads like the other forms.
@@ -49,9 +64,101 @@ pub fn parse(text: &str) -> Document {
                 anchor: Some(slug(title)),
             });
         }
-        walk(root, &mut doc.blocks);
+        if walk(root, &mut doc.blocks, 0) {
+            doc.warnings.push(format!(
+                "markup nested deeper than {MAX_DEPTH} levels was not read"
+            ));
+        }
     }
     doc
+}
+
+/// Deepest element nesting read. Real pages nest a few dozen levels; a page
+/// nested deeper is hostile or broken, and its depths are not content.
+const MAX_DEPTH: usize = 256;
+
+/// The first element below `root` (breadth first, within [`MAX_DEPTH`]) that
+/// matches. Descendant selectors would walk every ancestor of every element,
+/// which a deeply nested page turns quadratic.
+fn find_within<'a>(
+    root: ElementRef<'a>,
+    matches: impl Fn(ElementRef<'a>) -> bool,
+) -> Option<ElementRef<'a>> {
+    let mut level: Vec<ElementRef<'a>> = vec![root];
+    for _ in 0..MAX_DEPTH {
+        let mut next = Vec::new();
+        for el in level {
+            for child in el.children().filter_map(ElementRef::wrap) {
+                if matches(child) {
+                    return Some(child);
+                }
+                next.push(child);
+            }
+        }
+        if next.is_empty() {
+            return None;
+        }
+        level = next;
+    }
+    None
+}
+
+/// Elements that never have content, so never nest.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
+
+/// How deeply a page's tags nest, in one linear pass. The HTML tree builder
+/// slows down with the square of the nesting depth, so a hostile page is
+/// measured before it is parsed.
+pub fn nesting_depth(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'<') {
+        let start = i + offset + 1;
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map_or(bytes.len(), |e| start + e);
+        let tag = &text[start..end];
+        if let Some(closing) = tag.strip_prefix('/') {
+            if !VOID.iter().any(|v| closing.trim().eq_ignore_ascii_case(v)) {
+                depth = depth.saturating_sub(1);
+            }
+        } else if tag.starts_with(|c: char| c.is_ascii_alphabetic()) && !tag.ends_with('/') {
+            let name = tag
+                .split(|c: char| c.is_whitespace() || c == '/')
+                .next()
+                .unwrap_or("");
+            if !VOID.iter().any(|v| name.eq_ignore_ascii_case(v)) {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+        }
+        i = end.min(bytes.len());
+        if i >= bytes.len() {
+            break;
+        }
+    }
+    deepest
+}
+
+/// A page that opens `<html>` but never closes it was cut off in transit.
+pub fn looks_truncated(text: &str) -> bool {
+    let tail: String = text
+        .trim_end()
+        .chars()
+        .rev()
+        .take(64)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let opened = text
+        .get(..text.len().min(4096))
+        .is_some_and(|head| head.to_ascii_lowercase().contains("<html"));
+    opened && !tail.to_ascii_lowercase().contains("</html>")
 }
 
 fn select<'a>(html: &'a Html, selector: &str) -> impl Iterator<Item = ElementRef<'a>> + 'a {
@@ -99,7 +206,12 @@ fn is_chrome(el: ElementRef<'_>) -> bool {
     marks.contains("feedback") || marks.contains("page-metadata")
 }
 
-fn walk(el: ElementRef<'_>, out: &mut Vec<Block>) {
+/// Reads the blocks below `el`; true when some lay deeper than [`MAX_DEPTH`].
+fn walk(el: ElementRef<'_>, out: &mut Vec<Block>, depth: usize) -> bool {
+    if depth >= MAX_DEPTH {
+        return true;
+    }
+    let mut too_deep = false;
     let mut loose = InlineBuilder::default();
     for child in el.children() {
         let Some(child_el) = ElementRef::wrap(child) else {
@@ -115,7 +227,7 @@ fn walk(el: ElementRef<'_>, out: &mut Vec<Block>) {
         let block = match name.as_str() {
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => Some(heading(child_el, &name)),
             "p" | "pre" | "blockquote" => Some(Block::Paragraph(inline(child_el))),
-            "ul" | "ol" => Some(Block::List(list_items(child_el))),
+            "ul" | "ol" => Some(Block::List(list_items(child_el, 0))),
             "table" => Some(table(child_el)),
             "a" | "span" | "strong" | "em" | "b" | "i" | "code" => {
                 collect_inline(child_el, &mut loose);
@@ -123,7 +235,7 @@ fn walk(el: ElementRef<'_>, out: &mut Vec<Block>) {
             }
             _ => {
                 flush(&mut loose, out);
-                walk(child_el, out);
+                too_deep |= walk(child_el, out, depth + 1);
                 None
             }
         };
@@ -133,6 +245,7 @@ fn walk(el: ElementRef<'_>, out: &mut Vec<Block>) {
         }
     }
     flush(&mut loose, out);
+    too_deep
 }
 
 /// Text standing loose between blocks becomes a paragraph of its own.
@@ -160,7 +273,10 @@ fn heading(el: ElementRef<'_>, name: &str) -> Block {
     }
 }
 
-fn list_items(el: ElementRef<'_>) -> Vec<ListItem> {
+/// Nested lists deeper than this are read as text of their item.
+const MAX_LIST_DEPTH: usize = 16;
+
+fn list_items(el: ElementRef<'_>, depth: usize) -> Vec<ListItem> {
     el.children()
         .filter_map(ElementRef::wrap)
         .filter(|li| li.value().name().eq_ignore_ascii_case("li"))
@@ -169,8 +285,10 @@ fn list_items(el: ElementRef<'_>) -> Vec<ListItem> {
             let mut children = Vec::new();
             for child in li.children() {
                 match ElementRef::wrap(child) {
-                    Some(c) if matches!(c.value().name(), "ul" | "ol") => {
-                        children.extend(list_items(c))
+                    Some(c)
+                        if matches!(c.value().name(), "ul" | "ol") && depth < MAX_LIST_DEPTH =>
+                    {
+                        children.extend(list_items(c, depth + 1))
                     }
                     Some(c) if !is_chrome(c) => {
                         collect_inline(c, &mut content);
@@ -233,8 +351,12 @@ fn inline(el: ElementRef<'_>) -> Inline {
 }
 
 fn collect_inline(el: ElementRef<'_>, builder: &mut InlineBuilder) {
+    collect_inline_within(el, builder, 0);
+}
+
+fn collect_inline_within(el: ElementRef<'_>, builder: &mut InlineBuilder, depth: usize) {
     let name = el.value().name();
-    if CHROME.contains(&name) {
+    if CHROME.contains(&name) || depth >= MAX_DEPTH {
         return;
     }
     let href = (name == "a").then(|| el.attr("href")).flatten();
@@ -251,13 +373,13 @@ fn collect_inline(el: ElementRef<'_>, builder: &mut InlineBuilder) {
             Node::Element(e) if matches!(e.name(), "p" | "div" | "li" | "td" | "th" | "tr") => {
                 if let Some(c) = ElementRef::wrap(child) {
                     builder.push(" ");
-                    collect_inline(c, builder);
+                    collect_inline_within(c, builder, depth + 1);
                     builder.push(" ");
                 }
             }
             Node::Element(_) => {
                 if let Some(c) = ElementRef::wrap(child) {
-                    collect_inline(c, builder);
+                    collect_inline_within(c, builder, depth + 1);
                 }
             }
             _ => {}
@@ -317,6 +439,42 @@ mod tests {
         };
         assert_eq!(header[0].text, "Applicability");
         assert_eq!(rows[0][0].text, "GCC");
+    }
+
+    fn nested(depth: usize, open: &str, close: &str) -> String {
+        format!(
+            "<html><body><main><div class=\"content\"><h2 id=\"in-scope\">In-scope services</h2><ul><li>Azure</li></ul>{}x{}</div></main></body></html>",
+            open.repeat(depth),
+            close.repeat(depth)
+        )
+    }
+
+    #[test]
+    fn nesting_depth_is_measured_linearly() {
+        assert_eq!(nesting_depth(&nested(3, "<div>", "</div>")), 7);
+        assert_eq!(nesting_depth("<p>a<br>b<img src=x/><br/></p>"), 1);
+        assert_eq!(
+            nesting_depth(&nested(100_000, "<div><span>", "</span></div>")),
+            200_004
+        );
+    }
+
+    #[test]
+    fn content_deeper_than_the_cap_is_not_read() {
+        let doc = parse(&nested(MAX_DEPTH + 10, "<div>", "</div>"));
+        assert!(matches!(&doc.blocks[1], Block::List(items) if items[0].content.text == "Azure"));
+        assert!(doc.warnings.iter().any(|w| w.contains("nested deeper")));
+        let doc = parse(&nested(200, "<div><ul><li>", "</li></ul></div>"));
+        assert!(matches!(&doc.blocks[1], Block::List(items) if items[0].content.text == "Azure"));
+    }
+
+    #[test]
+    fn truncated_pages_are_recognised() {
+        assert!(looks_truncated(
+            "<!DOCTYPE html><html><body><main><ul><li>Azure</li>"
+        ));
+        assert!(!looks_truncated(PAGE));
+        assert!(!looks_truncated("# Markdown page\n"));
     }
 
     #[test]

@@ -152,7 +152,14 @@ struct Walker {
     table: Option<TableBuilder>,
     /// An anchor from a block of HTML standing just before a heading.
     pending_anchor: Option<String>,
+    /// Lists and items nested deeper than [`MAX_LIST_DEPTH`], read as text of
+    /// the deepest item kept.
+    ignored_lists: usize,
+    ignored_items: usize,
 }
+
+/// Real pages nest lists two or three deep; deeper nesting is read as text.
+const MAX_LIST_DEPTH: usize = 16;
 
 #[derive(Default)]
 struct TableBuilder {
@@ -221,7 +228,16 @@ impl Walker {
             Tag::Paragraph if self.items.is_empty() && self.table.is_none() => {
                 self.inline = Some(InlineBuilder::default());
             }
+            Tag::List(_) if self.ignored_lists > 0 || self.items.len() >= MAX_LIST_DEPTH => {
+                self.ignored_lists += 1
+            }
             Tag::List(_) => self.lists.push(Vec::new()),
+            Tag::Item if self.ignored_lists > 0 => {
+                self.ignored_items += 1;
+                if let Some(target) = self.target() {
+                    target.push(" ");
+                }
+            }
             Tag::Item => self.items.push((InlineBuilder::default(), Vec::new())),
             Tag::Table(_) => self.table = Some(TableBuilder::default()),
             Tag::TableCell => {
@@ -265,6 +281,8 @@ impl Walker {
                     target.push(" ");
                 }
             }
+            TagEnd::Item if self.ignored_items > 0 => self.ignored_items -= 1,
+            TagEnd::List(_) if self.ignored_lists > 0 => self.ignored_lists -= 1,
             TagEnd::Item => {
                 if let Some((text, children)) = self.items.pop() {
                     let item = ListItem {
@@ -383,6 +401,19 @@ mod tests {
             parse(page).blocks.last(),
             Some(Block::Table { .. })
         ));
+    }
+
+    #[test]
+    fn deeply_nested_lists_are_read_as_text() {
+        let mut page = String::from("## In-scope services\n\n");
+        for depth in 0..5_000 {
+            page.push_str(&format!("{}- level {depth}\n", "  ".repeat(depth)));
+        }
+        let doc = parse(&page);
+        let Block::List(items) = &doc.blocks[1] else {
+            panic!()
+        };
+        assert_eq!(items[0].content.text, "level 0");
     }
 
     #[test]

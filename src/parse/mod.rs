@@ -27,6 +27,8 @@ pub struct Document {
     /// `[!INCLUDE ...]` targets, as written.
     pub includes: Vec<String>,
     pub warnings: Vec<String>,
+    /// The page was cut off in transit (an HTML page that never closes).
+    pub truncated: bool,
 }
 
 impl Document {
@@ -39,6 +41,7 @@ impl Document {
             blocks: Vec::new(),
             includes: Vec::new(),
             warnings: Vec::new(),
+            truncated: false,
         }
     }
 }
@@ -147,13 +150,39 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Document> {
 /// As [`parse_bytes`], resolving a Markdown page's includes with `includes`.
 pub fn parse_bytes_with(name: &str, bytes: &[u8], includes: Includes<'_>) -> Result<Document> {
     let text = checked_text(name, bytes)?;
-    Ok(parse_str_with(&text, includes))
+    let form = detect(&text);
+    guard(name, &text, form)?;
+    Ok(match form {
+        PageForm::Markdown => markdown::parse_with(&text, includes),
+        form => parse_as(&text, form),
+    })
 }
 
 /// As [`parse_bytes`], reading the page as `form` instead of detecting it.
 pub fn parse_bytes_as(name: &str, bytes: &[u8], form: Option<PageForm>) -> Result<Document> {
     let text = checked_text(name, bytes)?;
-    Ok(parse_as(&text, form.unwrap_or_else(|| detect(&text))))
+    let form = form.unwrap_or_else(|| detect(&text));
+    guard(name, &text, form)?;
+    Ok(parse_as(&text, form))
+}
+
+/// Deepest tag nesting parsed; real pages nest a few dozen levels.
+pub const MAX_NESTING: usize = 1_000;
+
+/// Refuses markup nested so deeply that parsing it would take hours.
+fn guard(name: &str, text: &str, form: PageForm) -> Result<()> {
+    let depth = if form == PageForm::Html {
+        html::nesting_depth(text)
+    } else {
+        0
+    };
+    if depth > MAX_NESTING {
+        return Err(Error::Hostile {
+            name: name.to_string(),
+            why: format!("its markup nests {depth} levels deep (more than {MAX_NESTING})"),
+        });
+    }
+    Ok(())
 }
 
 /// The page's text, once it is known to be non-empty text.
@@ -168,16 +197,10 @@ fn checked_text(name: &str, bytes: &[u8]) -> Result<String> {
     Ok(text)
 }
 
-/// Parses page text whose form is detected from the content.
+/// Parses trusted page text (fixtures, tests) whose form is detected from
+/// the content. Pages from outside go through [`parse_bytes`].
 pub fn parse_str(text: &str) -> Document {
-    parse_str_with(text, &no_includes)
-}
-
-fn parse_str_with(text: &str, includes: Includes<'_>) -> Document {
-    match detect(text) {
-        PageForm::Markdown => markdown::parse_with(text, includes),
-        form => parse_as(text, form),
-    }
+    parse_as(text, detect(text))
 }
 
 fn parse_as(text: &str, form: PageForm) -> Document {
@@ -338,6 +361,16 @@ mod tests {
             parse_bytes("f", b"caf\xe9 au lait"),
             Err(Error::Encoding { .. })
         ));
+    }
+
+    #[test]
+    fn hostile_nesting_is_refused_before_parsing() {
+        let page = format!(
+            "<html><body>{}</body></html>",
+            "<div>".repeat(MAX_NESTING + 1)
+        );
+        let err = parse_bytes("deep.html", page.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("nests 1003 levels deep"), "{err}");
     }
 
     #[test]

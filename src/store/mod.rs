@@ -673,6 +673,7 @@ impl Store {
             includes: Vec::new(),
             warnings: serde_json::from_str(&warnings).map_err(|_| corrupt("bad warnings"))?,
             body: String::new(),
+            truncated: false,
         };
         Ok(StoredSnapshot {
             id,

@@ -3,6 +3,10 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+use scopewatch::store::Store;
 
 /// `../shared` beside the repository: the seeds and the real page history.
 ///
@@ -28,4 +32,80 @@ pub fn shared() -> Option<PathBuf> {
 
 pub fn bin() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("scopewatch").expect("binary built")
+}
+
+/// A temporary folder with a configuration and its database.
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+impl Setup {
+    pub fn new(sources: &[(&str, String)], alerts: &str, fetch: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        // Quick retries for tests; `fetch` lines replace these by key.
+        let defaults = [
+            "timeout_secs = 2",
+            "retries = 2",
+            "backoff_min_ms = 10",
+            "backoff_max_ms = 100",
+            "per_host_delay_ms = 0",
+            "max_retry_after_secs = 5",
+        ];
+        let overridden = |line: &&str| {
+            fetch
+                .lines()
+                .any(|f| f.split('=').next() == line.split('=').next())
+        };
+        let kept: Vec<&str> = defaults
+            .iter()
+            .filter(|l| !overridden(l))
+            .copied()
+            .collect();
+        let mut text = format!(
+            "database = \"{}\"\n\n[fetch]\n{}\n{fetch}\n",
+            dir.path().join("sw.db").display(),
+            kept.join("\n")
+        );
+        for (id, url) in sources {
+            text.push_str(&format!("\n[[source]]\nid = \"{id}\"\nurl = \"{url}\"\n"));
+        }
+        text.push_str(alerts);
+        let config = dir.path().join("scopewatch.toml");
+        std::fs::write(&config, text).unwrap();
+        Setup { dir, config }
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("sw.db")
+    }
+
+    /// Runs the CLI off the async runtime, so the mock servers keep serving.
+    pub async fn run(&self, args: &[&str], hook: &str) -> Output {
+        let config = self.config.clone();
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let hook = hook.to_string();
+        tokio::task::spawn_blocking(move || {
+            bin()
+                .arg("--config")
+                .arg(&config)
+                .args(&args)
+                .env("SW_HOOK_URL", hook)
+                .timeout(Duration::from_secs(120))
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    pub fn attempts(&self, source: &str) -> Vec<Option<u16>> {
+        Store::open(&self.db())
+            .unwrap()
+            .attempts(source)
+            .unwrap()
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect()
+    }
 }
