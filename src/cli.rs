@@ -122,6 +122,24 @@ made by another parser version are rebuilt.\n\nExample:\n  scopewatch reparse --
         #[arg(long)]
         all: bool,
     },
+    /// Check every stored document against its hash, and that reparsing reproduces every snapshot
+    #[command(
+        after_help = "Exit status 1 when anything is wrong.\n\nExample:\n  scopewatch --db history.db verify"
+    )]
+    Verify,
+    /// Write the whole history database to an archive (JSON Lines)
+    #[command(
+        after_help = "Example:\n  scopewatch --db history.db export --format jsonl -o history.jsonl"
+    )]
+    Export {
+        #[arg(long, value_enum, default_value_t = ArchiveFormat::Jsonl)]
+        format: ArchiveFormat,
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Restore an archive into a new, empty database
+    #[command(after_help = "Example:\n  scopewatch --db restored.db restore history.jsonl")]
+    Restore { archive: PathBuf },
     /// Every scope change event in date order
     #[command(
         after_help = "Example:\n  scopewatch log --source offering-iso-27001 --since 2021-01-01 --format markdown"
@@ -275,6 +293,12 @@ enum SourcesAction {
     },
 }
 
+/// Formats of an archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ArchiveFormat {
+    Jsonl,
+}
+
 /// Formats of the change log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum EventsFormat {
@@ -379,6 +403,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             url_base,
         } => import_git(&db, &repo, &path, locale.as_deref(), url_base.as_deref()),
         Command::Reparse { all } => reparse(&db, all),
+        Command::Verify => verify(&db),
+        Command::Export {
+            format: ArchiveFormat::Jsonl,
+            output,
+        } => export(&db, &output),
+        Command::Restore { archive } => restore(&db, &archive),
         Command::Log {
             source,
             since,
@@ -745,6 +775,71 @@ fn matrix(
         TableFormat::Json => json(&m)?,
         TableFormat::Csv => report::matrix_csv(&m)?,
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(db: &Path) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let report = ingest::verify(&store)?;
+    for problem in &report.problems {
+        emit(&format!("problem: {problem}\n"))?;
+    }
+    emit(&format!(
+        "{} snapshots checked, {} problems\n",
+        report.snapshots,
+        report.problems.len()
+    ))?;
+    Ok(if report.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn export(db: &Path, output: &Path) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    // Written beside the target and renamed, so a failed export never
+    // leaves a half-written archive under the final name.
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing into {}", dir.display()))?;
+    let counts = {
+        let mut out = std::io::BufWriter::new(file.as_file_mut());
+        let counts = store.export(&mut out)?;
+        out.flush()?;
+        counts
+    };
+    file.as_file().sync_all()?;
+    file.persist(output)
+        .with_context(|| format!("writing {}", output.display()))?;
+    emit(&format!(
+        "exported {} sources, {} documents, {} snapshots and {} other records to {}\n",
+        counts.sources,
+        counts.documents,
+        counts.snapshots,
+        counts.other,
+        output.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(db: &Path, archive: &Path) -> anyhow::Result<ExitCode> {
+    let file =
+        std::fs::File::open(archive).with_context(|| format!("reading {}", archive.display()))?;
+    let _lock = store::lock(db)?;
+    let mut store = Store::open(db)?;
+    let counts = store.restore(std::io::BufReader::new(file))?;
+    emit(&format!(
+        "restored {} sources, {} documents, {} snapshots and {} other records into {}\n",
+        counts.sources,
+        counts.documents,
+        counts.snapshots,
+        counts.other,
+        db.display()
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -190,23 +190,19 @@ fn take_version(
         .map(|p| p.captured_at.date_naive().to_string());
     // A page served but not readable is an anomaly once there is a good
     // version to keep; before that, the source simply failed.
-    let unusable = |store: &Store, problem: String| -> Result<Outcome> {
+    let unusable = |store: &mut Store, problem: String| -> Result<Outcome> {
         if previous.is_none() {
             return Ok(Outcome::Failed(problem));
         }
         let key = format!("{}:{}", source.id, content_hash(body));
-        queue(
-            store,
-            config,
+        let message = alert::anomaly(
             &source.id,
-            &alert::anomaly(
-                &source.id,
-                &source.url,
-                &problem,
-                last_good.as_deref(),
-                &key,
-            ),
-        )?;
+            &source.url,
+            &problem,
+            last_good.as_deref(),
+            &key,
+        );
+        store.enqueue_alerts(&alerts_for(config, &source.id, &message))?;
         Ok(Outcome::Anomaly(problem))
     };
     let mut snapshot = match read_snapshot_as(&source.url, body, source.form()) {
@@ -222,72 +218,75 @@ fn take_version(
     if snapshot.locale.is_none() {
         snapshot.locale = source.locale.clone();
     }
-    let imported = store.import(&NewSnapshot {
-        source: &source.id,
-        captured_at: Utc::now(),
-        raw: body,
-        snapshot: &snapshot,
-        origin: &source.url,
-        includes: &[],
-    })?;
-    store.set_source_url(&source.id, &source.url)?;
-    let Imported::Stored(id) = imported else {
-        return Ok(Outcome::Unchanged);
-    };
-    let Some(previous) = previous else {
-        return Ok(if snapshot.has_scope() {
-            Outcome::First
-        } else {
-            Outcome::Anomaly("no in-scope services found on the first version".into())
+    // Decide the alerts before storing, so that the version and its alerts
+    // are written in one transaction.
+    let missing = "the in-scope section is missing or empty while the page is still served";
+    let change = previous
+        .as_ref()
+        .filter(|_| snapshot.has_scope())
+        .map(|p| SourceDiff {
+            source: source.id.clone(),
+            title: snapshot.title.clone(),
+            from: p.captured_at.date_naive(),
+            to: Utc::now().date_naive(),
+            diff: differ.diff(&p.snapshot, &snapshot),
         });
-    };
-    if !snapshot.has_scope() {
-        let problem = "the in-scope section is missing or empty while the page is still served";
-        let key = format!("{}:{id}", source.id);
-        queue(
-            store,
-            config,
-            &source.id,
-            &alert::anomaly(&source.id, &source.url, problem, last_good.as_deref(), &key),
-        )?;
-        return Ok(Outcome::Anomaly(problem.into()));
-    }
-    let change = SourceDiff {
-        source: source.id.clone(),
-        title: snapshot.title.clone(),
-        from: previous.captured_at.date_naive(),
-        to: Utc::now().date_naive(),
-        diff: differ.diff(&previous.snapshot, &snapshot),
-    };
-    if !change.diff.has_scope_changes() {
-        return Ok(Outcome::NoScopeChange);
-    }
-    queue(
-        store,
-        config,
-        &source.id,
-        &alert::scope_change(&change, &source.url, previous.id, id),
+    let imported = store.import_with_alerts(
+        &NewSnapshot {
+            source: &source.id,
+            captured_at: Utc::now(),
+            raw: body,
+            snapshot: &snapshot,
+            origin: &source.url,
+            includes: &[],
+        },
+        |id| match (&previous, &change) {
+            (Some(_), None) => {
+                let key = format!("{}:{id}", source.id);
+                alerts_for(
+                    config,
+                    &source.id,
+                    &alert::anomaly(&source.id, &source.url, missing, last_good.as_deref(), &key),
+                )
+            }
+            (Some(p), Some(change)) if change.diff.has_scope_changes() => alerts_for(
+                config,
+                &source.id,
+                &alert::scope_change(change, &source.url, p.id, id),
+            ),
+            _ => Vec::new(),
+        },
     )?;
-    Ok(Outcome::ScopeChanged(report::summary(&change.diff)))
+    store.set_source_url(&source.id, &source.url)?;
+    if let Imported::Unchanged(_) = imported {
+        return Ok(Outcome::Unchanged);
+    }
+    Ok(match (previous, change) {
+        (None, _) if snapshot.has_scope() => Outcome::First,
+        (None, _) => Outcome::Anomaly("no in-scope services found on the first version".into()),
+        (Some(_), None) => Outcome::Anomaly(missing.into()),
+        (Some(_), Some(change)) if change.diff.has_scope_changes() => {
+            Outcome::ScopeChanged(report::summary(&change.diff))
+        }
+        (Some(_), Some(_)) => Outcome::NoScopeChange,
+    })
 }
 
-/// Puts a message in the ledger for every channel.
-fn queue(store: &Store, config: &Config, source: &str, message: &Message) -> Result<()> {
+/// The ledger entries of a message: one per channel.
+fn alerts_for(config: &Config, source: &str, message: &Message) -> Vec<NewAlert> {
     let payload = message.payload.to_string();
-    let event_key = format!("{source}:{}", message.event_key);
-    for channel in &config.alerts {
-        store.enqueue_alert(
-            channel.name(),
-            &NewAlert {
-                source,
-                event_key: &event_key,
-                subject: &message.subject,
-                body: &message.body,
-                payload: &payload,
-            },
-        )?;
-    }
-    Ok(())
+    config
+        .alerts
+        .iter()
+        .map(|channel| NewAlert {
+            channel: channel.name().to_string(),
+            source: source.to_string(),
+            event_key: format!("{source}:{}", message.event_key),
+            subject: message.subject.clone(),
+            body: message.body.clone(),
+            payload: payload.clone(),
+        })
+        .collect()
 }
 
 /// Delivers every queued alert whose channel is still configured.

@@ -182,6 +182,43 @@ pub fn reparse(store: &mut Store, all: bool) -> Result<Reparsed> {
     store.reparse(all, reread)
 }
 
+/// What `verify` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Verified {
+    pub snapshots: usize,
+    pub problems: Vec<String>,
+}
+
+/// Checks every raw document against its hash, and that reading each one
+/// again reproduces the stored snapshot.
+pub fn verify(store: &Store) -> Result<Verified> {
+    let mut report = Verified {
+        problems: store.check_documents()?,
+        ..Verified::default()
+    };
+    for version in store.versions(None)? {
+        report.snapshots += 1;
+        let stored = store.load(version.id)?;
+        if stored.parser_version != crate::PARSER_VERSION {
+            report.problems.push(format!(
+                "snapshot {} ({}) was made by parser version {}: run `scopewatch reparse`",
+                version.id, version.source, stored.parser_version
+            ));
+            continue;
+        }
+        let again = reread(&store.raw_version(version.id)?)?;
+        if (again.scopes, again.links) != (stored.snapshot.scopes, stored.snapshot.links) {
+            report.problems.push(format!(
+                "snapshot {} ({} {}): reading its raw document again gives a different scope",
+                version.id,
+                version.source,
+                version.captured_at.date_naive()
+            ));
+        }
+    }
+    Ok(report)
+}
+
 /// Reads a stored version again with the current rules, with the includes
 /// stored beside it.
 pub fn reread(version: &RawVersion) -> Result<Snapshot> {

@@ -5,7 +5,10 @@
 //! forward by numbered migrations ([`schema`]), so a crash or an upgrade never
 //! leaves a half-written history.
 
+mod archive;
 mod schema;
+
+pub use archive::Counts;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -110,14 +113,15 @@ pub struct PendingAlert {
 }
 
 /// An alert to put in the ledger.
-#[derive(Debug, Clone, Copy)]
-pub struct NewAlert<'a> {
-    pub source: &'a str,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlert {
+    pub channel: String,
+    pub source: String,
     /// Identifies the event: the same event is never queued twice per channel.
-    pub event_key: &'a str,
-    pub subject: &'a str,
-    pub body: &'a str,
-    pub payload: &'a str,
+    pub event_key: String,
+    pub subject: String,
+    pub body: String,
+    pub payload: String,
 }
 
 /// Holds the database's write lock until dropped.
@@ -204,6 +208,17 @@ impl Store {
     /// Stores a page version unless the source already has the same content
     /// in force at that time. All of it is written, or none of it.
     pub fn import(&mut self, new: &NewSnapshot<'_>) -> Result<Imported> {
+        self.import_with_alerts(new, |_| Vec::new())
+    }
+
+    /// As [`Store::import`], queueing the alerts the new snapshot calls for
+    /// (`alerts` gets its id) in the same transaction: a crash never leaves
+    /// a stored change without its alert.
+    pub fn import_with_alerts(
+        &mut self,
+        new: &NewSnapshot<'_>,
+        alerts: impl FnOnce(i64) -> Vec<NewAlert>,
+    ) -> Result<Imported> {
         validate_source_id(new.source)?;
         let hash = content_hash(new.raw);
         let captured = new
@@ -261,6 +276,9 @@ impl Store {
                 "INSERT OR IGNORE INTO snapshot_include (snapshot_id, target, document_hash) VALUES (?1, ?2, ?3)",
                 params![id, target, include_hash],
             )?;
+        }
+        for alert in alerts(id) {
+            insert_alert(&tx, &alert)?;
         }
         tx.commit()?;
         Ok(Imported::Stored(id))
@@ -365,23 +383,15 @@ impl Store {
         Ok(())
     }
 
-    /// Queues an alert for a channel; false when that event was queued for
-    /// it before (sent or not).
-    pub fn enqueue_alert(&self, channel: &str, alert: &NewAlert<'_>) -> Result<bool> {
-        let n = self.conn.execute(
-            "INSERT OR IGNORE INTO alert (channel, source_id, event_key, subject, body, payload, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                channel,
-                alert.source,
-                alert.event_key,
-                alert.subject,
-                alert.body,
-                alert.payload,
-                Utc::now().to_rfc3339()
-            ],
-        )?;
-        Ok(n > 0)
+    /// Queues alerts, all or none; an event already queued for a channel
+    /// (sent or not) is not queued again.
+    pub fn enqueue_alerts(&mut self, alerts: &[NewAlert]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for alert in alerts {
+            insert_alert(&tx, alert)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Alerts not yet delivered, oldest first.
@@ -417,6 +427,33 @@ impl Store {
             )?,
         };
         Ok(())
+    }
+
+    /// Checks the database file and that every raw document matches its
+    /// hash; returns the problems found.
+    pub fn check_documents(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let integrity: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if integrity != "ok" {
+            problems.push(format!("SQLite integrity check: {integrity}"));
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT hash, body FROM document ORDER BY hash")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        for row in rows {
+            let (hash, body) = row?;
+            if content_hash(&body) != hash {
+                problems.push(format!(
+                    "document {hash}: its content does not match its hash"
+                ));
+            }
+        }
+        Ok(problems)
     }
 
     /// A stored version's raw document and includes, as stored.
@@ -841,6 +878,15 @@ fn insert_extraction(tx: &Transaction<'_>, snapshot_id: i64, s: &Snapshot) -> Re
             link.url
         ])?;
     }
+    Ok(())
+}
+
+fn insert_alert(tx: &Transaction<'_>, a: &NewAlert) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO alert (channel, source_id, event_key, subject, body, payload, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![a.channel, a.source, a.event_key, a.subject, a.body, a.payload, Utc::now().to_rfc3339()],
+    )?;
     Ok(())
 }
 

@@ -1,0 +1,418 @@
+//! Export and restore: the whole store as JSON Lines, one record a line,
+//! raw documents in base64. A restore into an empty database followed by an
+//! export gives back the same file, so an archive is a faithful copy.
+
+use std::io::{BufRead, Write};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use rusqlite::{Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Store, content_hash, insert_extraction, load_links, load_scopes};
+use crate::model::{Link, Scope};
+use crate::{Error, Result};
+
+/// The archive format's version.
+const FORMAT: u32 = 1;
+
+/// One line of an archive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum Record {
+    Meta {
+        format: u32,
+        schema_version: i64,
+    },
+    Source {
+        id: String,
+        url: Option<String>,
+        title: Option<String>,
+        locale: Option<String>,
+        created_at: String,
+    },
+    Document {
+        hash: String,
+        size: i64,
+        form: String,
+        body: String,
+    },
+    Snapshot {
+        id: i64,
+        source: String,
+        document_hash: String,
+        captured_at: String,
+        page_date: Option<String>,
+        title: Option<String>,
+        locale: Option<String>,
+        form: String,
+        parser_version: i64,
+        scope_found: bool,
+        warnings: String,
+        origin: String,
+        scopes: Vec<Scope>,
+        links: Vec<Link>,
+        includes: Vec<(String, String)>,
+    },
+    Retirement {
+        source: String,
+        retired_at: String,
+        origin: String,
+    },
+    FetchAttempt {
+        source: String,
+        url: String,
+        started_at: String,
+        elapsed_ms: i64,
+        status: Option<i64>,
+        bytes: i64,
+        error: Option<String>,
+    },
+    FetchState {
+        source: String,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        checked_at: String,
+    },
+    Alert {
+        channel: String,
+        source: String,
+        event_key: String,
+        subject: String,
+        body: String,
+        payload: String,
+        created_at: String,
+        sent_at: Option<String>,
+        attempts: i64,
+        last_error: Option<String>,
+    },
+}
+
+/// Reads one record from a row of a simple table.
+type RowToRecord = fn(&rusqlite::Row<'_>) -> rusqlite::Result<Record>;
+
+/// How many records of each kind an export or restore handled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub sources: usize,
+    pub documents: usize,
+    pub snapshots: usize,
+    pub other: usize,
+}
+
+fn line(out: &mut impl Write, record: &Record) -> Result<()> {
+    let text = serde_json::to_string(record).map_err(|e| Error::Corrupt(e.to_string()))?;
+    writeln!(out, "{text}").map_err(|e| Error::Corrupt(format!("writing the archive: {e}")))
+}
+
+impl Store {
+    /// Writes the whole store to `out`, in a stable order.
+    pub fn export(&self, out: &mut impl Write) -> Result<Counts> {
+        let mut counts = Counts::default();
+        let schema_version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        line(
+            out,
+            &Record::Meta {
+                format: FORMAT,
+                schema_version,
+            },
+        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, url, title, locale, created_at FROM source ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Record::Source {
+                id: r.get(0)?,
+                url: r.get(1)?,
+                title: r.get(2)?,
+                locale: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })?;
+        for r in rows {
+            line(out, &r?)?;
+            counts.sources += 1;
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT hash, size, form, body FROM document ORDER BY hash")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Record::Document {
+                hash: r.get(0)?,
+                size: r.get(1)?,
+                form: r.get(2)?,
+                body: B64.encode(r.get::<_, Vec<u8>>(3)?),
+            })
+        })?;
+        for r in rows {
+            line(out, &r?)?;
+            counts.documents += 1;
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT id, source_id, document_hash, captured_at, page_date, title, locale, form, parser_version,
+                    scope_found, warnings, origin FROM snapshot ORDER BY id",
+        )?;
+        let heads: Vec<Record> = stmt
+            .query_map([], |r| {
+                Ok(Record::Snapshot {
+                    id: r.get(0)?,
+                    source: r.get(1)?,
+                    document_hash: r.get(2)?,
+                    captured_at: r.get(3)?,
+                    page_date: r.get(4)?,
+                    title: r.get(5)?,
+                    locale: r.get(6)?,
+                    form: r.get(7)?,
+                    parser_version: r.get(8)?,
+                    scope_found: r.get(9)?,
+                    warnings: r.get(10)?,
+                    origin: r.get(11)?,
+                    scopes: Vec::new(),
+                    links: Vec::new(),
+                    includes: Vec::new(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        for mut head in heads {
+            if let Record::Snapshot {
+                id,
+                scopes,
+                links,
+                includes,
+                ..
+            } = &mut head
+            {
+                *scopes = load_scopes(&self.conn, *id)?;
+                *links = load_links(&self.conn, *id)?;
+                *includes = super::stored_includes(&self.conn, *id)?;
+            }
+            line(out, &head)?;
+            counts.snapshots += 1;
+        }
+        let rest: [(&str, RowToRecord); 4] = [
+            ("SELECT source_id, retired_at, origin FROM retirement ORDER BY source_id, retired_at", |r| {
+                Ok(Record::Retirement { source: r.get(0)?, retired_at: r.get(1)?, origin: r.get(2)? })
+            }),
+            ("SELECT source_id, url, started_at, elapsed_ms, status, bytes, error FROM fetch_attempt ORDER BY id", |r| {
+                Ok(Record::FetchAttempt {
+                    source: r.get(0)?,
+                    url: r.get(1)?,
+                    started_at: r.get(2)?,
+                    elapsed_ms: r.get(3)?,
+                    status: r.get(4)?,
+                    bytes: r.get(5)?,
+                    error: r.get(6)?,
+                })
+            }),
+            ("SELECT source_id, etag, last_modified, checked_at FROM fetch_state ORDER BY source_id", |r| {
+                Ok(Record::FetchState { source: r.get(0)?, etag: r.get(1)?, last_modified: r.get(2)?, checked_at: r.get(3)? })
+            }),
+            (
+                "SELECT channel, source_id, event_key, subject, body, payload, created_at, sent_at, attempts, last_error
+                 FROM alert ORDER BY id",
+                |r| {
+                    Ok(Record::Alert {
+                        channel: r.get(0)?,
+                        source: r.get(1)?,
+                        event_key: r.get(2)?,
+                        subject: r.get(3)?,
+                        body: r.get(4)?,
+                        payload: r.get(5)?,
+                        created_at: r.get(6)?,
+                        sent_at: r.get(7)?,
+                        attempts: r.get(8)?,
+                        last_error: r.get(9)?,
+                    })
+                },
+            ),
+        ];
+        for (sql, map) in rest {
+            let mut stmt = self.conn.prepare(sql)?;
+            for r in stmt.query_map([], map)? {
+                line(out, &r?)?;
+                counts.other += 1;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Restores an archive into this store, which must be empty. All of it
+    /// is written, or nothing: a bad line or a document whose content does
+    /// not match its hash stops the restore.
+    pub fn restore(&mut self, input: impl BufRead) -> Result<Counts> {
+        let empty: bool = self.conn.query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM source) AND NOT EXISTS (SELECT 1 FROM document)",
+            [],
+            |r| r.get(0),
+        )?;
+        if !empty {
+            return Err(Error::Corrupt(format!(
+                "{} is not empty: restore into a new database",
+                self.path.display()
+            )));
+        }
+        let tx = self.conn.transaction()?;
+        let mut counts = Counts::default();
+        for (n, text) in input.lines().enumerate() {
+            let text = text.map_err(|e| Error::Corrupt(format!("reading the archive: {e}")))?;
+            if text.trim().is_empty() {
+                continue;
+            }
+            let record: Record = serde_json::from_str(&text)
+                .map_err(|e| Error::Corrupt(format!("archive line {}: {e}", n + 1)))?;
+            restore_record(&tx, record, &mut counts)
+                .map_err(|e| Error::Corrupt(format!("archive line {}: {e}", n + 1)))?;
+        }
+        tx.commit()?;
+        Ok(counts)
+    }
+}
+
+fn restore_record(tx: &Transaction<'_>, record: Record, counts: &mut Counts) -> Result<()> {
+    match record {
+        Record::Meta { format, .. } if format != FORMAT => {
+            return Err(Error::Corrupt(format!(
+                "archive format {format} is not supported"
+            )));
+        }
+        Record::Meta { .. } => {}
+        Record::Source {
+            id,
+            url,
+            title,
+            locale,
+            created_at,
+        } => {
+            tx.execute(
+                "INSERT INTO source (id, url, title, locale, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, url, title, locale, created_at],
+            )?;
+            counts.sources += 1;
+        }
+        Record::Document {
+            hash,
+            size,
+            form,
+            body,
+        } => {
+            let bytes = B64
+                .decode(body)
+                .map_err(|e| Error::Corrupt(format!("document {hash}: {e}")))?;
+            if content_hash(&bytes) != hash {
+                return Err(Error::Corrupt(format!(
+                    "document {hash} does not match its hash"
+                )));
+            }
+            tx.execute(
+                "INSERT INTO document (hash, size, form, body) VALUES (?1, ?2, ?3, ?4)",
+                params![hash, size, form, bytes],
+            )?;
+            counts.documents += 1;
+        }
+        Record::Snapshot {
+            id,
+            source,
+            document_hash,
+            captured_at,
+            page_date,
+            title,
+            locale,
+            form,
+            parser_version,
+            scope_found,
+            warnings,
+            origin,
+            scopes,
+            links,
+            includes,
+        } => {
+            tx.execute(
+                "INSERT INTO snapshot (id, source_id, document_hash, captured_at, page_date, title, locale, form,
+                                       parser_version, scope_found, warnings, origin)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![id, source, document_hash, captured_at, page_date, title, locale, form, parser_version, scope_found, warnings, origin],
+            )?;
+            let snapshot = crate::model::Snapshot {
+                title: None,
+                locale: None,
+                published: None,
+                form: crate::model::PageForm::Text,
+                scopes,
+                links,
+                includes: Vec::new(),
+                warnings: Vec::new(),
+                body: String::new(),
+                truncated: false,
+            };
+            insert_extraction(tx, id, &snapshot)?;
+            for (target, hash) in includes {
+                tx.execute(
+                    "INSERT INTO snapshot_include (snapshot_id, target, document_hash) VALUES (?1, ?2, ?3)",
+                    params![id, target, hash],
+                )?;
+            }
+            counts.snapshots += 1;
+        }
+        Record::Retirement {
+            source,
+            retired_at,
+            origin,
+        } => {
+            tx.execute(
+                "INSERT INTO retirement (source_id, retired_at, origin) VALUES (?1, ?2, ?3)",
+                params![source, retired_at, origin],
+            )?;
+            counts.other += 1;
+        }
+        Record::FetchAttempt {
+            source,
+            url,
+            started_at,
+            elapsed_ms,
+            status,
+            bytes,
+            error,
+        } => {
+            tx.execute(
+                "INSERT INTO fetch_attempt (source_id, url, started_at, elapsed_ms, status, bytes, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![source, url, started_at, elapsed_ms, status, bytes, error],
+            )?;
+            counts.other += 1;
+        }
+        Record::FetchState {
+            source,
+            etag,
+            last_modified,
+            checked_at,
+        } => {
+            tx.execute(
+                "INSERT INTO fetch_state (source_id, etag, last_modified, checked_at) VALUES (?1, ?2, ?3, ?4)",
+                params![source, etag, last_modified, checked_at],
+            )?;
+            counts.other += 1;
+        }
+        Record::Alert {
+            channel,
+            source,
+            event_key,
+            subject,
+            body,
+            payload,
+            created_at,
+            sent_at,
+            attempts,
+            last_error,
+        } => {
+            tx.execute(
+                "INSERT INTO alert (channel, source_id, event_key, subject, body, payload, created_at, sent_at, attempts, last_error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![channel, source, event_key, subject, body, payload, created_at, sent_at, attempts, last_error],
+            )?;
+            counts.other += 1;
+        }
+    }
+    Ok(())
+}
