@@ -168,6 +168,13 @@ fn verify_finds_tampering() {
     )
     .unwrap();
     conn.execute("UPDATE document SET body = CAST('forged' AS BLOB) WHERE hash = (SELECT max(hash) FROM document)", []).unwrap();
+    // A document stored uncompressed with forged bytes still decodes, and is
+    // caught by its hash alone.
+    conn.execute(
+        "UPDATE document SET compression = 'none', body = CAST('forged too' AS BLOB) WHERE hash = (SELECT min(hash) FROM document)",
+        [],
+    )
+    .unwrap();
     drop(conn);
     common::bin()
         .arg("--db")
@@ -177,7 +184,8 @@ fn verify_finds_tampering() {
         .code(1)
         .stdout(
             predicate::str::contains("does not match its hash")
-                .and(predicate::str::contains("gives a different scope")),
+                .and(predicate::str::contains("gives a different scope"))
+                .and(predicate::str::contains("cannot be read")),
         );
 }
 

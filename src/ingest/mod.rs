@@ -206,7 +206,16 @@ pub fn verify(store: &Store) -> Result<Verified> {
             ));
             continue;
         }
-        let again = reread(&store.raw_version(version.id)?)?;
+        let again = match store.raw_version(version.id).and_then(|raw| reread(&raw)) {
+            Ok(again) => again,
+            Err(e) => {
+                report.problems.push(format!(
+                    "snapshot {} ({}): its raw document cannot be read: {e}",
+                    version.id, version.source
+                ));
+                continue;
+            }
+        };
         if (again.scopes, again.links) != (stored.snapshot.scopes, stored.snapshot.links) {
             report.problems.push(format!(
                 "snapshot {} ({} {}): reading its raw document again gives a different scope",

@@ -9,7 +9,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, content_hash, insert_extraction, load_links, load_scopes};
+use super::{
+    Store, content_hash, insert_document, insert_extraction, load_links, load_scopes, unpack,
+};
 use crate::model::{Link, Scope};
 use crate::{Error, Result};
 
@@ -137,15 +139,22 @@ impl Store {
         }
         let mut stmt = self
             .conn
-            .prepare("SELECT hash, size, form, body FROM document ORDER BY hash")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Record::Document {
-                hash: r.get(0)?,
-                size: r.get(1)?,
-                form: r.get(2)?,
-                body: B64.encode(r.get::<_, Vec<u8>>(3)?),
-            })
-        })?;
+            .prepare("SELECT hash, size, form, compression, body FROM document ORDER BY hash")?;
+        let rows: Vec<(String, i64, String, String, Vec<u8>)> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let rows = rows
+            .into_iter()
+            .map(|(hash, size, form, compression, stored)| {
+                Ok::<_, Error>(Record::Document {
+                    hash,
+                    size,
+                    form,
+                    body: B64.encode(unpack(&compression, stored)?),
+                })
+            });
         for r in rows {
             line(out, &r?)?;
             counts.documents += 1;
@@ -305,10 +314,12 @@ fn restore_record(tx: &Transaction<'_>, record: Record, counts: &mut Counts) -> 
                     "document {hash} does not match its hash"
                 )));
             }
-            tx.execute(
-                "INSERT INTO document (hash, size, form, body) VALUES (?1, ?2, ?3, ?4)",
-                params![hash, size, form, bytes],
-            )?;
+            if size != bytes.len() as i64 {
+                return Err(Error::Corrupt(format!(
+                    "document {hash}: size {size} does not match"
+                )));
+            }
+            insert_document(tx, &hash, &form, &bytes)?;
             counts.documents += 1;
         }
         Record::Snapshot {

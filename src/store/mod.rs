@@ -190,7 +190,10 @@ impl Store {
             .map_err(wrap)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(wrap)?;
-        conn.pragma_update(None, "synchronous", "FULL")
+        // In WAL mode NORMAL survives a killed process (tests/crash.rs) and
+        // skips an fsync per commit; after a power cut only the last commits
+        // can roll back, and the next run stores them again.
+        conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(wrap)?;
@@ -257,21 +260,10 @@ impl Store {
                 Utc::now().to_rfc3339()
             ],
         )?;
-        tx.execute(
-            "INSERT OR IGNORE INTO document (hash, size, form, body) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                hash,
-                new.raw.len() as i64,
-                new.snapshot.form.as_str(),
-                new.raw
-            ],
-        )?;
+        insert_document(&tx, &hash, new.snapshot.form.as_str(), new.raw)?;
         let id = insert_snapshot(&tx, new, &hash, &captured)?;
         for ((target, bytes), (_, include_hash)) in new.includes.iter().zip(&include_hashes) {
-            tx.execute(
-                "INSERT OR IGNORE INTO document (hash, size, form, body) VALUES (?1, ?2, 'markdown', ?3)",
-                params![include_hash, bytes.len() as i64, bytes],
-            )?;
+            insert_document(&tx, include_hash, "markdown", bytes)?;
             tx.execute(
                 "INSERT OR IGNORE INTO snapshot_include (snapshot_id, target, document_hash) VALUES (?1, ?2, ?3)",
                 params![id, target, include_hash],
@@ -441,12 +433,17 @@ impl Store {
         }
         let mut stmt = self
             .conn
-            .prepare("SELECT hash, body FROM document ORDER BY hash")?;
+            .prepare("SELECT hash, compression, body FROM document ORDER BY hash")?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
         })?;
         for row in rows {
-            let (hash, body) = row?;
+            let (hash, compression, stored) = row?;
+            let body = unpack(&compression, stored).unwrap_or_default();
             if content_hash(&body) != hash {
                 problems.push(format!(
                     "document {hash}: its content does not match its hash"
@@ -890,6 +887,54 @@ fn insert_alert(tx: &Transaction<'_>, a: &NewAlert) -> Result<()> {
     Ok(())
 }
 
+/// zstd level for raw documents: pages compress about tenfold at level 3,
+/// and higher levels cost much more time for little more.
+const ZSTD_LEVEL: i32 = 3;
+
+/// Stores a raw document once, compressed; its hash is of the raw bytes.
+fn insert_document(tx: &Transaction<'_>, hash: &str, form: &str, raw: &[u8]) -> Result<()> {
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM document WHERE hash = ?1)",
+        [hash],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        // A compressor holds over a megabyte of tables: make it once per thread.
+        thread_local! {
+            static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> = const { std::cell::RefCell::new(None) };
+        }
+        let packed = COMPRESSOR
+            .with(|cell| {
+                let mut cell = cell.borrow_mut();
+                if cell.is_none() {
+                    *cell = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL)?);
+                }
+                match cell.as_mut() {
+                    Some(c) => c.compress(raw),
+                    None => Err(std::io::Error::other("no compressor")),
+                }
+            })
+            .map_err(|e| Error::Corrupt(format!("compressing: {e}")))?;
+        tx.execute(
+            "INSERT INTO document (hash, size, form, compression, body) VALUES (?1, ?2, ?3, 'zstd', ?4)",
+            params![hash, raw.len() as i64, form, packed],
+        )?;
+    }
+    Ok(())
+}
+
+/// A stored document body as its raw bytes.
+fn unpack(compression: &str, stored: Vec<u8>) -> Result<Vec<u8>> {
+    match compression {
+        "none" => Ok(stored),
+        "zstd" => zstd::decode_all(stored.as_slice())
+            .map_err(|e| Error::Corrupt(format!("a stored document does not decompress: {e}"))),
+        other => Err(Error::Corrupt(format!(
+            "unknown document compression {other:?}"
+        ))),
+    }
+}
+
 /// The includes a snapshot was read with, as (target, document hash).
 fn stored_includes(conn: &Connection, snapshot_id: i64) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached(
@@ -900,19 +945,24 @@ fn stored_includes(conn: &Connection, snapshot_id: i64) -> Result<Vec<(String, S
 }
 
 fn raw_version(conn: &Connection, id: i64) -> Result<RawVersion> {
-    let (source, origin, raw): (String, String, Vec<u8>) = conn.query_row(
-        "SELECT n.source_id, n.origin, d.body FROM snapshot n JOIN document d ON d.hash = n.document_hash
+    let (source, origin, compression, stored): (String, String, String, Vec<u8>) = conn.query_row(
+        "SELECT n.source_id, n.origin, d.compression, d.body FROM snapshot n JOIN document d ON d.hash = n.document_hash
          WHERE n.id = ?1",
         [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
+    let raw = unpack(&compression, stored)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT i.target, d.body FROM snapshot_include i JOIN document d ON d.hash = i.document_hash
+        "SELECT i.target, d.compression, d.body FROM snapshot_include i JOIN document d ON d.hash = i.document_hash
          WHERE i.snapshot_id = ?1 ORDER BY i.rowid",
     )?;
-    let includes = stmt
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+    let rows: Vec<(String, String, Vec<u8>)> = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
+    let includes = rows
+        .into_iter()
+        .map(|(target, compression, stored)| Ok((target, unpack(&compression, stored)?)))
+        .collect::<Result<_>>()?;
     Ok(RawVersion {
         id,
         source,

@@ -140,8 +140,14 @@ CREATE TABLE alert (
 ) STRICT;
 ";
 
+/// Version 4: raw documents compressed (zstd). Rows written before keep
+/// `none`; the hash is always that of the uncompressed bytes.
+const V4: &str = "
+ALTER TABLE document ADD COLUMN compression TEXT NOT NULL DEFAULT 'none';
+";
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 #[cfg(test)]
