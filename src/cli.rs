@@ -390,7 +390,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
         } => discover(need_config()?, hub.as_deref(), format),
         Command::Parse { file, format } => parse(&file, format),
-        Command::Diff(args) => diff(&db, &differ, args),
+        Command::Diff(args) => diff(&db, &aliases, &differ, args),
         Command::Import {
             files,
             source,
@@ -481,7 +481,12 @@ fn parse(file: &Path, format: DataFormat) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn diff(db: &Path, differ: &Differ<'_>, args: DiffArgs) -> anyhow::Result<ExitCode> {
+fn diff(
+    db: &Path,
+    aliases: &AliasTable,
+    differ: &Differ<'_>,
+    args: DiffArgs,
+) -> anyhow::Result<ExitCode> {
     let changed = match (&args.source, args.files.as_slice()) {
         (None, [old, new]) => diff_files(differ, old, new, &args)?,
         (Some(source), []) => {
@@ -490,6 +495,7 @@ fn diff(db: &Path, differ: &Differ<'_>, args: DiffArgs) -> anyhow::Result<ExitCo
             };
             diff_store(
                 db,
+                aliases,
                 differ,
                 source,
                 parse_day(from)?,
@@ -560,6 +566,7 @@ fn open_existing(db: &Path) -> anyhow::Result<Store> {
 
 fn diff_store(
     db: &Path,
+    aliases: &AliasTable,
     differ: &Differ<'_>,
     source: &str,
     from: chrono::NaiveDate,
@@ -567,21 +574,16 @@ fn diff_store(
     format: Format,
 ) -> anyhow::Result<bool> {
     let store = open_existing(db)?;
-    let ids: Vec<String> = if source == "all" {
-        store.sources()?.into_iter().map(|s| s.id).collect()
+    let diffs: Vec<SourceDiff> = if source == "all" {
+        history::between_all(&store, aliases, from, to)?
     } else {
-        vec![source.to_string()]
-    };
-    let mut diffs: Vec<SourceDiff> = Vec::new();
-    for id in &ids {
-        match history::between(&store, differ, id, from, to)? {
-            Some(d) => {
-                warn_all(id, &d.diff.warnings);
-                diffs.push(d);
-            }
-            None if source == "all" => tracing::info!("{id}: no version in force on {from}"),
-            None => bail!("{id} has no version with scope in force on {from}"),
+        match history::between(&store, differ, source, from, to)? {
+            Some(d) => vec![d],
+            None => bail!("{source} has no version with scope in force on {from}"),
         }
+    };
+    for d in &diffs {
+        warn_all(&d.source, &d.diff.warnings);
     }
     let changed = diffs.iter().any(|d| d.diff.has_scope_changes());
     emit(&match (format, source == "all") {

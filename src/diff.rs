@@ -13,6 +13,7 @@
 //! from which no scope could be extracted is never compared: an extraction
 //! failure is not "everything removed".
 
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
@@ -228,14 +229,41 @@ struct Listed {
 }
 
 /// Compares snapshots with an alias table.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Differ<'a> {
     aliases: &'a AliasTable,
+    /// Each name's key and canonical key, and each row label's environment:
+    /// pages repeat the same few hundred names across thousands of versions.
+    keys: RefCell<HashMap<String, (ServiceKey, ServiceKey)>>,
+    environments: RefCell<HashMap<String, String>>,
 }
 
 impl<'a> Differ<'a> {
     pub fn new(aliases: &'a AliasTable) -> Self {
-        Differ { aliases }
+        Differ {
+            aliases,
+            keys: RefCell::default(),
+            environments: RefCell::default(),
+        }
+    }
+
+    fn keys_of(&self, name: &str) -> (ServiceKey, ServiceKey) {
+        let mut keys = self.keys.borrow_mut();
+        if let Some(found) = keys.get(name) {
+            return found.clone();
+        }
+        let key = ServiceKey::of(name);
+        let canonical = self.aliases.canonical_key(&key);
+        keys.insert(name.to_string(), (key.clone(), canonical.clone()));
+        (key, canonical)
+    }
+
+    fn environment_of(&self, label: &str) -> String {
+        self.environments
+            .borrow_mut()
+            .entry(label.to_string())
+            .or_insert_with_key(|label| self.aliases.environment(label).to_string())
+            .clone()
     }
 
     /// The changes from `old` to `new`.
@@ -264,13 +292,11 @@ impl<'a> Differ<'a> {
     fn listed(&self, snapshot: &Snapshot) -> Vec<(Option<String>, Vec<Listed>)> {
         let mut groups: Vec<(Option<String>, Vec<Listed>)> = Vec::new();
         for entry in snapshot.entries() {
-            let env = entry
-                .environment
-                .map(|e| self.aliases.environment(e).to_string());
-            let key = entry.service.key();
+            let env = entry.environment.map(|e| self.environment_of(e));
+            let (key, canonical) = self.keys_of(entry.service.name());
             let listed = Listed {
                 name: entry.service.name().to_string(),
-                canonical: self.aliases.canonical_key(&key),
+                canonical,
                 key,
                 text: entry.item.text.clone(),
                 formerly: entry.item.formerly.iter().map(|f| f.key()).collect(),

@@ -29,13 +29,79 @@ pub fn between(
         return Err(Error::Date(format!("{from} is after {to}")));
     }
     store.require_source(source)?;
+    between_known(store, differ, source, from, to)
+}
+
+fn between_known(
+    store: &Store,
+    differ: &Differ<'_>,
+    source: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Option<SourceDiff>> {
     let (Some(old), Some(new)) = (
-        store.snapshot_at(source, from)?,
-        store.snapshot_at(source, to)?,
+        store.snapshot_id_at(source, from)?,
+        store.snapshot_id_at(source, to)?,
     ) else {
         return Ok(None);
     };
+    let old = store.load(old)?;
+    // The same version in force at both dates: nothing to compare.
+    let new = if new == old.id {
+        old.clone()
+    } else {
+        store.load(new)?
+    };
     Ok(Some(step(differ, &old, &new)))
+}
+
+/// [`between`] for every source, on as many threads as there are cores,
+/// each with its own read connection. Sources without a version in force at
+/// `from` are left out.
+pub fn between_all(
+    store: &Store,
+    aliases: &AliasTable,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<SourceDiff>> {
+    if from > to {
+        return Err(Error::Date(format!("{from} is after {to}")));
+    }
+    let sources: Vec<String> = store.sources()?.into_iter().map(|s| s.id).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 8);
+    let chunk = sources.len().div_ceil(threads).max(1);
+    let path = store.path().to_path_buf();
+    let results: Vec<Result<Vec<SourceDiff>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = sources
+            .chunks(chunk)
+            .map(|ids| {
+                let path = &path;
+                scope.spawn(move || {
+                    let store = Store::open(path)?;
+                    let differ = Differ::new(aliases);
+                    let mut found = Vec::new();
+                    for id in ids {
+                        found.extend(between_known(&store, &differ, id, from, to)?);
+                    }
+                    Ok(found)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(Error::Corrupt("a worker thread panicked".into())))
+            })
+            .collect()
+    });
+    let mut all = Vec::new();
+    for part in results {
+        all.extend(part?);
+    }
+    Ok(all)
 }
 
 /// Every step of a source's history, oldest first: each version with scope
@@ -315,16 +381,18 @@ pub fn timeline(store: &Store, aliases: &AliasTable, name: &str) -> Result<Timel
     for (snapshot, name) in store.listing(&keys)? {
         listed.entry(snapshot).or_default().push(name);
     }
+    let retirements = store.all_retirements()?;
     let mut offerings = BTreeMap::new();
     let mut by_source: BTreeMap<String, Vec<VersionRef>> = BTreeMap::new();
     for v in store.versions(None)? {
         by_source.entry(v.source.clone()).or_default().push(v);
     }
     for (source, versions) in by_source {
-        let mut ends: Vec<(DateTime<Utc>, &str)> = store
-            .retirements(&source)?
+        let mut ends: Vec<(DateTime<Utc>, &str)> = retirements
+            .get(&source)
             .into_iter()
-            .map(|at| (at, "page retired"))
+            .flatten()
+            .map(|at| (*at, "page retired"))
             .collect();
         let mut spans: Vec<Span> = Vec::new();
         let mut open = false;
@@ -400,33 +468,33 @@ pub struct Matrix {
 /// retired by then, or whose page had no scope then, are left out.
 pub fn matrix(store: &Store, aliases: &AliasTable, date: NaiveDate) -> Result<Matrix> {
     let end = crate::ingest::midnight(date.succ_opt().unwrap_or(date));
+    let retirements = store.all_retirements()?;
     let mut offerings = Vec::new();
-    let mut services: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut by_source: BTreeMap<String, Vec<VersionRef>> = BTreeMap::new();
-    for v in store.versions(None)? {
-        if v.captured_at < end {
-            by_source.entry(v.source.clone()).or_default().push(v);
-        }
-    }
-    for (source, versions) in by_source {
-        let Some(last) = versions.last() else {
-            continue;
-        };
-        let retired = store
-            .retirements(&source)?
-            .iter()
-            .any(|at| *at > last.captured_at && *at < end);
+    let mut in_force: HashMap<i64, String> = HashMap::new();
+    for last in store.latest_before(end)? {
+        let retired = retirements
+            .get(&last.source)
+            .is_some_and(|r| r.iter().any(|at| *at > last.captured_at && *at < end));
         if retired || !last.has_scope {
             continue;
         }
-        let snapshot = store.load(last.id)?.snapshot;
-        for entry in snapshot.entries() {
+        in_force.insert(last.id, last.source.clone());
+        offerings.push(last.source);
+    }
+    let ids: Vec<i64> = in_force.keys().copied().collect();
+    // Pages repeat the same names: work out each one's current name once.
+    let mut canonical: HashMap<String, String> = HashMap::new();
+    let mut services: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (snapshot, name) in store.services_of(&ids)? {
+        let current = canonical
+            .entry(name)
+            .or_insert_with_key(|name| aliases.canonical_name(name).to_string());
+        if let Some(source) = in_force.get(&snapshot) {
             services
-                .entry(aliases.canonical_name(entry.service.name()).to_string())
+                .entry(current.clone())
                 .or_default()
                 .insert(source.clone());
         }
-        offerings.push(source);
     }
     Ok(Matrix {
         date,

@@ -216,7 +216,10 @@ pub fn verify(store: &Store) -> Result<Verified> {
                 continue;
             }
         };
-        if (again.scopes, again.links) != (stored.snapshot.scopes, stored.snapshot.links) {
+        let again = (again.scopes, again.links);
+        if again != store.rows(version.id)?
+            || again != (stored.snapshot.scopes, stored.snapshot.links)
+        {
             report.problems.push(format!(
                 "snapshot {} ({} {}): reading its raw document again gives a different scope",
                 version.id,

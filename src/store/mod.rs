@@ -195,6 +195,12 @@ impl Store {
         // can roll back, and the next run stores them again.
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
+        // Years of history are hundreds of megabytes: map them rather than
+        // copy every page through read(), and keep more of them cached.
+        conn.pragma_update(None, "mmap_size", 1_i64 << 30)
+            .map_err(wrap)?;
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(wrap)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(wrap)?;
         schema::migrations().to_latest(&mut conn)?;
@@ -296,13 +302,7 @@ impl Store {
         let rows: Vec<String> = stmt
             .query_map([source], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        rows.iter()
-            .map(|t| {
-                DateTime::parse_from_rfc3339(t)
-                    .map(|d| d.with_timezone(&Utc))
-                    .map_err(|_| Error::Corrupt(format!("retirement of {source}: bad time {t:?}")))
-            })
-            .collect()
+        rows.iter().map(|t| parse_time(t, 0)).collect()
     }
 
     /// The latest snapshot of a source that has scope: the one in force.
@@ -421,6 +421,11 @@ impl Store {
         Ok(())
     }
 
+    /// A snapshot's scope and links as its normalized rows hold them.
+    pub fn rows(&self, id: i64) -> Result<(Vec<Scope>, Vec<Link>)> {
+        Ok((load_scopes(&self.conn, id)?, load_links(&self.conn, id)?))
+    }
+
     /// Checks the database file and that every raw document matches its
     /// hash; returns the problems found.
     pub fn check_documents(&self) -> Result<Vec<String>> {
@@ -511,9 +516,7 @@ impl Store {
         })?;
         rows.map(|row| {
             let (id, source, captured, has_scope) = row?;
-            let captured_at = DateTime::parse_from_rfc3339(&captured)
-                .map_err(|_| Error::Corrupt(format!("snapshot {id}: bad capture time")))?
-                .with_timezone(&Utc);
+            let captured_at = parse_time(&captured, id)?;
             Ok(VersionRef {
                 id,
                 source,
@@ -524,17 +527,78 @@ impl Store {
         .collect()
     }
 
+    /// Per source, the latest version captured before `end`.
+    pub fn latest_before(&self, end: DateTime<Utc>) -> Result<Vec<VersionRef>> {
+        let end = end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let ids: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT id FROM source ORDER BY id")?;
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, captured_at, scope_found FROM snapshot WHERE source_id = ?1 AND captured_at < ?2
+             ORDER BY captured_at DESC, id DESC LIMIT 1",
+        )?;
+        let mut found = Vec::new();
+        for source in ids {
+            let row: Option<(i64, String, bool)> = stmt
+                .query_row(params![source, end], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?;
+            if let Some((id, captured, has_scope)) = row {
+                found.push(VersionRef {
+                    id,
+                    source,
+                    captured_at: parse_time(&captured, id)?,
+                    has_scope,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every retirement, per source.
+    pub fn all_retirements(&self) -> Result<HashMap<String, Vec<DateTime<Utc>>>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT source_id, retired_at FROM retirement ORDER BY retired_at")?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut all: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+        for (source, at) in rows {
+            all.entry(source).or_default().push(parse_time(&at, 0)?);
+        }
+        Ok(all)
+    }
+
+    /// The services each of the given snapshots lists, as (snapshot, name).
+    pub fn services_of(&self, snapshots: &[i64]) -> Result<Vec<(i64, String)>> {
+        let placeholders = vec!["?"; snapshots.len()].join(", ");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT DISTINCT sc.snapshot_id, v.name
+             FROM scope sc
+             JOIN scope_item i ON i.scope_id = sc.id
+             JOIN item_service v ON v.item_id = i.id
+             WHERE v.role = 'service' AND sc.snapshot_id IN ({placeholders})"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(snapshots), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The snapshots that list any of the given service keys, with the names
     /// they use for them.
     pub fn listing(&self, keys: &[String]) -> Result<Vec<(i64, String)>> {
         let placeholders = vec!["?"; keys.len()].join(", ");
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT DISTINCT sc.snapshot_id, v.name
-             FROM item_service v
-             JOIN scope_item i ON i.id = v.item_id
-             JOIN scope sc ON sc.id = i.scope_id
-             WHERE v.role = 'service' AND v.service_key IN ({placeholders})
-             ORDER BY sc.snapshot_id, v.name"
+            "SELECT DISTINCT snapshot_id, name FROM item_service
+             WHERE service_key IN ({placeholders}) AND role = 'service'
+             ORDER BY snapshot_id, name"
         ))?;
         let rows = stmt.query_map(rusqlite::params_from_iter(keys), |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -633,6 +697,13 @@ impl Store {
     /// that day or before that has scope. Versions whose extraction found no
     /// scope are kept but never stand in for the page's scope.
     pub fn snapshot_at(&self, source: &str, date: NaiveDate) -> Result<Option<StoredSnapshot>> {
+        self.snapshot_id_at(source, date)?
+            .map(|id| self.load(id))
+            .transpose()
+    }
+
+    /// The id of the snapshot [`Store::snapshot_at`] returns.
+    pub fn snapshot_id_at(&self, source: &str, date: NaiveDate) -> Result<Option<i64>> {
         let end = date
             .succ_opt()
             .unwrap_or(date)
@@ -644,15 +715,14 @@ impl Store {
             .unwrap_or_default();
         let id: Option<i64> = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT id FROM snapshot
                  WHERE source_id = ?1 AND captured_at < ?2 AND scope_found = 1
                  ORDER BY captured_at DESC, id DESC LIMIT 1",
-                params![source, end],
-                |r| r.get(0),
-            )
+            )?
+            .query_row(params![source, end], |r| r.get(0))
             .optional()?;
-        id.map(|id| self.load(id)).transpose()
+        Ok(id)
     }
 
     /// Every snapshot of a source, oldest first.
@@ -678,23 +748,35 @@ impl Store {
             String,
             u32,
             String,
+            Option<Vec<u8>>,
         );
-        let head: Head = self.conn.query_row(
-            "SELECT source_id, captured_at, document_hash, page_date, title, locale, form, parser_version, warnings
+        let head: Head = self.conn.prepare_cached(
+            "SELECT source_id, captured_at, document_hash, page_date, title, locale, form, parser_version, warnings,
+                    extraction
              FROM snapshot WHERE id = ?1",
+        )?.query_row(
             [id],
             |r| {
                 Ok((
                     r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?,
+                    r.get(9)?,
                 ))
             },
         )?;
-        let (source, captured, hash, page_date, title, locale, form, parser_version, warnings) =
-            head;
+        let (
+            source,
+            captured,
+            hash,
+            page_date,
+            title,
+            locale,
+            form,
+            parser_version,
+            warnings,
+            extraction,
+        ) = head;
         let corrupt = |what: &str| Error::Corrupt(format!("snapshot {id}: {what}"));
-        let captured_at = DateTime::parse_from_rfc3339(&captured)
-            .map_err(|_| corrupt("bad capture time"))?
-            .with_timezone(&Utc);
+        let captured_at = parse_time(&captured, id)?;
         let snapshot = Snapshot {
             title,
             locale,
@@ -702,12 +784,19 @@ impl Store {
                 .as_deref()
                 .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
             form: PageForm::from_name(&form).ok_or_else(|| corrupt("unknown page form"))?,
-            scopes: load_scopes(&self.conn, id)?,
-            links: load_links(&self.conn, id)?,
+            scopes: Vec::new(),
+            links: Vec::new(),
             includes: Vec::new(),
             warnings: serde_json::from_str(&warnings).map_err(|_| corrupt("bad warnings"))?,
             body: String::new(),
             truncated: false,
+        };
+        let mut snapshot = snapshot;
+        (snapshot.scopes, snapshot.links) = match extraction {
+            Some(packed) => serde_json::from_slice(&unpack("zstd", packed)?)
+                .map_err(|_| corrupt("bad stored extraction"))?,
+            // Written before schema version 5.
+            None => self.rows(id)?,
         };
         Ok(StoredSnapshot {
             id,
@@ -818,8 +907,15 @@ fn insert_snapshot(
     Ok(snapshot_id)
 }
 
-/// The normalized rows of a snapshot: scopes, items, services, links.
+/// The normalized rows of a snapshot (scopes, items, services, links), and
+/// the same as one JSON value for fast loading.
 fn insert_extraction(tx: &Transaction<'_>, snapshot_id: i64, s: &Snapshot) -> Result<()> {
+    let json =
+        serde_json::to_vec(&(&s.scopes, &s.links)).map_err(|e| Error::Corrupt(e.to_string()))?;
+    tx.execute(
+        "UPDATE snapshot SET extraction = ?2 WHERE id = ?1",
+        params![snapshot_id, compress(&json)?],
+    )?;
     let mut scope_stmt = tx.prepare_cached(
         "INSERT INTO scope (snapshot_id, position, section, anchor, environment) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -827,7 +923,7 @@ fn insert_extraction(tx: &Transaction<'_>, snapshot_id: i64, s: &Snapshot) -> Re
         "INSERT INTO scope_item (scope_id, position, text, note) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut service_stmt = tx.prepare_cached(
-        "INSERT INTO item_service (item_id, role, position, name, service_key) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO item_service (item_id, role, position, name, service_key, snapshot_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (position, scope) in s.scopes.iter().enumerate() {
         scope_stmt.execute(params![
@@ -858,7 +954,8 @@ fn insert_extraction(tx: &Transaction<'_>, snapshot_id: i64, s: &Snapshot) -> Re
                     role,
                     position as i64,
                     service.name(),
-                    service.key().as_str()
+                    service.key().as_str(),
+                    snapshot_id
                 ])?;
             }
         }
@@ -899,22 +996,7 @@ fn insert_document(tx: &Transaction<'_>, hash: &str, form: &str, raw: &[u8]) -> 
         |r| r.get(0),
     )?;
     if !exists {
-        // A compressor holds over a megabyte of tables: make it once per thread.
-        thread_local! {
-            static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> = const { std::cell::RefCell::new(None) };
-        }
-        let packed = COMPRESSOR
-            .with(|cell| {
-                let mut cell = cell.borrow_mut();
-                if cell.is_none() {
-                    *cell = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL)?);
-                }
-                match cell.as_mut() {
-                    Some(c) => c.compress(raw),
-                    None => Err(std::io::Error::other("no compressor")),
-                }
-            })
-            .map_err(|e| Error::Corrupt(format!("compressing: {e}")))?;
+        let packed = compress(raw)?;
         tx.execute(
             "INSERT INTO document (hash, size, form, compression, body) VALUES (?1, ?2, ?3, 'zstd', ?4)",
             params![hash, raw.len() as i64, form, packed],
@@ -923,12 +1005,56 @@ fn insert_document(tx: &Transaction<'_>, hash: &str, form: &str, raw: &[u8]) -> 
     Ok(())
 }
 
+/// zstd-compresses bytes for storage.
+fn compress(raw: &[u8]) -> Result<Vec<u8>> {
+    // A compressor holds over a megabyte of tables: make it once per thread.
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> = const { std::cell::RefCell::new(None) };
+    }
+    COMPRESSOR
+        .with(|cell| {
+            let mut cell = cell.borrow_mut();
+            if cell.is_none() {
+                *cell = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL)?);
+            }
+            match cell.as_mut() {
+                Some(c) => c.compress(raw),
+                None => Err(std::io::Error::other("no compressor")),
+            }
+        })
+        .map_err(|e| Error::Corrupt(format!("compressing: {e}")))
+}
+
+/// zstd-decompresses stored bytes, with a decoder made once per thread.
+fn decompress(packed: &[u8]) -> std::io::Result<Vec<u8>> {
+    thread_local! {
+        static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { std::cell::RefCell::new(None) };
+    }
+    // Frames written by `compress` record their size; others are rare.
+    let Some(size) = zstd::zstd_safe::get_frame_content_size(packed)
+        .ok()
+        .flatten()
+    else {
+        return zstd::decode_all(packed);
+    };
+    DECOMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.is_none() {
+            *cell = Some(zstd::bulk::Decompressor::new()?);
+        }
+        match cell.as_mut() {
+            Some(d) => d.decompress(packed, usize::try_from(size).unwrap_or(usize::MAX)),
+            None => Err(std::io::Error::other("no decompressor")),
+        }
+    })
+}
+
 /// A stored document body as its raw bytes.
 fn unpack(compression: &str, stored: Vec<u8>) -> Result<Vec<u8>> {
     match compression {
         "none" => Ok(stored),
-        "zstd" => zstd::decode_all(stored.as_slice())
-            .map_err(|e| Error::Corrupt(format!("a stored document does not decompress: {e}"))),
+        "zstd" => decompress(&stored)
+            .map_err(|e| Error::Corrupt(format!("stored data does not decompress: {e}"))),
         other => Err(Error::Corrupt(format!(
             "unknown document compression {other:?}"
         ))),
@@ -970,6 +1096,36 @@ fn raw_version(conn: &Connection, id: i64) -> Result<RawVersion> {
         raw,
         includes,
     })
+}
+
+/// Reads a stored time. They are written as `YYYY-MM-DDTHH:MM:SSZ`, which
+/// is read directly: parsing tens of thousands of them through a general
+/// RFC 3339 parser was most of a timeline query.
+fn parse_time(text: &str, snapshot: i64) -> Result<DateTime<Utc>> {
+    let b = text.as_bytes();
+    let fixed = b.len() == 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'Z';
+    let num = |r: std::ops::Range<usize>| text.get(r).and_then(|t| t.parse::<u32>().ok());
+    let quick = fixed
+        .then(|| {
+            let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+            Some(
+                date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?
+                    .and_utc(),
+            )
+        })
+        .flatten();
+    match quick {
+        Some(t) => Ok(t),
+        None => DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| Error::Corrupt(format!("bad stored time {text:?} (snapshot {snapshot})"))),
+    }
 }
 
 /// Source ids name files and URLs' last segments; keep them plain.

@@ -146,8 +146,26 @@ const V4: &str = "
 ALTER TABLE document ADD COLUMN compression TEXT NOT NULL DEFAULT 'none';
 ";
 
+/// Version 5: each snapshot's scope and links once more as one (compressed)
+/// JSON value,
+/// so that a question touching a thousand snapshots reads a thousand rows
+/// rather than joining a hundred thousand. The normalized rows stay the
+/// record; `verify` checks that both agree with the raw document.
+///
+/// Service rows also carry their snapshot, with a covering index, so that a
+/// service's timeline reads one index instead of joining three tables.
+const V5: &str = "
+ALTER TABLE snapshot ADD COLUMN extraction BLOB;  -- zstd-compressed JSON [scopes, links]
+ALTER TABLE item_service ADD COLUMN snapshot_id INTEGER;
+UPDATE item_service SET snapshot_id = (
+    SELECT sc.snapshot_id FROM scope_item i JOIN scope sc ON sc.id = i.scope_id WHERE i.id = item_service.item_id
+);
+CREATE INDEX item_service_by_key_snapshot ON item_service (service_key, role, snapshot_id, name);
+DROP INDEX item_service_by_key;
+";
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
 }
 
 #[cfg(test)]
