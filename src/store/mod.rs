@@ -1037,6 +1037,10 @@ fn decompress(packed: &[u8]) -> std::io::Result<Vec<u8>> {
     else {
         return zstd::decode_all(packed);
     };
+    // Pages are capped at fetch time; a larger frame is damage, not a page.
+    if size > 1 << 30 {
+        return Err(std::io::Error::other(format!("a stored frame claims {size} bytes")));
+    }
     DECOMPRESSOR.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.is_none() {
