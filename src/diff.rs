@@ -291,6 +291,8 @@ impl<'a> Differ<'a> {
     /// current name stands for it.
     fn listed(&self, snapshot: &Snapshot) -> Vec<(Option<String>, Vec<Listed>)> {
         let mut groups: Vec<(Option<String>, Vec<Listed>)> = Vec::new();
+        let mut group_of: HashMap<Option<String>, usize> = HashMap::new();
+        let mut seen: HashMap<(usize, ServiceKey), usize> = HashMap::new();
         for entry in snapshot.entries() {
             let env = entry.environment.map(|e| self.environment_of(e));
             let (key, canonical) = self.keys_of(entry.service.name());
@@ -301,22 +303,22 @@ impl<'a> Differ<'a> {
                 text: entry.item.text.clone(),
                 formerly: entry.item.formerly.iter().map(|f| f.key()).collect(),
             };
-            let index = match groups.iter().position(|(e, _)| *e == env) {
-                Some(i) => i,
-                None => {
-                    groups.push((env, Vec::new()));
-                    groups.len() - 1
-                }
-            };
+            let index = *group_of.entry(env.clone()).or_insert_with(|| {
+                groups.push((env, Vec::new()));
+                groups.len() - 1
+            });
             let group = &mut groups[index].1;
-            match group.iter_mut().find(|l| l.canonical == listed.canonical) {
-                Some(existing)
-                    if listed.key == listed.canonical && existing.key != existing.canonical =>
+            match seen.get(&(index, listed.canonical.clone())) {
+                Some(&at)
+                    if listed.key == listed.canonical && group[at].key != group[at].canonical =>
                 {
-                    *existing = listed;
+                    group[at] = listed
                 }
                 Some(_) => {}
-                None => group.push(listed),
+                None => {
+                    seen.insert((index, listed.canonical.clone()), group.len());
+                    group.push(listed);
+                }
             }
         }
         groups
@@ -331,17 +333,16 @@ impl<'a> Differ<'a> {
                 envs.push(env.clone());
             }
         }
-        let empty = Vec::new();
         let mut added = Vec::new();
         let mut removed = Vec::new();
-        let mut rewords: Vec<Reword> = Vec::new();
+        let mut rewords = Rewords::default();
         for env in envs {
-            let find = |groups: &'_ [(Option<String>, Vec<Listed>)]| {
+            let find = |groups: &[(Option<String>, Vec<Listed>)]| {
                 groups
                     .iter()
                     .find(|(e, _)| *e == env)
                     .map(|(_, l)| l.clone())
-                    .unwrap_or_else(|| empty.clone())
+                    .unwrap_or_default()
             };
             let (olds, news) = (find(&old_groups), find(&new_groups));
             self.pair(
@@ -355,7 +356,7 @@ impl<'a> Differ<'a> {
             );
         }
         diff.changes
-            .extend(rewords.into_iter().map(Change::Reworded));
+            .extend(rewords.list.into_iter().map(Change::Reworded));
         pair_moves(added, removed, diff);
     }
 
@@ -364,10 +365,10 @@ impl<'a> Differ<'a> {
     fn pair(
         &self,
         env: &Option<String>,
-        mut olds: Vec<Listed>,
-        mut news: Vec<Listed>,
+        olds: Vec<Listed>,
+        news: Vec<Listed>,
         diff: &mut Diff,
-        rewords: &mut Vec<Reword>,
+        rewords: &mut Rewords,
         added: &mut Vec<(Listed, Option<String>)>,
         removed: &mut Vec<(Listed, Option<String>)>,
     ) {
@@ -381,70 +382,79 @@ impl<'a> Differ<'a> {
                 text: n.text.clone(),
             })
         };
-        let mut reword = |o: &Listed, n: &Listed| {
-            if o.text == n.text {
-                return;
+        // Entries are taken out as they pair; indexes keep each step linear.
+        let mut olds: Vec<Option<Listed>> = olds.into_iter().map(Some).collect();
+        let mut news: Vec<Option<Listed>> = news.into_iter().map(Some).collect();
+        let mut old_by_key: HashMap<ServiceKey, usize> = HashMap::new();
+        let mut old_by_canonical: HashMap<ServiceKey, Vec<usize>> = HashMap::new();
+        for (i, o) in olds.iter().enumerate() {
+            if let Some(o) = o {
+                old_by_key.entry(o.key.clone()).or_insert(i);
+                old_by_canonical
+                    .entry(o.canonical.clone())
+                    .or_default()
+                    .push(i);
             }
-            match rewords
-                .iter_mut()
-                .find(|r| r.environment == *env && r.from == o.text && r.to == n.text)
-            {
-                Some(r) => r.services.push(n.name.clone()),
-                None => rewords.push(Reword {
-                    services: vec![n.name.clone()],
-                    environment: env.clone(),
-                    from: o.text.clone(),
-                    to: n.text.clone(),
-                }),
-            }
-        };
+        }
+        let take = |olds: &mut [Option<Listed>],
+                    news: &mut [Option<Listed>],
+                    i: usize,
+                    j: usize| { olds[i].take().zip(news[j].take()) };
 
         // Same name: unchanged, or reworded.
-        let mut i = 0;
-        while i < olds.len() {
-            if let Some(j) = news.iter().position(|n| n.key == olds[i].key) {
-                let (o, n) = (olds.remove(i), news.remove(j));
-                reword(&o, &n);
-            } else {
-                i += 1;
+        for j in 0..news.len() {
+            let Some(i) = news[j]
+                .as_ref()
+                .and_then(|n| old_by_key.get(&n.key).copied())
+            else {
+                continue;
+            };
+            if let Some((o, n)) = take(&mut olds, &mut news, i, j) {
+                rewords.add(env, &o, &n);
             }
         }
 
         // The page says "formerly".
-        let mut j = 0;
-        while j < news.len() {
-            if let Some(i) = olds.iter().position(|o| news[j].formerly.contains(&o.key)) {
-                let (o, n) = (olds.remove(i), news.remove(j));
+        for j in 0..news.len() {
+            let hit = news[j].as_ref().and_then(|n| {
+                n.formerly
+                    .iter()
+                    .find_map(|f| old_by_key.get(f).copied().filter(|&i| olds[i].is_some()))
+            });
+            if let Some((o, n)) = hit.and_then(|i| take(&mut olds, &mut news, i, j)) {
                 diff.changes.push(rename(&o, &n, Evidence::Formerly, 1.0));
-            } else {
-                j += 1;
             }
         }
 
         // The alias table knows both names: a rename if either is a former
         // name, else two spellings of one name.
-        let mut j = 0;
-        while j < news.len() {
-            if let Some(i) = olds.iter().position(|o| o.canonical == news[j].canonical) {
-                let (o, n) = (olds.remove(i), news.remove(j));
-                let former = |l: &Listed| {
-                    self.aliases
-                        .resolve(&l.key)
-                        .is_some_and(|r| r.kind == NameKind::Former)
-                };
+        let former = |l: &Listed| {
+            self.aliases
+                .resolve(&l.key)
+                .is_some_and(|r| r.kind == NameKind::Former)
+        };
+        for j in 0..news.len() {
+            let hit = news[j].as_ref().and_then(|n| {
+                old_by_canonical
+                    .get(&n.canonical)
+                    .and_then(|is| is.iter().copied().find(|&i| olds[i].is_some()))
+            });
+            if let Some((o, n)) = hit.and_then(|i| take(&mut olds, &mut news, i, j)) {
                 if former(&o) || former(&n) {
                     diff.changes.push(rename(&o, &n, Evidence::Alias, 1.0));
                 } else {
-                    reword(&o, &n);
+                    rewords.add(env, &o, &n);
                 }
-            } else {
-                j += 1;
             }
         }
+        let mut olds: Vec<Listed> = olds.into_iter().flatten().collect();
+        let mut news: Vec<Listed> = news.into_iter().flatten().collect();
 
         // A missing or extra comma: one name that is two others run together.
-        rewords.extend(rejoin(&mut olds, &mut news, env, true));
-        rewords.extend(rejoin(&mut news, &mut olds, env, false));
+        rewords.list.extend(rejoin(&mut olds, &mut news, env, true));
+        rewords
+            .list
+            .extend(rejoin(&mut news, &mut olds, env, false));
 
         // Close names, best pairs first.
         let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
@@ -497,14 +507,19 @@ fn rejoin(
     split: bool,
 ) -> Vec<Reword> {
     let mut rewords = Vec::new();
+    if wholes.is_empty() || parts.len() < 2 {
+        return rewords;
+    }
+    let mut bares: Vec<String> = parts.iter().map(bare).collect();
     let mut i = 0;
     while i < wholes.len() {
-        let Some((a, b)) = joined_pair(&wholes[i], parts) else {
+        let Some((a, b)) = joined_pair(&bare(&wholes[i]), &bares) else {
             i += 1;
             continue;
         };
         let (first, second) = (parts[a].clone(), parts[b].clone());
         parts.retain(|l| l.key != first.key && l.key != second.key);
+        bares = parts.iter().map(bare).collect();
         let whole = wholes.remove(i);
         let joined = format!("{}, {}", first.text, second.text);
         rewords.push(if split {
@@ -526,24 +541,55 @@ fn rejoin(
     rewords
 }
 
-/// Two entries of `others` whose keys, run together, are `whole`'s key.
-/// The vendor name is dropped everywhere, since the second name keeps its own
-/// "Microsoft" inside the run-together one.
-fn joined_pair(whole: &Listed, others: &[Listed]) -> Option<(usize, usize)> {
-    let bare = |l: &Listed| l.key.as_str().replace("microsoft", "");
-    let key = bare(whole);
-    for (a, first) in others.iter().enumerate() {
-        let Some(rest) = key.strip_prefix(&bare(first)) else {
+/// A key without the vendor name anywhere: the second of two names run
+/// together keeps its own "Microsoft" inside the joined one.
+fn bare(l: &Listed) -> String {
+    l.key.as_str().replace("microsoft", "")
+}
+
+/// Two of `bares` that, run together, are `whole`.
+fn joined_pair(whole: &str, bares: &[String]) -> Option<(usize, usize)> {
+    for (a, first) in bares.iter().enumerate() {
+        let Some(rest) = whole
+            .strip_prefix(first.as_str())
+            .filter(|r| !r.is_empty() && !first.is_empty())
+        else {
             continue;
         };
-        if let Some(b) = others
-            .iter()
-            .position(|o| !rest.is_empty() && bare(o) == rest)
-        {
+        if let Some(b) = bares.iter().position(|o| o == rest) {
             return Some((a, b));
         }
     }
     None
+}
+
+/// Rewordings found so far; one per changed item text, naming every service
+/// it lists.
+#[derive(Default)]
+struct Rewords {
+    list: Vec<Reword>,
+    index: HashMap<(Option<String>, String, String), usize>,
+}
+
+impl Rewords {
+    fn add(&mut self, env: &Option<String>, o: &Listed, n: &Listed) {
+        if o.text == n.text {
+            return;
+        }
+        let key = (env.clone(), o.text.clone(), n.text.clone());
+        match self.index.get(&key) {
+            Some(&at) => self.list[at].services.push(n.name.clone()),
+            None => {
+                self.index.insert(key, self.list.len());
+                self.list.push(Reword {
+                    services: vec![n.name.clone()],
+                    environment: env.clone(),
+                    from: o.text.clone(),
+                    to: n.text.clone(),
+                });
+            }
+        }
+    }
 }
 
 /// A service removed from one applicability row and added to another in the

@@ -1039,7 +1039,9 @@ fn decompress(packed: &[u8]) -> std::io::Result<Vec<u8>> {
     };
     // Pages are capped at fetch time; a larger frame is damage, not a page.
     if size > 1 << 30 {
-        return Err(std::io::Error::other(format!("a stored frame claims {size} bytes")));
+        return Err(std::io::Error::other(format!(
+            "a stored frame claims {size} bytes"
+        )));
     }
     DECOMPRESSOR.with(|cell| {
         let mut cell = cell.borrow_mut();
