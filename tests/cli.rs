@@ -245,13 +245,7 @@ fn demo_report_is_stable() {
 #[test]
 fn demo_keeps_its_history_in_a_given_database() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("demo.db");
-    common::bin()
-        .arg("--db")
-        .arg(&db)
-        .arg("demo")
-        .assert()
-        .success();
+    let db = common::demo_db(dir.path());
     common::bin()
         .arg("--db")
         .arg(&db)

@@ -146,13 +146,7 @@ async fn export_and_restore_round_trip_losslessly() {
 #[test]
 fn verify_finds_tampering() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("v.db");
-    common::bin()
-        .arg("--db")
-        .arg(&db)
-        .arg("demo")
-        .assert()
-        .success();
+    let db = common::demo_db(dir.path());
     common::bin()
         .arg("--db")
         .arg(&db)

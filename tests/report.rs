@@ -9,18 +9,6 @@ use std::process::Command;
 
 use predicates::prelude::*;
 
-/// A database holding the demo history.
-fn demo_db(dir: &Path) -> PathBuf {
-    let db = dir.join("demo.db");
-    common::bin()
-        .arg("--db")
-        .arg(&db)
-        .arg("demo")
-        .assert()
-        .success();
-    db
-}
-
 fn render_report(dir: &Path, db: &Path) -> String {
     let out = dir.join("report.html");
     common::bin()
@@ -37,7 +25,7 @@ fn render_report(dir: &Path, db: &Path) -> String {
 #[test]
 fn the_report_shows_changes_with_evidence_charts_text_and_matrix() {
     let dir = tempfile::tempdir().unwrap();
-    let html = render_report(dir.path(), &demo_db(dir.path()));
+    let html = render_report(dir.path(), &common::demo_db(dir.path()));
     // One section per offering, with a summary row for each.
     for source in [
         "offering-iso-27001",
@@ -139,7 +127,7 @@ fn page_text_is_escaped_everywhere() {
 #[test]
 fn the_feed_has_stable_unique_ids() {
     let dir = tempfile::tempdir().unwrap();
-    let db = demo_db(dir.path());
+    let db = common::demo_db(dir.path());
     let read = |name: &str| {
         let path = dir.path().join(name);
         common::bin()
@@ -197,7 +185,7 @@ fn chromium() -> Option<PathBuf> {
 fn the_report_loads_in_headless_chromium() {
     let Some(chromium) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
-    render_report(dir.path(), &demo_db(dir.path()));
+    render_report(dir.path(), &common::demo_db(dir.path()));
     let report = dir.path().join("report.html");
     let shot = dir.path().join("report.png");
     let base = |cmd: &mut Command| {

@@ -97,22 +97,12 @@ fn change_line(change: &Change) -> String {
             section,
             title,
             url,
-        }) => {
-            format!(
-                "link +    {section}: {title} <{}>",
-                url.as_deref().unwrap_or("no target")
-            )
-        }
+        }) => link_line('+', section, title, url),
         Change::Link(LinkChange::Removed {
             section,
             title,
             url,
-        }) => {
-            format!(
-                "link -    {section}: {title} <{}>",
-                url.as_deref().unwrap_or("no target")
-            )
-        }
+        }) => link_line('-', section, title, url),
         Change::Link(LinkChange::UrlChanged {
             section,
             title,
@@ -141,6 +131,13 @@ fn paint(line: &str) -> String {
         Some((before, after)) => format!("{before}{style}{tag}{style:#}{after}"),
         None => line.to_string(),
     }
+}
+
+fn link_line(sign: char, section: &str, title: &str, url: &Option<String>) -> String {
+    format!(
+        "link {sign}    {section}: {title} <{}>",
+        url.as_deref().unwrap_or("no target")
+    )
 }
 
 /// Scope changes first, then wordings that are not scope changes.

@@ -109,3 +109,10 @@ impl Setup {
             .collect()
     }
 }
+
+/// A database holding the demo history, in `dir`.
+pub fn demo_db(dir: &std::path::Path) -> PathBuf {
+    let db = dir.join("demo.db");
+    bin().arg("--db").arg(&db).arg("demo").assert().success();
+    db
+}
