@@ -291,8 +291,6 @@ impl<'a> Differ<'a> {
     /// current name stands for it.
     fn listed(&self, snapshot: &Snapshot) -> Vec<(Option<String>, Vec<Listed>)> {
         let mut groups: Vec<(Option<String>, Vec<Listed>)> = Vec::new();
-        let mut group_of: HashMap<Option<String>, usize> = HashMap::new();
-        let mut seen: HashMap<(usize, ServiceKey), usize> = HashMap::new();
         for entry in snapshot.entries() {
             let env = entry.environment.map(|e| self.environment_of(e));
             let (key, canonical) = self.keys_of(entry.service.name());
@@ -303,22 +301,22 @@ impl<'a> Differ<'a> {
                 text: entry.item.text.clone(),
                 formerly: entry.item.formerly.iter().map(|f| f.key()).collect(),
             };
-            let index = *group_of.entry(env.clone()).or_insert_with(|| {
-                groups.push((env, Vec::new()));
-                groups.len() - 1
-            });
+            let index = match groups.iter().position(|(e, _)| *e == env) {
+                Some(i) => i,
+                None => {
+                    groups.push((env, Vec::new()));
+                    groups.len() - 1
+                }
+            };
             let group = &mut groups[index].1;
-            match seen.get(&(index, listed.canonical.clone())) {
-                Some(&at)
-                    if listed.key == listed.canonical && group[at].key != group[at].canonical =>
+            match group.iter_mut().find(|l| l.canonical == listed.canonical) {
+                Some(existing)
+                    if listed.key == listed.canonical && existing.key != existing.canonical =>
                 {
-                    group[at] = listed
+                    *existing = listed;
                 }
                 Some(_) => {}
-                None => {
-                    seen.insert((index, listed.canonical.clone()), group.len());
-                    group.push(listed);
-                }
+                None => group.push(listed),
             }
         }
         groups
@@ -333,16 +331,17 @@ impl<'a> Differ<'a> {
                 envs.push(env.clone());
             }
         }
+        let empty = Vec::new();
         let mut added = Vec::new();
         let mut removed = Vec::new();
         let mut rewords = Rewords::default();
         for env in envs {
-            let find = |groups: &[(Option<String>, Vec<Listed>)]| {
+            let find = |groups: &'_ [(Option<String>, Vec<Listed>)]| {
                 groups
                     .iter()
                     .find(|(e, _)| *e == env)
                     .map(|(_, l)| l.clone())
-                    .unwrap_or_default()
+                    .unwrap_or_else(|| empty.clone())
             };
             let (olds, news) = (find(&old_groups), find(&new_groups));
             self.pair(
@@ -365,8 +364,8 @@ impl<'a> Differ<'a> {
     fn pair(
         &self,
         env: &Option<String>,
-        olds: Vec<Listed>,
-        news: Vec<Listed>,
+        mut olds: Vec<Listed>,
+        mut news: Vec<Listed>,
         diff: &mut Diff,
         rewords: &mut Rewords,
         added: &mut Vec<(Listed, Option<String>)>,
@@ -382,73 +381,50 @@ impl<'a> Differ<'a> {
                 text: n.text.clone(),
             })
         };
-        // Entries are taken out as they pair; indexes keep each step linear.
-        let mut olds: Vec<Option<Listed>> = olds.into_iter().map(Some).collect();
-        let mut news: Vec<Option<Listed>> = news.into_iter().map(Some).collect();
-        let mut old_by_key: HashMap<ServiceKey, usize> = HashMap::new();
-        let mut old_by_canonical: HashMap<ServiceKey, Vec<usize>> = HashMap::new();
-        for (i, o) in olds.iter().enumerate() {
-            if let Some(o) = o {
-                old_by_key.entry(o.key.clone()).or_insert(i);
-                old_by_canonical
-                    .entry(o.canonical.clone())
-                    .or_default()
-                    .push(i);
-            }
-        }
-        let take = |olds: &mut [Option<Listed>],
-                    news: &mut [Option<Listed>],
-                    i: usize,
-                    j: usize| { olds[i].take().zip(news[j].take()) };
+        let mut reword = |o: &Listed, n: &Listed| rewords.add(env, o, n);
 
         // Same name: unchanged, or reworded.
-        for j in 0..news.len() {
-            let Some(i) = news[j]
-                .as_ref()
-                .and_then(|n| old_by_key.get(&n.key).copied())
-            else {
-                continue;
-            };
-            if let Some((o, n)) = take(&mut olds, &mut news, i, j) {
-                rewords.add(env, &o, &n);
+        let mut i = 0;
+        while i < olds.len() {
+            if let Some(j) = news.iter().position(|n| n.key == olds[i].key) {
+                let (o, n) = (olds.remove(i), news.remove(j));
+                reword(&o, &n);
+            } else {
+                i += 1;
             }
         }
 
         // The page says "formerly".
-        for j in 0..news.len() {
-            let hit = news[j].as_ref().and_then(|n| {
-                n.formerly
-                    .iter()
-                    .find_map(|f| old_by_key.get(f).copied().filter(|&i| olds[i].is_some()))
-            });
-            if let Some((o, n)) = hit.and_then(|i| take(&mut olds, &mut news, i, j)) {
+        let mut j = 0;
+        while j < news.len() {
+            if let Some(i) = olds.iter().position(|o| news[j].formerly.contains(&o.key)) {
+                let (o, n) = (olds.remove(i), news.remove(j));
                 diff.changes.push(rename(&o, &n, Evidence::Formerly, 1.0));
+            } else {
+                j += 1;
             }
         }
 
         // The alias table knows both names: a rename if either is a former
         // name, else two spellings of one name.
-        let former = |l: &Listed| {
-            self.aliases
-                .resolve(&l.key)
-                .is_some_and(|r| r.kind == NameKind::Former)
-        };
-        for j in 0..news.len() {
-            let hit = news[j].as_ref().and_then(|n| {
-                old_by_canonical
-                    .get(&n.canonical)
-                    .and_then(|is| is.iter().copied().find(|&i| olds[i].is_some()))
-            });
-            if let Some((o, n)) = hit.and_then(|i| take(&mut olds, &mut news, i, j)) {
+        let mut j = 0;
+        while j < news.len() {
+            if let Some(i) = olds.iter().position(|o| o.canonical == news[j].canonical) {
+                let (o, n) = (olds.remove(i), news.remove(j));
+                let former = |l: &Listed| {
+                    self.aliases
+                        .resolve(&l.key)
+                        .is_some_and(|r| r.kind == NameKind::Former)
+                };
                 if former(&o) || former(&n) {
                     diff.changes.push(rename(&o, &n, Evidence::Alias, 1.0));
                 } else {
-                    rewords.add(env, &o, &n);
+                    reword(&o, &n);
                 }
+            } else {
+                j += 1;
             }
         }
-        let mut olds: Vec<Listed> = olds.into_iter().flatten().collect();
-        let mut news: Vec<Listed> = news.into_iter().flatten().collect();
 
         // A missing or extra comma: one name that is two others run together.
         rewords.list.extend(rejoin(&mut olds, &mut news, env, true));
