@@ -25,11 +25,16 @@ pub fn between(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Option<SourceDiff>> {
+    in_order(from, to)?;
+    store.require_source(source)?;
+    between_known(store, differ, source, from, to)
+}
+
+fn in_order(from: NaiveDate, to: NaiveDate) -> Result<()> {
     if from > to {
         return Err(Error::Date(format!("{from} is after {to}")));
     }
-    store.require_source(source)?;
-    between_known(store, differ, source, from, to)
+    Ok(())
 }
 
 fn between_known(
@@ -64,9 +69,7 @@ pub fn between_all(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<SourceDiff>> {
-    if from > to {
-        return Err(Error::Date(format!("{from} is after {to}")));
-    }
+    in_order(from, to)?;
     let sources: Vec<String> = store.sources()?.into_iter().map(|s| s.id).collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)

@@ -300,26 +300,12 @@ fn markdown_line(change: &Change) -> String {
             section,
             title,
             url,
-        }) => {
-            format!(
-                "- **Report link added** {}: {} {}",
-                e(section),
-                e(title),
-                url_md(url.as_deref())
-            )
-        }
+        }) => link_md("added", section, title, url),
         Change::Link(LinkChange::Removed {
             section,
             title,
             url,
-        }) => {
-            format!(
-                "- **Report link removed** {}: {} {}",
-                e(section),
-                e(title),
-                url_md(url.as_deref())
-            )
-        }
+        }) => link_md("removed", section, title, url),
         Change::Link(LinkChange::UrlChanged {
             section,
             title,
@@ -333,6 +319,16 @@ fn markdown_line(change: &Change) -> String {
             url_md(Some(to))
         ),
     }
+}
+
+fn link_md(what: &str, section: &str, title: &str, url: &Option<String>) -> String {
+    let e = escape_markdown;
+    format!(
+        "- **Report link {what}** {}: {} {}",
+        e(section),
+        e(title),
+        url_md(url.as_deref())
+    )
 }
 
 fn url_md(url: Option<&str>) -> String {
