@@ -7,9 +7,11 @@
 //! never stops the others, and a page whose extraction collapses raises an
 //! anomaly alert instead of reporting its services removed.
 
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,8 +21,9 @@ use crate::alert::{self, Message};
 use crate::canon::AliasTable;
 use crate::config::{Config, SourceConfig};
 use crate::diff::Differ;
-use crate::fetch::{FetchReport, Fetched, Fetcher, Validators};
+use crate::fetch::{Attempt, FetchError, Fetched, Fetcher, Validators};
 use crate::ingest::read_snapshot_as;
+use crate::model::{PageForm, Snapshot};
 use crate::report::{self, SourceDiff};
 use crate::store::{Imported, NewAlert, NewSnapshot, Store, content_hash, lock};
 use crate::{Error, Result};
@@ -105,7 +108,38 @@ impl RunReport {
     }
 }
 
+/// A fetched page, parsed by its fetch worker so that parsing runs on every
+/// core while the store writes on this one.
+enum Got {
+    NotModified,
+    Page {
+        body: Vec<u8>,
+        validators: Validators,
+        parsed: Box<Result<Snapshot>>,
+    },
+}
+
+/// What a fetch worker hands to the store: the source's index in the
+/// configuration, the outcome and every attempt.
+type Checked = (usize, std::result::Result<Got, FetchError>, Vec<Attempt>);
+
+/// Results waiting for the store, beyond the one each worker holds.
+const WAITING: usize = 8;
+/// Versions stored per commit at most: a crash loses at most one batch, and
+/// the next run fetches it again.
+const BATCH_VERSIONS: usize = 256;
+/// How long a batch may stay open while results keep coming.
+const BATCH_TIME: Duration = Duration::from_secs(2);
+
 /// Runs the job once against `db`.
+///
+/// Each host gets `per_host_concurrency` workers that fetch and parse its
+/// pages; the store takes their results as they come. A worker waits to
+/// hand over its result before it fetches the next page, so memory holds a
+/// few pages however many are configured, and a slow host delays only its
+/// own pages. Writes are grouped: a batch commits whenever the store would
+/// otherwise wait for the network, or at [`BATCH_VERSIONS`] or
+/// [`BATCH_TIME`]; each version with its alerts stays all-or-nothing.
 pub async fn run_once(
     config: &Config,
     aliases: &AliasTable,
@@ -114,6 +148,7 @@ pub async fn run_once(
 ) -> Result<RunReport> {
     let _lock = lock(db)?;
     let mut store = Store::open(db)?;
+    store.use_small_cache()?;
     let fetcher = Arc::new(
         Fetcher::new(&config.fetch, &config.user_agent)
             .map_err(|e| Error::Config(e.to_string()))?,
@@ -128,52 +163,149 @@ pub async fn run_once(
     } else {
         ProgressBar::hidden()
     };
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, source) in config.sources.iter().enumerate() {
-        let validators = store.validators(&source.id)?;
-        let fetcher = fetcher.clone();
-        let url = source.url.clone();
-        tasks.spawn(async move {
-            let (result, attempts) = fetcher.fetch(&url, &validators).await;
-            (index, result, attempts)
-        });
+    let (sender, mut results) = tokio::sync::mpsc::channel::<Checked>(WAITING);
+    let mut workers = tokio::task::JoinSet::new();
+    for queue in host_queues(&store, &config.sources)? {
+        let count = config.fetch.per_host_concurrency.clamp(1, queue.len());
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..count {
+            workers.spawn(fetch_worker(queue.clone(), fetcher.clone(), sender.clone()));
+        }
     }
-    let mut fetched: Vec<Option<FetchReport>> = vec![None; config.sources.len()];
-    while let Some(joined) = tasks.join_next().await {
-        let (index, result, attempts) =
-            joined.map_err(|e| Error::Config(format!("fetch task failed: {e}")))?;
-        bar.set_message(config.sources[index].id.clone());
-        bar.inc(1);
-        fetched[index] = Some((result, attempts));
-    }
-    bar.finish_and_clear();
+    drop(sender);
 
     let differ = Differ::new(aliases);
-    let mut report = RunReport::default();
-    for (source, slot) in config.sources.iter().zip(fetched) {
-        let Some((result, attempts)) = slot else {
-            continue;
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; config.sources.len()];
+    let mut batch: Option<(Instant, usize)> = None;
+    loop {
+        let (index, got, attempts) = match results.try_recv() {
+            Ok(checked) => checked,
+            Err(_) => {
+                // Nothing ready: commit now rather than hold the batch open
+                // while the network is slow.
+                if batch.take().is_some() {
+                    store.commit_batch()?;
+                }
+                match results.recv().await {
+                    Some(checked) => checked,
+                    None => break,
+                }
+            }
         };
+        let source = &config.sources[index];
+        bar.set_message(source.id.clone());
+        bar.inc(1);
+        if batch.is_none() {
+            store.begin_batch()?;
+            batch = Some((Instant::now(), 0));
+        }
         for attempt in &attempts {
             store.record_attempt(&source.id, &source.url, attempt)?;
         }
-        let outcome = match result {
+        let outcome = match got {
             Err(e) => Outcome::Failed(e.to_string()),
-            Ok(Fetched::NotModified) => Outcome::Unchanged,
-            Ok(Fetched::Page { body, validators }) => {
-                let outcome = take_version(&mut store, &differ, config, source, &body)?;
+            Ok(Got::NotModified) => Outcome::Unchanged,
+            Ok(Got::Page {
+                body,
+                validators,
+                parsed,
+            }) => {
+                let outcome = take_version(&mut store, &differ, config, source, &body, *parsed)?;
                 store.set_validators(&source.id, &validators)?;
                 outcome
             }
         };
+        if let Some((opened, versions)) = &mut batch {
+            *versions += 1;
+            if *versions >= BATCH_VERSIONS || opened.elapsed() >= BATCH_TIME {
+                store.commit_batch()?;
+                batch = None;
+            }
+        }
         tracing::info!(source = %source.id, outcome = ?outcome, "checked");
-        report.sources.push(SourceReport {
-            source: source.id.clone(),
-            outcome,
-        });
+        outcomes[index] = Some(outcome);
+    }
+    store.commit_batch()?;
+    bar.finish_and_clear();
+    while let Some(joined) = workers.join_next().await {
+        joined.map_err(|e| Error::Config(format!("fetch worker failed: {e}")))?;
+    }
+
+    let mut report = RunReport::default();
+    for (source, outcome) in config.sources.iter().zip(outcomes) {
+        if let Some(outcome) = outcome {
+            report.sources.push(SourceReport {
+                source: source.id.clone(),
+                outcome,
+            });
+        }
     }
     deliver_pending(&store, config, &mut report).await?;
     Ok(report)
+}
+
+/// Fetches and parses pages from one host's queue until it is empty, handing
+/// each result to the store before taking the next page.
+async fn fetch_worker(
+    queue: Arc<Mutex<VecDeque<Job>>>,
+    fetcher: Arc<Fetcher>,
+    sender: tokio::sync::mpsc::Sender<Checked>,
+) {
+    loop {
+        let job = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+        let Some((index, url, form, validators)) = job else {
+            return;
+        };
+        let (result, attempts) = fetcher.fetch(&url, &validators).await;
+        let got = result.map(|fetched| match fetched {
+            Fetched::NotModified => Got::NotModified,
+            Fetched::Page { body, validators } => {
+                let parsed = Box::new(read_snapshot_as(&url, &body, form));
+                Got::Page {
+                    body,
+                    validators,
+                    parsed,
+                }
+            }
+        });
+        if sender.send((index, got, attempts)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A page to fetch: its index in the configuration, URL, form and the
+/// validators for a conditional GET.
+type Job = (usize, String, Option<PageForm>, Validators);
+
+/// The configured sources grouped by host (and port), in configuration
+/// order within each host.
+fn host_queues(store: &Store, sources: &[SourceConfig]) -> Result<Vec<VecDeque<Job>>> {
+    let mut queues: Vec<VecDeque<Job>> = Vec::new();
+    let mut by_host: HashMap<String, usize> = HashMap::new();
+    for (index, source) in sources.iter().enumerate() {
+        let host = reqwest::Url::parse(&source.url)
+            .map(|u| {
+                format!(
+                    "{}:{:?}",
+                    u.host_str().unwrap_or(""),
+                    u.port_or_known_default()
+                )
+            })
+            .unwrap_or_default();
+        let job = (
+            index,
+            source.url.clone(),
+            source.form(),
+            store.validators(&source.id)?,
+        );
+        let queue = *by_host.entry(host).or_insert_with(|| {
+            queues.push(VecDeque::new());
+            queues.len() - 1
+        });
+        queues[queue].push_back(job);
+    }
+    Ok(queues)
 }
 
 /// Stores a fetched page version and queues the alerts it calls for.
@@ -183,6 +315,7 @@ fn take_version(
     config: &Config,
     source: &SourceConfig,
     body: &[u8],
+    parsed: Result<Snapshot>,
 ) -> Result<Outcome> {
     let previous = store.latest_good(&source.id)?;
     let last_good = previous
@@ -205,7 +338,7 @@ fn take_version(
         store.enqueue_alerts(&alerts_for(config, &source.id, &message))?;
         Ok(Outcome::Anomaly(problem))
     };
-    let mut snapshot = match read_snapshot_as(&source.url, body, source.form()) {
+    let mut snapshot = match parsed {
         Ok(s) => s,
         Err(e) => return unusable(store, format!("the page is served but unreadable: {e}")),
     };

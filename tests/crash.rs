@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -17,11 +18,20 @@ const KILLS: usize = 10;
 
 /// Versions (source, capture time, content hash, scope and links as JSON),
 /// retirements, and the alert ledger (channel, event, delivered).
+///
+/// A run stores versions in the order pages arrive, so snapshot ids in the
+/// ledger's event keys are named by version ("offering-3#2": that source's
+/// second version) to compare runs.
 fn state(db: &Path, with_times: bool) -> (Vec<String>, Vec<String>, Vec<String>) {
     let store = Store::open(db).unwrap();
     let mut versions = Vec::new();
     let mut retirements = Vec::new();
+    let mut names = HashMap::new();
+    let mut per_source: HashMap<String, usize> = HashMap::new();
     for v in store.versions(None).unwrap() {
+        let ordinal = per_source.entry(v.source.clone()).or_default();
+        *ordinal += 1;
+        names.insert(v.id.to_string(), format!("{}#{ordinal}", v.source));
         let s = store.load(v.id).unwrap();
         let when = if with_times {
             s.captured_at.to_rfc3339()
@@ -47,7 +57,11 @@ fn state(db: &Path, with_times: bool) -> (Vec<String>, Vec<String>, Vec<String>)
             Ok(format!(
                 "{} {} {}",
                 r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
+                r.get::<_, String>(1)?
+                    .split(':')
+                    .map(|part| names.get(part).map_or(part, String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(":"),
                 r.get::<_, bool>(2)?
             ))
         })

@@ -79,9 +79,6 @@ impl FetchError {
     }
 }
 
-/// A fetch's outcome with every attempt it took.
-pub type FetchReport = (Result<Fetched, FetchError>, Vec<Attempt>);
-
 /// The HTTP client with its limits and politeness state.
 pub struct Fetcher {
     client: reqwest::Client,

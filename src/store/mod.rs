@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::model::{Link, PageForm, Scope, ScopeItem, Service, Snapshot};
@@ -214,6 +214,34 @@ impl Store {
         &self.path
     }
 
+    /// Opens a transaction that later writes join until
+    /// [`Store::commit_batch`]: one commit for many versions. Each write
+    /// stays all-or-nothing inside it (a savepoint), and closing the store
+    /// without committing rolls the batch back.
+    pub fn begin_batch(&mut self) -> Result<()> {
+        if self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        }
+        Ok(())
+    }
+
+    /// Commits the batch opened by [`Store::begin_batch`], if any.
+    pub fn commit_batch(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
+    }
+
+    /// For the nightly job, which writes a little to many sources and reads
+    /// back only each one's latest version: no memory map and a small page
+    /// cache, so that its memory stays small and does not grow with history.
+    pub fn use_small_cache(&self) -> Result<()> {
+        self.conn.pragma_update(None, "mmap_size", 0)?;
+        self.conn.pragma_update(None, "cache_size", -2048)?;
+        Ok(())
+    }
+
     /// Stores a page version unless the source already has the same content
     /// in force at that time. All of it is written, or none of it.
     pub fn import(&mut self, new: &NewSnapshot<'_>) -> Result<Imported> {
@@ -233,15 +261,17 @@ impl Store {
         let captured = new
             .captured_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let tx = self.conn.transaction()?;
+        // A savepoint: its own transaction, or part of an open batch.
+        let tx = self.conn.savepoint()?;
         let previous: Option<(i64, String)> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT id, document_hash FROM snapshot
                  WHERE source_id = ?1 AND captured_at <= ?2
                  ORDER BY captured_at DESC, id DESC LIMIT 1",
-                params![new.source, captured],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            )?
+            .query_row(params![new.source, captured], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         let include_hashes: Vec<(String, String)> = new
             .includes
@@ -254,18 +284,18 @@ impl Store {
         {
             return Ok(Imported::Unchanged(id));
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO source (id, title, locale, created_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (id) DO UPDATE SET
                title = coalesce(excluded.title, source.title),
                locale = coalesce(excluded.locale, source.locale)",
-            params![
-                new.source,
-                new.snapshot.title,
-                new.snapshot.locale,
-                Utc::now().to_rfc3339()
-            ],
-        )?;
+        )?
+        .execute(params![
+            new.source,
+            new.snapshot.title,
+            new.snapshot.locale,
+            Utc::now().to_rfc3339()
+        ])?;
         insert_document(&tx, &hash, new.snapshot.form.as_str(), new.raw)?;
         let id = insert_snapshot(&tx, new, &hash, &captured)?;
         for ((target, bytes), (_, include_hash)) in new.includes.iter().zip(&include_hashes) {
@@ -309,22 +339,23 @@ impl Store {
     pub fn latest_good(&self, source: &str) -> Result<Option<StoredSnapshot>> {
         let id: Option<i64> = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT id FROM snapshot WHERE source_id = ?1 AND scope_found = 1
                  ORDER BY captured_at DESC, id DESC LIMIT 1",
-                [source],
-                |r| r.get(0),
-            )
+            )?
+            .query_row([source], |r| r.get(0))
             .optional()?;
         id.map(|id| self.load(id)).transpose()
     }
 
     /// Records one fetch attempt.
     pub fn record_attempt(&self, source: &str, url: &str, a: &crate::fetch::Attempt) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO fetch_attempt (source_id, url, started_at, elapsed_ms, status, bytes, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
+        self.conn
+            .prepare_cached(
+                "INSERT INTO fetch_attempt (source_id, url, started_at, elapsed_ms, status, bytes, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
                 source,
                 url,
                 a.started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -350,35 +381,33 @@ impl Store {
     pub fn validators(&self, source: &str) -> Result<crate::fetch::Validators> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT etag, last_modified FROM fetch_state WHERE source_id = ?1",
-                [source],
-                |r| {
-                    Ok(crate::fetch::Validators {
-                        etag: r.get(0)?,
-                        last_modified: r.get(1)?,
-                    })
-                },
-            )
+            .prepare_cached("SELECT etag, last_modified FROM fetch_state WHERE source_id = ?1")?
+            .query_row([source], |r| {
+                Ok(crate::fetch::Validators {
+                    etag: r.get(0)?,
+                    last_modified: r.get(1)?,
+                })
+            })
             .optional()?
             .unwrap_or_default())
     }
 
     /// Remembers the validators of a page just checked.
     pub fn set_validators(&self, source: &str, v: &crate::fetch::Validators) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO fetch_state (source_id, etag, last_modified, checked_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (source_id) DO UPDATE SET
-               etag = excluded.etag, last_modified = excluded.last_modified, checked_at = excluded.checked_at",
-            params![source, v.etag, v.last_modified, Utc::now().to_rfc3339()],
-        )?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO fetch_state (source_id, etag, last_modified, checked_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (source_id) DO UPDATE SET
+                   etag = excluded.etag, last_modified = excluded.last_modified, checked_at = excluded.checked_at",
+            )?
+            .execute(params![source, v.etag, v.last_modified, Utc::now().to_rfc3339()])?;
         Ok(())
     }
 
     /// Queues alerts, all or none; an event already queued for a channel
     /// (sent or not) is not queued again.
     pub fn enqueue_alerts(&mut self, alerts: &[NewAlert]) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         for alert in alerts {
             insert_alert(&tx, alert)?;
         }
@@ -491,10 +520,9 @@ impl Store {
 
     /// Sets the published URL of a source.
     pub fn set_source_url(&mut self, source: &str, url: &str) -> Result<()> {
-        self.conn.execute(
-            "UPDATE source SET url = ?2 WHERE id = ?1",
-            params![source, url],
-        )?;
+        self.conn
+            .prepare_cached("UPDATE source SET url = ?2 WHERE id = ?1")?
+            .execute(params![source, url])?;
         Ok(())
     }
 
@@ -878,17 +906,18 @@ fn load_links(conn: &Connection, snapshot_id: i64) -> Result<Vec<Link>> {
 }
 
 fn insert_snapshot(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     new: &NewSnapshot<'_>,
     hash: &str,
     captured: &str,
 ) -> Result<i64> {
     let s = new.snapshot;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO snapshot (source_id, document_hash, captured_at, page_date, title, locale, form,
-                               parser_version, scope_found, warnings, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
+                               parser_version, scope_found, warnings, origin, extraction)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
             new.source,
             hash,
             captured,
@@ -900,22 +929,30 @@ fn insert_snapshot(
             s.has_scope(),
             serde_json::to_string(&s.warnings).unwrap_or_else(|_| "[]".into()),
             new.origin,
-        ],
-    )?;
+            extraction(s)?,
+        ])?;
     let snapshot_id = tx.last_insert_rowid();
-    insert_extraction(tx, snapshot_id, s)?;
+    insert_rows(tx, snapshot_id, s)?;
     Ok(snapshot_id)
 }
 
-/// The normalized rows of a snapshot (scopes, items, services, links), and
-/// the same as one JSON value for fast loading.
-fn insert_extraction(tx: &Transaction<'_>, snapshot_id: i64, s: &Snapshot) -> Result<()> {
+/// A snapshot's scopes and links as one compressed JSON value, for fast
+/// loading (schema v5).
+fn extraction(s: &Snapshot) -> Result<Vec<u8>> {
     let json =
         serde_json::to_vec(&(&s.scopes, &s.links)).map_err(|e| Error::Corrupt(e.to_string()))?;
-    tx.execute(
-        "UPDATE snapshot SET extraction = ?2 WHERE id = ?1",
-        params![snapshot_id, compress(&json)?],
-    )?;
+    compress(&json)
+}
+
+/// Writes the extraction of a stored snapshot: the JSON copy and the rows.
+fn insert_extraction(tx: &Connection, snapshot_id: i64, s: &Snapshot) -> Result<()> {
+    tx.prepare_cached("UPDATE snapshot SET extraction = ?2 WHERE id = ?1")?
+        .execute(params![snapshot_id, extraction(s)?])?;
+    insert_rows(tx, snapshot_id, s)
+}
+
+/// The normalized rows of a snapshot: scopes, items, services, links.
+fn insert_rows(tx: &Connection, snapshot_id: i64, s: &Snapshot) -> Result<()> {
     let mut scope_stmt = tx.prepare_cached(
         "INSERT INTO scope (snapshot_id, position, section, anchor, environment) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -975,11 +1012,12 @@ fn insert_extraction(tx: &Transaction<'_>, snapshot_id: i64, s: &Snapshot) -> Re
     Ok(())
 }
 
-fn insert_alert(tx: &Transaction<'_>, a: &NewAlert) -> Result<()> {
-    tx.execute(
+fn insert_alert(tx: &Connection, a: &NewAlert) -> Result<()> {
+    tx.prepare_cached(
         "INSERT OR IGNORE INTO alert (channel, source_id, event_key, subject, body, payload, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![a.channel, a.source, a.event_key, a.subject, a.body, a.payload, Utc::now().to_rfc3339()],
+    )?
+    .execute(params![a.channel, a.source, a.event_key, a.subject, a.body, a.payload, Utc::now().to_rfc3339()],
     )?;
     Ok(())
 }
@@ -989,18 +1027,16 @@ fn insert_alert(tx: &Transaction<'_>, a: &NewAlert) -> Result<()> {
 const ZSTD_LEVEL: i32 = 3;
 
 /// Stores a raw document once, compressed; its hash is of the raw bytes.
-fn insert_document(tx: &Transaction<'_>, hash: &str, form: &str, raw: &[u8]) -> Result<()> {
-    let exists: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM document WHERE hash = ?1)",
-        [hash],
-        |r| r.get(0),
-    )?;
+fn insert_document(tx: &Connection, hash: &str, form: &str, raw: &[u8]) -> Result<()> {
+    let exists: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM document WHERE hash = ?1)")?
+        .query_row([hash], |r| r.get(0))?;
     if !exists {
         let packed = compress(raw)?;
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO document (hash, size, form, compression, body) VALUES (?1, ?2, ?3, 'zstd', ?4)",
-            params![hash, raw.len() as i64, form, packed],
-        )?;
+        )?
+        .execute(params![hash, raw.len() as i64, form, packed])?;
     }
     Ok(())
 }
