@@ -35,12 +35,14 @@ make_pages() { # n round
   done
 }
 
-# Measures one command: prints "wall cpu rss_kb".
+# Measures one command: prints "wall cpu rss_kb". Wall time is taken to the
+# millisecond (time(1) rounds to 10 ms, too coarse for the fastest rounds).
 measure() {
-  local out
-  out=$( { /usr/bin/time -f '%e %U %S %M' "$@" > /dev/null 2>"$WORK/stderr"; } 2>&1 || true)
-  out=$(tail -n 1 "$WORK/stderr")
-  awk '{ printf "%.2f %.2f %d\n", $1, $2 + $3, $4 }' <<< "$out"
+  local start end
+  start=$(date +%s%N)
+  /usr/bin/time -f '%U %S %M' -o "$WORK/usage" "$@" > /dev/null 2>&1 || true
+  end=$(date +%s%N)
+  tail -n 1 "$WORK/usage" | awk -v ns=$((end - start)) '{ printf "%.3f %.2f %d\n", ns / 1e9, $1 + $2, $3 }'
 }
 
 printf '| N | round | scopewatch wall s | urlwatch wall s | wall ratio | scopewatch CPU s | urlwatch CPU s | scopewatch peak RSS MB | urlwatch peak RSS MB | RSS ratio |\n'
@@ -68,7 +70,7 @@ for n in $SIZES; do
     read -r sw_wall sw_cpu sw_rss < <(measure "$SCOPEWATCH" --config "$WORK/sw/scopewatch.toml" run --quiet)
     read -r uw_wall uw_cpu uw_rss < <(measure "${UW[@]}")
     awk -v n="$n" -v r="$round" -v sw="$sw_wall" -v uw="$uw_wall" -v swc="$sw_cpu" -v uwc="$uw_cpu" -v swr="$sw_rss" -v uwr="$uw_rss" \
-      'BEGIN { printf "| %d | %d | %.2f | %.2f | %.1fx | %.2f | %.2f | %.1f | %.1f | %.2f |\n", n, r, sw, uw, (sw > 0 ? uw / sw : 0), swc, uwc, swr / 1024, uwr / 1024, (uwr > 0 ? swr / uwr : 0) }'
+      'BEGIN { printf "| %d | %d | %.3f | %.3f | %.1fx | %.2f | %.2f | %.1f | %.1f | %.2f |\n", n, r, sw, uw, (sw > 0 ? uw / sw : 0), swc, uwc, swr / 1024, uwr / 1024, (uwr > 0 ? swr / uwr : 0) }'
   done
   kill "$SERVER" 2>/dev/null || true
   wait "$SERVER" 2>/dev/null || true

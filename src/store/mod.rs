@@ -238,7 +238,7 @@ impl Store {
     /// cache, so that its memory stays small and does not grow with history.
     pub fn use_small_cache(&self) -> Result<()> {
         self.conn.pragma_update(None, "mmap_size", 0)?;
-        self.conn.pragma_update(None, "cache_size", -2048)?;
+        self.conn.pragma_update(None, "cache_size", -1024)?;
         Ok(())
     }
 
