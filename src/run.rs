@@ -125,9 +125,9 @@ type Checked = (usize, std::result::Result<Got, FetchError>, Vec<Attempt>);
 
 /// Results waiting for the store, beyond the one each worker holds.
 const WAITING: usize = 8;
-/// Versions stored per commit at most: a crash loses at most one batch, and
+/// Pages written per commit at most: a crash loses at most one batch, and
 /// the next run fetches it again.
-const BATCH_VERSIONS: usize = 256;
+const BATCH_PAGES: usize = 256;
 /// How long a batch may stay open while results keep coming.
 const BATCH_TIME: Duration = Duration::from_secs(2);
 
@@ -138,7 +138,7 @@ const BATCH_TIME: Duration = Duration::from_secs(2);
 /// hand over its result before it fetches the next page, so memory holds a
 /// few pages however many are configured, and a slow host delays only its
 /// own pages. Writes are grouped: a batch commits whenever the store would
-/// otherwise wait for the network, or at [`BATCH_VERSIONS`] or
+/// otherwise wait for the network, or at [`BATCH_PAGES`] or
 /// [`BATCH_TIME`]; each version with its alerts stays all-or-nothing.
 pub async fn run_once(
     config: &Config,
@@ -215,9 +215,9 @@ pub async fn run_once(
                 outcome
             }
         };
-        if let Some((opened, versions)) = &mut batch {
-            *versions += 1;
-            if *versions >= BATCH_VERSIONS || opened.elapsed() >= BATCH_TIME {
+        if let Some((opened, pages)) = &mut batch {
+            *pages += 1;
+            if *pages >= BATCH_PAGES || opened.elapsed() >= BATCH_TIME {
                 store.commit_batch()?;
                 batch = None;
             }

@@ -564,3 +564,47 @@ fn the_daemon_stops_cleanly_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_host_delays_only_its_own_pages() {
+    let slow = MockServer::start().await;
+    let fast = MockServer::start().await;
+    for i in 0..2 {
+        let late = page(V1).set_delay(Duration::from_millis(800));
+        serve(&slow, &format!("/s{i}"), late).await;
+    }
+    for i in 0..3 {
+        serve(&fast, &format!("/f{i}"), page(V2)).await;
+    }
+    // The slow host's pages come first in the configuration.
+    let sources: Vec<(&str, String)> = vec![
+        ("slow-0", format!("{}/s0", slow.uri())),
+        ("slow-1", format!("{}/s1", slow.uri())),
+        ("fast-0", format!("{}/f0", fast.uri())),
+        ("fast-1", format!("{}/f1", fast.uri())),
+        ("fast-2", format!("{}/f2", fast.uri())),
+    ];
+    let s = Setup::new(&sources, "", "per_host_concurrency = 1");
+    let run = s.run(&["run"], "").await;
+    assert!(run.status.success(), "{run:?}");
+
+    // The fast host's pages were stored as they arrived, before the slow
+    // host's; the summary still follows the configuration.
+    let store = Store::open(&s.db()).unwrap();
+    let stored: Vec<String> = store
+        .versions(None)
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.id, v.source))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_values()
+        .collect();
+    assert_eq!(stored, ["fast-0", "fast-1", "fast-2", "slow-0", "slow-1"]);
+    let listed: Vec<String> = stdout(&run)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|id| id.contains('-'))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(listed, ["slow-0", "slow-1", "fast-0", "fast-1", "fast-2"]);
+}
