@@ -156,8 +156,17 @@ fn verify_finds_tampering() {
         .stdout(predicate::str::contains("16 snapshots checked, 0 problems"));
 
     let conn = rusqlite::Connection::open(&db).unwrap();
+    // One version's extraction replaced by another page's, and an entry
+    // missing from the service index.
     conn.execute(
-        "UPDATE scope_item SET text = 'Tampered' WHERE id = (SELECT min(id) FROM scope_item)",
+        "UPDATE snapshot SET extraction = (SELECT extraction FROM snapshot WHERE id = (SELECT max(id) FROM snapshot))
+         WHERE id = (SELECT min(id) FROM snapshot)",
+        [],
+    )
+    .unwrap();
+    conn.execute(
+        "DELETE FROM snapshot_service WHERE snapshot_id = (SELECT max(snapshot_id) FROM snapshot_service)
+         AND name = (SELECT min(name) FROM snapshot_service WHERE snapshot_id = (SELECT max(snapshot_id) FROM snapshot_service))",
         [],
     )
     .unwrap();
@@ -179,6 +188,7 @@ fn verify_finds_tampering() {
         .stdout(
             predicate::str::contains("does not match its hash")
                 .and(predicate::str::contains("gives a different scope"))
+                .and(predicate::str::contains("service index do not match"))
                 .and(predicate::str::contains("cannot be read")),
         );
 }

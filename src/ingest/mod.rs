@@ -216,15 +216,17 @@ pub fn verify(store: &Store) -> Result<Verified> {
                 continue;
             }
         };
-        let again = (again.scopes, again.links);
-        if again != store.rows(version.id)?
-            || again != (stored.snapshot.scopes, stored.snapshot.links)
-        {
+        let day = version.captured_at.date_naive();
+        if (&again.scopes, &again.links) != (&stored.snapshot.scopes, &stored.snapshot.links) {
             report.problems.push(format!(
-                "snapshot {} ({} {}): reading its raw document again gives a different scope",
-                version.id,
-                version.source,
-                version.captured_at.date_naive()
+                "snapshot {} ({} {day}): reading its raw document again gives a different scope",
+                version.id, version.source
+            ));
+        }
+        if !store.index_agrees(version.id, &stored.snapshot)? {
+            report.problems.push(format!(
+                "snapshot {} ({} {day}): its entries in the service index do not match its scope",
+                version.id, version.source
             ));
         }
     }

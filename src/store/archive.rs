@@ -9,9 +9,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Store, content_hash, insert_document, insert_extraction, load_links, load_scopes, unpack,
-};
+use super::{Store, content_hash, insert_document, insert_extraction, stored_extraction, unpack};
 use crate::model::{Link, Scope};
 use crate::{Error, Result};
 
@@ -193,8 +191,7 @@ impl Store {
                 ..
             } = &mut head
             {
-                *scopes = load_scopes(&self.conn, *id)?;
-                *links = load_links(&self.conn, *id)?;
+                (*scopes, *links) = stored_extraction(&self.conn, *id)?;
                 *includes = super::stored_includes(&self.conn, *id)?;
             }
             line(out, &head)?;

@@ -1,23 +1,25 @@
 //! SQLite history: raw documents (content-addressed, stored once), snapshots
-//! and their normalized scope items and links.
+//! with their extracted scope and links, and an index of the services each
+//! snapshot lists.
 //!
 //! Every write is one transaction, the journal is a WAL, and the schema moves
 //! forward by numbered migrations ([`schema`]), so a crash or an upgrade never
 //! leaves a half-written history.
 
 mod archive;
+mod legacy;
 mod schema;
 
 pub use archive::Counts;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use crate::model::{Link, PageForm, Scope, ScopeItem, Service, Snapshot};
+use crate::model::{Link, PageForm, Scope, Snapshot};
 use crate::{Error, PARSER_VERSION, Result};
 
 /// The history database.
@@ -450,9 +452,16 @@ impl Store {
         Ok(())
     }
 
-    /// A snapshot's scope and links as its normalized rows hold them.
-    pub fn rows(&self, id: i64) -> Result<(Vec<Scope>, Vec<Link>)> {
-        Ok((load_scopes(&self.conn, id)?, load_links(&self.conn, id)?))
+    /// Whether a snapshot's entries in the service index are exactly those
+    /// its scope calls for.
+    pub fn index_agrees(&self, id: i64, snapshot: &Snapshot) -> Result<bool> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT role, service_key, name FROM snapshot_service WHERE snapshot_id = ?1",
+        )?;
+        let stored: BTreeSet<IndexEntry> = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(stored == index_entries(snapshot))
     }
 
     /// Checks the database file and that every raw document matches its
@@ -495,9 +504,8 @@ impl Store {
     /// The number of distinct services each snapshot lists.
     pub fn scope_sizes(&self) -> Result<HashMap<i64, usize>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT sc.snapshot_id, COUNT(DISTINCT v.service_key)
-             FROM scope sc JOIN scope_item i ON i.scope_id = sc.id JOIN item_service v ON v.item_id = i.id
-             WHERE v.role = 'service' GROUP BY sc.snapshot_id",
+            "SELECT snapshot_id, COUNT(DISTINCT service_key) FROM snapshot_service
+             WHERE role = 'service' GROUP BY snapshot_id",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
         rows.map(|r| {
@@ -607,11 +615,8 @@ impl Store {
     pub fn services_of(&self, snapshots: &[i64]) -> Result<Vec<(i64, String)>> {
         let placeholders = vec!["?"; snapshots.len()].join(", ");
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT DISTINCT sc.snapshot_id, v.name
-             FROM scope sc
-             JOIN scope_item i ON i.scope_id = sc.id
-             JOIN item_service v ON v.item_id = i.id
-             WHERE v.role = 'service' AND sc.snapshot_id IN ({placeholders})"
+            "SELECT snapshot_id, name FROM snapshot_service
+             WHERE role = 'service' AND snapshot_id IN ({placeholders})"
         ))?;
         let rows = stmt.query_map(rusqlite::params_from_iter(snapshots), |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -624,7 +629,7 @@ impl Store {
     pub fn listing(&self, keys: &[String]) -> Result<Vec<(i64, String)>> {
         let placeholders = vec!["?"; keys.len()].join(", ");
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT DISTINCT snapshot_id, name FROM item_service
+            "SELECT snapshot_id, name FROM snapshot_service
              WHERE service_key IN ({placeholders}) AND role = 'service'
              ORDER BY snapshot_id, name"
         ))?;
@@ -656,9 +661,8 @@ impl Store {
         for id in ids {
             let version = raw_version(&tx, id)?;
             let snapshot = extract(&version)?;
-            let before = (load_scopes(&tx, id)?, load_links(&tx, id)?);
-            tx.execute("DELETE FROM scope WHERE snapshot_id = ?1", [id])?;
-            tx.execute("DELETE FROM link WHERE snapshot_id = ?1", [id])?;
+            let before = stored_extraction(&tx, id)?;
+            tx.execute("DELETE FROM snapshot_service WHERE snapshot_id = ?1", [id])?;
             tx.execute(
                 "UPDATE snapshot SET page_date = ?2, title = ?3, locale = coalesce(?4, locale), form = ?5,
                         parser_version = ?6, scope_found = ?7, warnings = ?8
@@ -820,12 +824,7 @@ impl Store {
             truncated: false,
         };
         let mut snapshot = snapshot;
-        (snapshot.scopes, snapshot.links) = match extraction {
-            Some(packed) => serde_json::from_slice(&unpack("zstd", packed)?)
-                .map_err(|_| corrupt("bad stored extraction"))?,
-            // Written before schema version 5.
-            None => self.rows(id)?,
-        };
+        (snapshot.scopes, snapshot.links) = decode_extraction(id, extraction)?;
         Ok(StoredSnapshot {
             id,
             source,
@@ -835,74 +834,6 @@ impl Store {
             snapshot,
         })
     }
-}
-
-fn load_scopes(conn: &Connection, snapshot_id: i64) -> Result<Vec<Scope>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT s.id, s.section, s.anchor, s.environment, i.id, i.text, i.note, v.role, v.name
-             FROM scope s
-             LEFT JOIN scope_item i ON i.scope_id = s.id
-             LEFT JOIN item_service v ON v.item_id = i.id
-             WHERE s.snapshot_id = ?1
-             ORDER BY s.position, i.position, v.role, v.position",
-    )?;
-    let mut rows = stmt.query([snapshot_id])?;
-    let mut scopes: Vec<Scope> = Vec::new();
-    let (mut scope_id, mut item_id) = (None, None);
-    while let Some(r) = rows.next()? {
-        let sid: i64 = r.get(0)?;
-        if scope_id != Some(sid) {
-            scope_id = Some(sid);
-            item_id = None;
-            scopes.push(Scope {
-                section: r.get(1)?,
-                anchor: r.get(2)?,
-                environment: r.get(3)?,
-                items: Vec::new(),
-            });
-        }
-        let Some(scope) = scopes.last_mut() else {
-            continue;
-        };
-        let Some(iid) = r.get::<_, Option<i64>>(4)? else {
-            continue;
-        };
-        if item_id != Some(iid) {
-            item_id = Some(iid);
-            scope.items.push(ScopeItem {
-                text: r.get(5)?,
-                services: Vec::new(),
-                formerly: Vec::new(),
-                note: r.get(6)?,
-            });
-        }
-        let Some(item) = scope.items.last_mut() else {
-            continue;
-        };
-        match (
-            r.get::<_, Option<String>>(7)?.as_deref(),
-            r.get::<_, Option<String>>(8)?,
-        ) {
-            (Some("service"), Some(name)) => item.services.push(Service::new(name)),
-            (Some("formerly"), Some(name)) => item.formerly.push(Service::new(name)),
-            _ => {}
-        }
-    }
-    Ok(scopes)
-}
-
-fn load_links(conn: &Connection, snapshot_id: i64) -> Result<Vec<Link>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT section, title, url FROM link WHERE snapshot_id = ?1 ORDER BY position",
-    )?;
-    let rows = stmt.query_map([snapshot_id], |r| {
-        Ok(Link {
-            section: r.get(0)?,
-            title: r.get(1)?,
-            url: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn insert_snapshot(
@@ -929,85 +860,70 @@ fn insert_snapshot(
             s.has_scope(),
             serde_json::to_string(&s.warnings).unwrap_or_else(|_| "[]".into()),
             new.origin,
-            extraction(s)?,
+            extraction(&s.scopes, &s.links)?,
         ])?;
     let snapshot_id = tx.last_insert_rowid();
-    insert_rows(tx, snapshot_id, s)?;
+    index_services(tx, snapshot_id, s)?;
     Ok(snapshot_id)
 }
 
-/// A snapshot's scopes and links as one compressed JSON value, for fast
-/// loading (schema v5).
-fn extraction(s: &Snapshot) -> Result<Vec<u8>> {
-    let json =
-        serde_json::to_vec(&(&s.scopes, &s.links)).map_err(|e| Error::Corrupt(e.to_string()))?;
+/// A snapshot's scopes and links as one compressed JSON value: the record
+/// of its extraction (schema v5, the only one since v6).
+fn extraction(scopes: &[Scope], links: &[Link]) -> Result<Vec<u8>> {
+    let json = serde_json::to_vec(&(scopes, links)).map_err(|e| Error::Corrupt(e.to_string()))?;
     compress(&json)
 }
 
-/// Writes the extraction of a stored snapshot: the JSON copy and the rows.
-fn insert_extraction(tx: &Connection, snapshot_id: i64, s: &Snapshot) -> Result<()> {
-    tx.prepare_cached("UPDATE snapshot SET extraction = ?2 WHERE id = ?1")?
-        .execute(params![snapshot_id, extraction(s)?])?;
-    insert_rows(tx, snapshot_id, s)
+/// Reads back what [`extraction`] wrote.
+fn decode_extraction(id: i64, packed: Option<Vec<u8>>) -> Result<(Vec<Scope>, Vec<Link>)> {
+    let corrupt = |what: &str| Error::Corrupt(format!("snapshot {id}: {what}"));
+    let packed = packed.ok_or_else(|| corrupt("no stored extraction"))?;
+    serde_json::from_slice(&unpack("zstd", packed)?).map_err(|_| corrupt("bad stored extraction"))
 }
 
-/// The normalized rows of a snapshot: scopes, items, services, links.
-fn insert_rows(tx: &Connection, snapshot_id: i64, s: &Snapshot) -> Result<()> {
-    let mut scope_stmt = tx.prepare_cached(
-        "INSERT INTO scope (snapshot_id, position, section, anchor, environment) VALUES (?1, ?2, ?3, ?4, ?5)",
+/// A stored snapshot's scopes and links.
+fn stored_extraction(conn: &Connection, id: i64) -> Result<(Vec<Scope>, Vec<Link>)> {
+    let packed = conn
+        .prepare_cached("SELECT extraction FROM snapshot WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    decode_extraction(id, packed)
+}
+
+/// Rewrites the extraction of a stored snapshot and its index entries.
+fn insert_extraction(tx: &Connection, snapshot_id: i64, s: &Snapshot) -> Result<()> {
+    tx.prepare_cached("UPDATE snapshot SET extraction = ?2 WHERE id = ?1")?
+        .execute(params![snapshot_id, extraction(&s.scopes, &s.links)?])?;
+    index_services(tx, snapshot_id, s)
+}
+
+/// An entry of the service index: role, key and name as written.
+type IndexEntry = (String, String, String);
+
+/// The distinct services and former names a snapshot lists.
+fn index_entries(s: &Snapshot) -> BTreeSet<IndexEntry> {
+    let items = s.scopes.iter().flat_map(|scope| &scope.items);
+    items
+        .flat_map(|item| {
+            let services = item.services.iter().map(|v| ("service", v));
+            services.chain(item.formerly.iter().map(|v| ("formerly", v)))
+        })
+        .map(|(role, v)| {
+            (
+                role.to_string(),
+                v.key().as_str().to_string(),
+                v.name().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Writes a snapshot's entries in the service index.
+fn index_services(tx: &Connection, snapshot_id: i64, s: &Snapshot) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO snapshot_service (snapshot_id, role, service_key, name) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    let mut item_stmt = tx.prepare_cached(
-        "INSERT INTO scope_item (scope_id, position, text, note) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    let mut service_stmt = tx.prepare_cached(
-        "INSERT INTO item_service (item_id, role, position, name, service_key, snapshot_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for (position, scope) in s.scopes.iter().enumerate() {
-        scope_stmt.execute(params![
-            snapshot_id,
-            position as i64,
-            scope.section,
-            scope.anchor,
-            scope.environment
-        ])?;
-        let scope_id = tx.last_insert_rowid();
-        for (position, item) in scope.items.iter().enumerate() {
-            item_stmt.execute(params![scope_id, position as i64, item.text, item.note])?;
-            let item_id = tx.last_insert_rowid();
-            let named = item
-                .services
-                .iter()
-                .enumerate()
-                .map(|(i, s)| ("service", i, s))
-                .chain(
-                    item.formerly
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| ("formerly", i, s)),
-                );
-            for (role, position, service) in named {
-                service_stmt.execute(params![
-                    item_id,
-                    role,
-                    position as i64,
-                    service.name(),
-                    service.key().as_str(),
-                    snapshot_id
-                ])?;
-            }
-        }
-    }
-    let mut link_stmt = tx.prepare_cached(
-        "INSERT INTO link (snapshot_id, position, section, title, url) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for (position, link) in s.links.iter().enumerate() {
-        link_stmt.execute(params![
-            snapshot_id,
-            position as i64,
-            link.section,
-            link.title,
-            link.url
-        ])?;
+    for (role, key, name) in index_entries(s) {
+        stmt.execute(params![snapshot_id, role, key, name])?;
     }
     Ok(())
 }

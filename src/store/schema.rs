@@ -164,8 +164,35 @@ CREATE INDEX item_service_by_key_snapshot ON item_service (service_key, role, sn
 DROP INDEX item_service_by_key;
 ";
 
+/// Version 6: the extraction becomes the record of a snapshot's scope and
+/// links, and the normalized rows go (their hook,
+/// [`super::legacy::fold_into_extraction`], first gives the oldest
+/// snapshots an extraction). What stays is the service index: each
+/// snapshot's distinct service names with their keys, kept in snapshot
+/// order (appends, cheap for the nightly job) and by key (a service's
+/// timeline).
+const V6: &str = "
+CREATE TABLE snapshot_service (
+    snapshot_id  INTEGER NOT NULL REFERENCES snapshot(id),
+    role         TEXT NOT NULL CHECK (role IN ('service', 'formerly')),
+    service_key  TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    PRIMARY KEY (snapshot_id, role, service_key, name)
+) STRICT, WITHOUT ROWID;
+INSERT OR IGNORE INTO snapshot_service (snapshot_id, role, service_key, name)
+    SELECT snapshot_id, role, service_key, name FROM item_service;
+CREATE INDEX snapshot_service_by_key ON snapshot_service (service_key, role, snapshot_id, name);
+";
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up(V3),
+        M::up(V4),
+        M::up(V5),
+        M::up_with_hook(V6, super::legacy::fold_into_extraction),
+    ])
 }
 
 #[cfg(test)]
