@@ -238,9 +238,12 @@ impl Store {
     /// For the nightly job, which writes a little to many sources and reads
     /// back only each one's latest version: no memory map and a small page
     /// cache, so that its memory stays small and does not grow with history.
+    /// Each version's savepoint journal stays in memory (a few pages) rather
+    /// than in a temporary file: it halved the job's system time.
     pub fn use_small_cache(&self) -> Result<()> {
         self.conn.pragma_update(None, "mmap_size", 0)?;
         self.conn.pragma_update(None, "cache_size", -1024)?;
+        self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         Ok(())
     }
 
