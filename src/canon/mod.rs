@@ -21,6 +21,11 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 /// letters, non-breaking spaces), zero-width characters dropped, white space
 /// collapsed and trimmed.
 pub fn clean(text: &str) -> String {
+    // Most text is cleaned already (items are cleaned when parsed, and
+    // cleaned again as they are split and keyed): copy it whole.
+    if is_clean_ascii(text) {
+        return text.to_owned();
+    }
     // Most page text is ASCII or already in NFKC; normalising it anyway was
     // a quarter of a backfill's time.
     let already = text.is_ascii() || is_nfkc_quick(text.chars()) == IsNormalized::Yes;
@@ -29,6 +34,17 @@ pub fn clean(text: &str) -> String {
     } else {
         collapse(text.nfkc())
     }
+}
+
+/// ASCII text that [`clean`] would leave as it is: single spaces between
+/// words, no other white space.
+fn is_clean_ascii(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.is_ascii()
+        && bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && !bytes.iter().any(|b| (b'\t'..=b'\r').contains(b))
+        && memchr::memmem::find(bytes, b"  ").is_none()
 }
 
 fn collapse(chars: impl Iterator<Item = char>) -> String {
@@ -89,6 +105,14 @@ impl ServiceKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clean_collapses_ascii_white_space() {
+        assert_eq!(clean("Azure DevOps"), "Azure DevOps");
+        assert_eq!(clean(" Azure  DevOps"), "Azure DevOps");
+        assert_eq!(clean("Azure\tDev\x0bOps\r\n"), "Azure Dev Ops");
+        assert_eq!(clean("   "), "");
+    }
 
     #[test]
     fn clean_folds_width_forms_and_spaces() {

@@ -115,12 +115,9 @@ const VOID: &[&str] = &[
 pub fn nesting_depth(text: &str) -> usize {
     let bytes = text.as_bytes();
     let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
-    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'<') {
+    while let Some(offset) = memchr::memchr(b'<', &bytes[i..]) {
         let start = i + offset + 1;
-        let end = bytes[start..]
-            .iter()
-            .position(|&b| b == b'>')
-            .map_or(bytes.len(), |e| start + e);
+        let end = memchr::memchr(b'>', &bytes[start..]).map_or(bytes.len(), |e| start + e);
         let tag = &text[start..end];
         if let Some(closing) = tag.strip_prefix('/') {
             if !VOID.iter().any(|v| closing.trim().eq_ignore_ascii_case(v)) {
