@@ -771,7 +771,7 @@ impl Store {
         ids.into_iter().map(|id| self.load(id)).collect()
     }
 
-    /// Rebuilds a stored snapshot from its normalized rows.
+    /// Loads a stored snapshot: its row and its extraction.
     pub fn load(&self, id: i64) -> Result<StoredSnapshot> {
         type Head = (
             String,
