@@ -9,7 +9,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, content_hash, insert_document, insert_extraction, stored_extraction, unpack};
+use super::{
+    Store, content_hash, extraction, index_services, insert_document, stored_extraction, unpack,
+};
 use crate::model::{Link, Scope};
 use crate::{Error, Result};
 
@@ -338,23 +340,12 @@ fn restore_record(tx: &Transaction<'_>, record: Record, counts: &mut Counts) -> 
         } => {
             tx.execute(
                 "INSERT INTO snapshot (id, source_id, document_hash, captured_at, page_date, title, locale, form,
-                                       parser_version, scope_found, warnings, origin)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![id, source, document_hash, captured_at, page_date, title, locale, form, parser_version, scope_found, warnings, origin],
+                                       parser_version, scope_found, warnings, origin, extraction)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                params![id, source, document_hash, captured_at, page_date, title, locale, form, parser_version, scope_found, warnings, origin,
+                        extraction(&scopes, &links)?],
             )?;
-            let snapshot = crate::model::Snapshot {
-                title: None,
-                locale: None,
-                published: None,
-                form: crate::model::PageForm::Text,
-                scopes,
-                links,
-                includes: Vec::new(),
-                warnings: Vec::new(),
-                body: String::new(),
-                truncated: false,
-            };
-            insert_extraction(tx, id, &snapshot)?;
+            index_services(tx, id, &scopes)?;
             for (target, hash) in includes {
                 tx.execute(
                     "INSERT INTO snapshot_include (snapshot_id, target, document_hash) VALUES (?1, ?2, ?3)",

@@ -464,7 +464,7 @@ impl Store {
         let stored: BTreeSet<IndexEntry> = stmt
             .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(stored == index_entries(snapshot))
+        Ok(stored == index_entries(&snapshot.scopes))
     }
 
     /// Checks the database file and that every raw document matches its
@@ -668,7 +668,7 @@ impl Store {
             tx.execute("DELETE FROM snapshot_service WHERE snapshot_id = ?1", [id])?;
             tx.execute(
                 "UPDATE snapshot SET page_date = ?2, title = ?3, locale = coalesce(?4, locale), form = ?5,
-                        parser_version = ?6, scope_found = ?7, warnings = ?8
+                        parser_version = ?6, scope_found = ?7, warnings = ?8, extraction = ?9
                  WHERE id = ?1",
                 params![
                     id,
@@ -679,9 +679,10 @@ impl Store {
                     PARSER_VERSION,
                     snapshot.has_scope(),
                     serde_json::to_string(&snapshot.warnings).unwrap_or_else(|_| "[]".into()),
+                    extraction(&snapshot.scopes, &snapshot.links)?,
                 ],
             )?;
-            insert_extraction(&tx, id, &snapshot)?;
+            index_services(&tx, id, &snapshot.scopes)?;
             report.rebuilt += 1;
             if before != (snapshot.scopes, snapshot.links) {
                 report.changed += 1;
@@ -866,7 +867,7 @@ fn insert_snapshot(
             extraction(&s.scopes, &s.links)?,
         ])?;
     let snapshot_id = tx.last_insert_rowid();
-    index_services(tx, snapshot_id, s)?;
+    index_services(tx, snapshot_id, &s.scopes)?;
     Ok(snapshot_id)
 }
 
@@ -892,19 +893,12 @@ fn stored_extraction(conn: &Connection, id: i64) -> Result<(Vec<Scope>, Vec<Link
     decode_extraction(id, packed)
 }
 
-/// Rewrites the extraction of a stored snapshot and its index entries.
-fn insert_extraction(tx: &Connection, snapshot_id: i64, s: &Snapshot) -> Result<()> {
-    tx.prepare_cached("UPDATE snapshot SET extraction = ?2 WHERE id = ?1")?
-        .execute(params![snapshot_id, extraction(&s.scopes, &s.links)?])?;
-    index_services(tx, snapshot_id, s)
-}
-
 /// An entry of the service index: role, key and name as written.
 type IndexEntry = (String, String, String);
 
-/// The distinct services and former names a snapshot lists.
-fn index_entries(s: &Snapshot) -> BTreeSet<IndexEntry> {
-    let items = s.scopes.iter().flat_map(|scope| &scope.items);
+/// The distinct services and former names a snapshot's scopes list.
+fn index_entries(scopes: &[Scope]) -> BTreeSet<IndexEntry> {
+    let items = scopes.iter().flat_map(|scope| &scope.items);
     items
         .flat_map(|item| {
             let services = item.services.iter().map(|v| ("service", v));
@@ -921,11 +915,11 @@ fn index_entries(s: &Snapshot) -> BTreeSet<IndexEntry> {
 }
 
 /// Writes a snapshot's entries in the service index.
-fn index_services(tx: &Connection, snapshot_id: i64, s: &Snapshot) -> Result<()> {
+fn index_services(tx: &Connection, snapshot_id: i64, scopes: &[Scope]) -> Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO snapshot_service (snapshot_id, role, service_key, name) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (role, key, name) in index_entries(s) {
+    for (role, key, name) in index_entries(scopes) {
         stmt.execute(params![snapshot_id, role, key, name])?;
     }
     Ok(())
