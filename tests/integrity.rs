@@ -166,7 +166,7 @@ fn verify_finds_tampering() {
     .unwrap();
     conn.execute(
         "DELETE FROM snapshot_service WHERE snapshot_id = (SELECT max(snapshot_id) FROM snapshot_service)
-         AND name = (SELECT min(name) FROM snapshot_service WHERE snapshot_id = (SELECT max(snapshot_id) FROM snapshot_service))",
+         AND name_id = (SELECT min(name_id) FROM snapshot_service WHERE snapshot_id = (SELECT max(snapshot_id) FROM snapshot_service))",
         [],
     )
     .unwrap();

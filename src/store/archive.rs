@@ -10,7 +10,8 @@ use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Store, content_hash, extraction, index_services, insert_document, stored_extraction, unpack,
+    NameIds, Store, content_hash, extraction, index_services, insert_document, stored_extraction,
+    unpack,
 };
 use crate::model::{Link, Scope};
 use crate::{Error, Result};
@@ -262,6 +263,8 @@ impl Store {
             )));
         }
         let tx = self.conn.transaction()?;
+        // Dies with the transaction, should that roll back.
+        let mut names = NameIds::default();
         let mut counts = Counts::default();
         for (n, text) in input.lines().enumerate() {
             let text = text.map_err(|e| Error::Corrupt(format!("reading the archive: {e}")))?;
@@ -270,7 +273,7 @@ impl Store {
             }
             let record: Record = serde_json::from_str(&text)
                 .map_err(|e| Error::Corrupt(format!("archive line {}: {e}", n + 1)))?;
-            restore_record(&tx, record, &mut counts)
+            restore_record(&tx, &mut names, record, &mut counts)
                 .map_err(|e| Error::Corrupt(format!("archive line {}: {e}", n + 1)))?;
         }
         tx.commit()?;
@@ -278,7 +281,12 @@ impl Store {
     }
 }
 
-fn restore_record(tx: &Transaction<'_>, record: Record, counts: &mut Counts) -> Result<()> {
+fn restore_record(
+    tx: &Transaction<'_>,
+    names: &mut NameIds,
+    record: Record,
+    counts: &mut Counts,
+) -> Result<()> {
     match record {
         Record::Meta { format, .. } if format != FORMAT => {
             return Err(Error::Corrupt(format!(
@@ -345,7 +353,7 @@ fn restore_record(tx: &Transaction<'_>, record: Record, counts: &mut Counts) -> 
                 params![id, source, document_hash, captured_at, page_date, title, locale, form, parser_version, scope_found, warnings, origin,
                         extraction(&scopes, &links)?],
             )?;
-            index_services(tx, id, &scopes)?;
+            index_services(tx, names, id, &scopes)?;
             for (target, hash) in includes {
                 tx.execute(
                     "INSERT INTO snapshot_include (snapshot_id, target, document_hash) VALUES (?1, ?2, ?3)",

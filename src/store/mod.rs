@@ -19,6 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use crate::canon::ServiceKey;
 use crate::model::{Link, PageForm, Scope, Snapshot};
 use crate::{Error, PARSER_VERSION, Result};
 
@@ -26,6 +27,7 @@ use crate::{Error, PARSER_VERSION, Result};
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    names: NameIds,
 }
 
 /// A page version to store.
@@ -209,6 +211,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            names: NameIds::default(),
         })
     }
 
@@ -229,8 +232,11 @@ impl Store {
 
     /// Commits the batch opened by [`Store::begin_batch`], if any.
     pub fn commit_batch(&mut self) -> Result<()> {
-        if !self.conn.is_autocommit() {
-            self.conn.execute_batch("COMMIT")?;
+        if !self.conn.is_autocommit()
+            && let Err(e) = self.conn.execute_batch("COMMIT")
+        {
+            self.names.forget();
+            return Err(e.into());
         }
         Ok(())
     }
@@ -289,32 +295,23 @@ impl Store {
         {
             return Ok(Imported::Unchanged(id));
         }
-        tx.prepare_cached(
-            "INSERT INTO source (id, title, locale, created_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET
-               title = coalesce(excluded.title, source.title),
-               locale = coalesce(excluded.locale, source.locale)",
-        )?
-        .execute(params![
-            new.source,
-            new.snapshot.title,
-            new.snapshot.locale,
-            Utc::now().to_rfc3339()
-        ])?;
-        insert_document(&tx, &hash, new.snapshot.form.as_str(), new.raw)?;
-        let id = insert_snapshot(&tx, new, &hash, &captured)?;
-        for ((target, bytes), (_, include_hash)) in new.includes.iter().zip(&include_hashes) {
-            insert_document(&tx, include_hash, "markdown", bytes)?;
-            tx.execute(
-                "INSERT OR IGNORE INTO snapshot_include (snapshot_id, target, document_hash) VALUES (?1, ?2, ?3)",
-                params![id, target, include_hash],
-            )?;
+        let written = write_version(
+            &tx,
+            &mut self.names,
+            new,
+            (&hash, &captured),
+            &include_hashes,
+            alerts,
+        )
+        .and_then(|id| {
+            tx.commit()?;
+            Ok(id)
+        });
+        if written.is_err() {
+            // Rolled back: names it added to the dictionary are gone again.
+            self.names.forget();
         }
-        for alert in alerts(id) {
-            insert_alert(&tx, &alert)?;
-        }
-        tx.commit()?;
-        Ok(Imported::Stored(id))
+        Ok(Imported::Stored(written?))
     }
 
     /// Records that a source's page was retired (its file deleted) at a time.
@@ -459,12 +456,20 @@ impl Store {
     /// its scope calls for.
     pub fn index_agrees(&self, id: i64, snapshot: &Snapshot) -> Result<bool> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT role, service_key, name FROM snapshot_service WHERE snapshot_id = ?1",
+            "SELECT s.role, n.name, n.service_key FROM snapshot_service s
+             JOIN service_name n ON n.id = s.name_id WHERE s.snapshot_id = ?1",
         )?;
-        let stored: BTreeSet<IndexEntry> = stmt
+        let stored: BTreeSet<(i64, String, String)> = stmt
             .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(stored == index_entries(&snapshot.scopes))
+        let expected: BTreeSet<(i64, String, String)> = index_entries(&snapshot.scopes)
+            .into_iter()
+            .map(|(role, name)| {
+                let key = ServiceKey::of(name).as_str().to_string();
+                (role, name.to_string(), key)
+            })
+            .collect();
+        Ok(stored == expected)
     }
 
     /// Checks the database file and that every raw document matches its
@@ -507,10 +512,11 @@ impl Store {
     /// The number of distinct services each snapshot lists.
     pub fn scope_sizes(&self) -> Result<HashMap<i64, usize>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT snapshot_id, COUNT(DISTINCT service_key) FROM snapshot_service
-             WHERE role = 'service' GROUP BY snapshot_id",
+            "SELECT s.snapshot_id, COUNT(DISTINCT n.service_key) FROM snapshot_service s
+             JOIN service_name n ON n.id = s.name_id
+             WHERE s.role = ?1 GROUP BY s.snapshot_id",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+        let rows = stmt.query_map([LISTED], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
         rows.map(|r| {
             r.map(|(id, n)| (id, n.max(0) as usize))
                 .map_err(Error::from)
@@ -618,8 +624,9 @@ impl Store {
     pub fn services_of(&self, snapshots: &[i64]) -> Result<Vec<(i64, String)>> {
         let placeholders = vec!["?"; snapshots.len()].join(", ");
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT snapshot_id, name FROM snapshot_service
-             WHERE role = 'service' AND snapshot_id IN ({placeholders})"
+            "SELECT s.snapshot_id, n.name FROM snapshot_service s
+             JOIN service_name n ON n.id = s.name_id
+             WHERE s.role = {LISTED} AND s.snapshot_id IN ({placeholders})"
         ))?;
         let rows = stmt.query_map(rusqlite::params_from_iter(snapshots), |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -632,9 +639,10 @@ impl Store {
     pub fn listing(&self, keys: &[String]) -> Result<Vec<(i64, String)>> {
         let placeholders = vec!["?"; keys.len()].join(", ");
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT snapshot_id, name FROM snapshot_service
-             WHERE service_key IN ({placeholders}) AND role = 'service'
-             ORDER BY snapshot_id, name"
+            "SELECT s.snapshot_id, n.name FROM service_name n
+             JOIN snapshot_service s ON s.name_id = n.id AND s.role = {LISTED}
+             WHERE n.service_key IN ({placeholders})
+             ORDER BY s.snapshot_id, n.name"
         ))?;
         let rows = stmt.query_map(rusqlite::params_from_iter(keys), |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -651,6 +659,9 @@ impl Store {
         extract: impl Fn(&RawVersion) -> Result<Snapshot>,
     ) -> Result<Reparsed> {
         let tx = self.conn.transaction()?;
+        // Its own dictionary cache: it dies with the transaction if that
+        // rolls back.
+        let mut names = NameIds::default();
         let ids: Vec<i64> = {
             let mut stmt =
                 tx.prepare("SELECT id FROM snapshot WHERE ?1 OR parser_version <> ?2 ORDER BY id")?;
@@ -682,7 +693,7 @@ impl Store {
                     extraction(&snapshot.scopes, &snapshot.links)?,
                 ],
             )?;
-            index_services(&tx, id, &snapshot.scopes)?;
+            index_services(&tx, &mut names, id, &snapshot.scopes)?;
             report.rebuilt += 1;
             if before != (snapshot.scopes, snapshot.links) {
                 report.changed += 1;
@@ -840,8 +851,46 @@ impl Store {
     }
 }
 
+/// Writes a new version with its document, includes and alerts, inside
+/// the caller's savepoint; returns the snapshot's id.
+fn write_version(
+    tx: &Connection,
+    names: &mut NameIds,
+    new: &NewSnapshot<'_>,
+    (hash, captured): (&str, &str),
+    include_hashes: &[(String, String)],
+    alerts: impl FnOnce(i64) -> Vec<NewAlert>,
+) -> Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO source (id, title, locale, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET
+           title = coalesce(excluded.title, source.title),
+           locale = coalesce(excluded.locale, source.locale)",
+    )?
+    .execute(params![
+        new.source,
+        new.snapshot.title,
+        new.snapshot.locale,
+        Utc::now().to_rfc3339()
+    ])?;
+    insert_document(tx, hash, new.snapshot.form.as_str(), new.raw)?;
+    let id = insert_snapshot(tx, names, new, hash, captured)?;
+    for ((target, bytes), (_, include_hash)) in new.includes.iter().zip(include_hashes) {
+        insert_document(tx, include_hash, "markdown", bytes)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO snapshot_include (snapshot_id, target, document_hash) VALUES (?1, ?2, ?3)",
+            params![id, target, include_hash],
+        )?;
+    }
+    for alert in alerts(id) {
+        insert_alert(tx, &alert)?;
+    }
+    Ok(id)
+}
+
 fn insert_snapshot(
     tx: &Connection,
+    names: &mut NameIds,
     new: &NewSnapshot<'_>,
     hash: &str,
     captured: &str,
@@ -867,7 +916,7 @@ fn insert_snapshot(
             extraction(&s.scopes, &s.links)?,
         ])?;
     let snapshot_id = tx.last_insert_rowid();
-    index_services(tx, snapshot_id, &s.scopes)?;
+    index_services(tx, names, snapshot_id, &s.scopes)?;
     Ok(snapshot_id)
 }
 
@@ -893,36 +942,82 @@ fn stored_extraction(conn: &Connection, id: i64) -> Result<(Vec<Scope>, Vec<Link
     decode_extraction(id, packed)
 }
 
-/// An entry of the service index: role, key and name as written.
-type IndexEntry = (String, String, String);
+/// Roles in the service index (`snapshot_service.role`): a service a scope
+/// lists, or a former name it gives one.
+const LISTED: i64 = 0;
+const FORMERLY: i64 = 1;
 
-/// The distinct services and former names a snapshot's scopes list.
-fn index_entries(scopes: &[Scope]) -> BTreeSet<IndexEntry> {
+/// The distinct (role, name as written) pairs a snapshot's scopes list.
+fn index_entries(scopes: &[Scope]) -> BTreeSet<(i64, &str)> {
     let items = scopes.iter().flat_map(|scope| &scope.items);
     items
         .flat_map(|item| {
-            let services = item.services.iter().map(|v| ("service", v));
-            services.chain(item.formerly.iter().map(|v| ("formerly", v)))
-        })
-        .map(|(role, v)| {
-            (
-                role.to_string(),
-                v.key().as_str().to_string(),
-                v.name().to_string(),
-            )
+            let listed = item.services.iter().map(|v| (LISTED, v.name()));
+            listed.chain(item.formerly.iter().map(|v| (FORMERLY, v.name())))
         })
         .collect()
 }
 
 /// Writes a snapshot's entries in the service index.
-fn index_services(tx: &Connection, snapshot_id: i64, scopes: &[Scope]) -> Result<()> {
+fn index_services(
+    tx: &Connection,
+    names: &mut NameIds,
+    snapshot_id: i64,
+    scopes: &[Scope],
+) -> Result<()> {
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO snapshot_service (snapshot_id, role, service_key, name) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO snapshot_service (snapshot_id, role, name_id) VALUES (?1, ?2, ?3)",
     )?;
-    for (role, key, name) in index_entries(scopes) {
-        stmt.execute(params![snapshot_id, role, key, name])?;
+    for (role, name) in index_entries(scopes) {
+        stmt.execute(params![snapshot_id, role, names.id(tx, name)?])?;
     }
     Ok(())
+}
+
+/// The dictionary of service names (`service_name`), as far as this
+/// process has met it: a nightly run writes thousands of index entries,
+/// nearly all of them names stored long ago.
+///
+/// An id is cached once its row is written, inside the caller's
+/// transaction; whoever rolls that back must [`NameIds::forget`], or a
+/// later entry would point at a row that no longer exists.
+#[derive(Debug, Default)]
+struct NameIds(HashMap<String, i64>);
+
+impl NameIds {
+    /// The id of a name as written, stored with its key if new.
+    fn id(&mut self, tx: &Connection, name: &str) -> Result<i64> {
+        if let Some(&id) = self.0.get(name) {
+            return Ok(id);
+        }
+        let key = ServiceKey::of(name);
+        let stored: Option<(i64, String)> = tx
+            .prepare_cached("SELECT id, service_key FROM service_name WHERE name = ?1")?
+            .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let id = match stored {
+            Some((id, stored_key)) => {
+                // Written by a release that keyed names differently: the
+                // key follows today's rules, as a reparse would.
+                if stored_key != key.as_str() {
+                    tx.prepare_cached("UPDATE service_name SET service_key = ?2 WHERE id = ?1")?
+                        .execute(params![id, key.as_str()])?;
+                }
+                id
+            }
+            None => {
+                tx.prepare_cached("INSERT INTO service_name (name, service_key) VALUES (?1, ?2)")?
+                    .execute(params![name, key.as_str()])?;
+                tx.last_insert_rowid()
+            }
+        };
+        self.0.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    fn forget(&mut self) {
+        self.0.clear();
+    }
 }
 
 fn insert_alert(tx: &Connection, a: &NewAlert) -> Result<()> {
@@ -1175,6 +1270,118 @@ mod tests {
             id
         );
         assert_eq!(store.sources().unwrap()[0].snapshots, 1);
+    }
+
+    #[test]
+    fn a_rolled_back_version_leaves_no_dangling_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        // A ledger that refuses one alert: the version that queues it rolls
+        // back after its service names were added to the dictionary.
+        store
+            .conn
+            .execute_batch(
+                "CREATE TRIGGER refuse BEFORE INSERT ON alert WHEN NEW.subject = 'refused'
+                 BEGIN SELECT RAISE(ABORT, 'alert refused'); END;",
+            )
+            .unwrap();
+        let snap = snapshot(parse_str(V1));
+        let new = NewSnapshot {
+            source: "offering-x",
+            captured_at: day("2021-01-01"),
+            raw: V1.as_bytes(),
+            snapshot: &snap,
+            origin: "test",
+            includes: &[],
+        };
+        let refused = NewAlert {
+            channel: "log".into(),
+            source: "offering-x".into(),
+            event_key: "e".into(),
+            subject: "refused".into(),
+            body: String::new(),
+            payload: "{}".into(),
+        };
+        store.begin_batch().unwrap();
+        assert!(store.import_with_alerts(&new, |_| vec![refused]).is_err());
+        // The same names again, in the same batch: they must be written
+        // anew, not taken from the rolled-back rows.
+        let Imported::Stored(id) = store.import(&new).unwrap() else {
+            panic!("not stored")
+        };
+        store.commit_batch().unwrap();
+        assert!(store.index_agrees(id, &snap).unwrap());
+        let names: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM service_name", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(names, index_entries(&snap.scopes).len() as i64);
+    }
+
+    #[test]
+    fn version_7_numbers_the_service_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v6.db");
+        let snap = snapshot(parse_str(V1));
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            schema::migrations().to_version(&mut conn, 6).unwrap();
+            conn.execute_batch(
+                "INSERT INTO source (id, created_at) VALUES ('offering-x', '2021-01-01T00:00:00Z');
+                 INSERT INTO document (hash, size, form, body) VALUES ('h1', 1, 'markdown', x'61'), ('h2', 1, 'markdown', x'62');
+                 INSERT INTO snapshot (id, source_id, document_hash, captured_at, form, parser_version, scope_found, origin)
+                   VALUES (1, 'offering-x', 'h1', '2021-01-01T00:00:00Z', 'markdown', 1, 1, 'a.md'),
+                          (2, 'offering-x', 'h2', '2022-01-01T00:00:00Z', 'markdown', 1, 1, 'b.md');",
+            )
+            .unwrap();
+            let packed = extraction(&snap.scopes, &snap.links).unwrap();
+            conn.execute("UPDATE snapshot SET extraction = ?1", [packed])
+                .unwrap();
+            let mut insert = conn
+                .prepare("INSERT INTO snapshot_service (snapshot_id, role, service_key, name) VALUES (?1, ?2, ?3, ?4)")
+                .unwrap();
+            for id in [1, 2] {
+                for (role, name) in index_entries(&snap.scopes) {
+                    let role = if role == LISTED {
+                        "service"
+                    } else {
+                        "formerly"
+                    };
+                    // The older snapshot's keys were made by other rules.
+                    let key = match id {
+                        1 => format!("old-{name}"),
+                        _ => ServiceKey::of(name).as_str().to_string(),
+                    };
+                    insert.execute(params![id, role, key, name]).unwrap();
+                }
+            }
+        }
+
+        let store = Store::open(&path).unwrap();
+        assert!(store.index_agrees(2, &snap).unwrap());
+        assert!(store.index_agrees(1, &snap).unwrap());
+        let power = ServiceKey::of("Power Automate").as_str().to_string();
+        assert_eq!(
+            store.listing(&[power]).unwrap(),
+            vec![
+                (1, "Power Automate".to_string()),
+                (2, "Power Automate".to_string())
+            ]
+        );
+        let formerly: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM snapshot_service s JOIN service_name n ON n.id = s.name_id
+                 WHERE s.role = ?1 AND n.name = 'Microsoft Flow'",
+                [FORMERLY],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(formerly, 2);
+        assert_eq!(
+            store.scope_sizes().unwrap().get(&1),
+            store.scope_sizes().unwrap().get(&2)
+        );
     }
 
     #[test]

@@ -184,6 +184,42 @@ INSERT OR IGNORE INTO snapshot_service (snapshot_id, role, service_key, name)
 CREATE INDEX snapshot_service_by_key ON snapshot_service (service_key, role, snapshot_id, name);
 ";
 
+/// Version 7: the service index by number. Each distinct service name as
+/// written is stored once, with its key, in `service_name`; an index entry
+/// is three small integers instead of two strings. The index was two
+/// fifths of a large store and the costliest write of the nightly job.
+///
+/// A name's key is a function of the name, so the dictionary is keyed by
+/// name alone; a key made by older rules is brought up to date when the
+/// name is next written (see `NameIds`).
+const V7: &str = "
+ALTER TABLE snapshot_service RENAME TO snapshot_service_v6;
+CREATE TABLE service_name (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,  -- as a page wrote it
+    service_key  TEXT NOT NULL          -- spelling-blind key (canon)
+) STRICT;
+CREATE INDEX service_name_by_key ON service_name (service_key);
+-- A name keyed differently over the years takes its newest key (SQLite
+-- gives the bare column of the row where max() is found).
+INSERT INTO service_name (name, service_key)
+    SELECT name, service_key FROM (
+        SELECT name, service_key, max(snapshot_id) FROM snapshot_service_v6 GROUP BY name
+    ) ORDER BY name;
+CREATE TABLE snapshot_service (
+    snapshot_id  INTEGER NOT NULL REFERENCES snapshot(id),
+    role         INTEGER NOT NULL CHECK (role IN (0, 1)),  -- 0: listed in scope, 1: a former name
+    name_id      INTEGER NOT NULL REFERENCES service_name(id),
+    PRIMARY KEY (snapshot_id, role, name_id)
+) STRICT, WITHOUT ROWID;
+INSERT OR IGNORE INTO snapshot_service (snapshot_id, role, name_id)
+    SELECT s.snapshot_id, s.role = 'formerly', n.id
+    FROM snapshot_service_v6 s JOIN service_name n ON n.name = s.name
+    ORDER BY 1, 2, 3;
+CREATE INDEX snapshot_service_by_name ON snapshot_service (name_id, role, snapshot_id);
+DROP TABLE snapshot_service_v6;
+";
+
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -192,6 +228,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V4),
         M::up(V5),
         M::up_with_hook(V6, super::legacy::fold_into_extraction),
+        M::up(V7),
     ])
 }
 
