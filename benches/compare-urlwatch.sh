@@ -22,17 +22,8 @@ cargo build --release --quiet
 SCOPEWATCH="$ROOT/target/release/scopewatch"
 URLWATCH="$WORK/venv/bin/urlwatch"
 
-# Pages: the demo's HTML versions, numbered.
 make_pages() { # n round
-  local n=$1 round=$2 i=0
-  mkdir -p "$WORK/pages"
-  mapfile -t templates < <(ls "$ROOT"/snapshots/*/*.html)
-  for ((i = 0; i < n; i++)); do
-    local t=${templates[$((i % ${#templates[@]}))]}
-    local extra=""
-    [ "$round" = 3 ] && extra="<li>Service added in round three $i</li>"
-    sed -e "s|</h1>| $i</h1>|" -e "s|<ul>|<ul>$extra|" "$t" > "$WORK/pages/offering-$i.html"
-  done
+  "$ROOT/benches/make-pages.sh" "$1" "$2" "$WORK/pages"
 }
 
 # Measures one command: prints "wall cpu rss_kb". Wall time is taken to the
