@@ -2,15 +2,18 @@
 # scopewatch and urlwatch 2.29 side by side on the same work: a loopback
 # server with N offering pages (made from snapshots/), three rounds each:
 #   1. first run   2. nothing changed (conditional GET)   3. every page changed
-# Reports wall time, CPU time (user + system) and peak RSS for both, and the
-# ratios. Touches only 127.0.0.1; the page server stops by itself.
+# Reports wall time, CPU time (user + system) and peak RSS for both, each the
+# median of REPEAT repetitions from empty state (single runs of a few tens of
+# milliseconds vary by a third), and the ratios of the medians. Touches only
+# 127.0.0.1; the page server stops by itself.
 #
-#   benches/compare-urlwatch.sh            # N = 10, 100, 1000
-#   SIZES="100" benches/compare-urlwatch.sh
+#   benches/compare-urlwatch.sh                     # N = 10, 100, 1000; 5 repetitions
+#   SIZES="100" REPEAT=3 benches/compare-urlwatch.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SIZES=${SIZES:-"10 100 1000"}
+REPEAT=${REPEAT:-5}
 WORK=$(mktemp -d)
 PORT=${PORT:-18473}
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -31,19 +34,28 @@ make_pages() { # n round
 measure() {
   local start end
   start=$(date +%s%N)
-  /usr/bin/time -f '%U %S %M' -o "$WORK/usage" "$@" > /dev/null 2>&1 || true
+  /usr/bin/time -f '%U %S %M' -o "$WORK/usage" "$@" > /dev/null 2> "$WORK/stderr" || true
   end=$(date +%s%N)
   tail -n 1 "$WORK/usage" | awk -v ns=$((end - start)) '{ printf "%.3f %.2f %d\n", ns / 1e9, $1 + $2, $3 }'
 }
 
-printf '| N | round | scopewatch wall s | urlwatch wall s | wall ratio | scopewatch CPU s | urlwatch CPU s | scopewatch peak RSS MB | urlwatch peak RSS MB | RSS ratio |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|\n'
-for n in $SIZES; do
-  rm -rf "$WORK/pages" "$WORK/sw" "$WORK/uw"; mkdir -p "$WORK/sw" "$WORK/uw"
+# As measure, for scopewatch: a failed run is no measurement, so it stops the
+# script (a round with every page stored exits 0).
+measure_scopewatch() {
+  measure "$SCOPEWATCH" --config "$WORK/sw/scopewatch.toml" run --quiet
+  if grep -q 'exited with non-zero status' "$WORK/usage"; then
+    echo "scopewatch failed:" >&2
+    cat "$WORK/stderr" >&2
+    exit 1
+  fi
+}
+
+# One repetition of the three rounds for N pages, from empty state; appends
+# "n round sw_wall sw_cpu sw_rss uw_wall uw_cpu uw_rss" lines to $WORK/raw.
+repetition() { # n
+  local n=$1 round
+  rm -rf "$WORK/sw" "$WORK/uw"; mkdir -p "$WORK/sw" "$WORK/uw"
   make_pages "$n" 1
-  python3 "$ROOT/benches/pages_server.py" --dir "$WORK/pages" --port "$PORT" --lifetime 1800 &
-  SERVER=$!
-  sleep 1
   # Equal footing: six requests at once (urlwatch's default), no pause between them.
   {
     printf 'database = "%s"\n[fetch]\nper_host_concurrency = 6\nper_host_delay_ms = 0\n' "$WORK/sw/sw.db"
@@ -54,15 +66,38 @@ for n in $SIZES; do
   for ((i = 0; i < n; i++)); do
     printf 'name: offering-%d\nurl: http://127.0.0.1:%d/offering-%d.html\n---\n' "$i" "$PORT" "$i"
   done > "$WORK/uw/urls.yaml"
-  UW=("$URLWATCH" --urls "$WORK/uw/urls.yaml" --config "$WORK/uw/urlwatch.yaml" --cache "$WORK/uw/cache.db")
-  "${UW[@]}" --list > /dev/null 2>&1 || true   # writes urlwatch's default configuration
+  local uw=("$URLWATCH" --urls "$WORK/uw/urls.yaml" --config "$WORK/uw/urlwatch.yaml" --cache "$WORK/uw/cache.db")
+  "${uw[@]}" --list > /dev/null 2>&1 || true   # writes urlwatch's default configuration
   for round in 1 2 3; do
     [ "$round" = 3 ] && { sleep 1; make_pages "$n" 3; }
-    read -r sw_wall sw_cpu sw_rss < <(measure "$SCOPEWATCH" --config "$WORK/sw/scopewatch.toml" run --quiet)
-    read -r uw_wall uw_cpu uw_rss < <(measure "${UW[@]}")
-    awk -v n="$n" -v r="$round" -v sw="$sw_wall" -v uw="$uw_wall" -v swc="$sw_cpu" -v uwc="$uw_cpu" -v swr="$sw_rss" -v uwr="$uw_rss" \
-      'BEGIN { printf "| %d | %d | %.3f | %.3f | %.1fx | %.2f | %.2f | %.1f | %.1f | %.2f |\n", n, r, sw, uw, (sw > 0 ? uw / sw : 0), swc, uwc, swr / 1024, uwr / 1024, (uwr > 0 ? swr / uwr : 0) }'
+    local sw
+    sw=$(measure_scopewatch)
+    echo "$n $round $sw $(measure "${uw[@]}")" >> "$WORK/raw"
   done
-  kill "$SERVER" 2>/dev/null || true
-  wait "$SERVER" 2>/dev/null || true
+}
+
+mkdir -p "$WORK/pages"
+python3 "$ROOT/benches/pages_server.py" --dir "$WORK/pages" --port "$PORT" --lifetime 3600 &
+SERVER=$!
+sleep 1
+for n in $SIZES; do
+  for ((rep = 1; rep <= REPEAT; rep++)); do
+    echo "N = $n, repetition $rep of $REPEAT ..." >&2
+    repetition "$n"
+  done
 done
+
+# The median of each measure over the repetitions, and the ratios of medians.
+python3 - "$WORK/raw" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    n, r, *values = line.split()
+    rows.setdefault((int(n), int(r)), []).append([float(v) for v in values])
+print("| N | round | scopewatch wall s | urlwatch wall s | wall ratio | scopewatch CPU s | urlwatch CPU s | scopewatch peak RSS MB | urlwatch peak RSS MB | RSS ratio |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for (n, r), reps in sorted(rows.items()):
+    sw_wall, sw_cpu, sw_rss, uw_wall, uw_cpu, uw_rss = (statistics.median(c) for c in zip(*reps))
+    print(f"| {n} | {r} | {sw_wall:.3f} | {uw_wall:.3f} | {uw_wall / sw_wall:.1f}x | {sw_cpu:.2f} | {uw_cpu:.2f} "
+          f"| {sw_rss / 1024:.1f} | {uw_rss / 1024:.1f} | {sw_rss / uw_rss:.2f} |")
+PY
