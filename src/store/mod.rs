@@ -1228,19 +1228,24 @@ mod tests {
 
     const V1: &str = "# T\n\n## In-scope services\n\n- Azure, Azure Government\n- Power Automate (formerly Microsoft Flow) cloud service\n\n| Applicability | In-scope services |\n|--|--|\n| GCC | Forms |\n\n## Audits, reports, and certificates\n\n- [Cert](https://r.example/c)\n";
 
+    /// `V1` as the first version of source `offering-x`.
+    fn first_version(snap: &Snapshot) -> NewSnapshot<'_> {
+        NewSnapshot {
+            source: "offering-x",
+            captured_at: day("2021-01-01"),
+            raw: V1.as_bytes(),
+            snapshot: snap,
+            origin: "test",
+            includes: &[],
+        }
+    }
+
     #[test]
     fn round_trip_and_dedup() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("t.db")).unwrap();
         let snap = snapshot(parse_str(V1));
-        let new = NewSnapshot {
-            source: "offering-x",
-            captured_at: day("2021-01-01"),
-            raw: V1.as_bytes(),
-            snapshot: &snap,
-            origin: "test",
-            includes: &[],
-        };
+        let new = first_version(&snap);
         let Imported::Stored(id) = store.import(&new).unwrap() else {
             panic!()
         };
@@ -1286,14 +1291,7 @@ mod tests {
             )
             .unwrap();
         let snap = snapshot(parse_str(V1));
-        let new = NewSnapshot {
-            source: "offering-x",
-            captured_at: day("2021-01-01"),
-            raw: V1.as_bytes(),
-            snapshot: &snap,
-            origin: "test",
-            includes: &[],
-        };
+        let new = first_version(&snap);
         let refused = NewAlert {
             channel: "log".into(),
             source: "offering-x".into(),
