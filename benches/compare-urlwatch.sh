@@ -57,12 +57,7 @@ repetition() { # n
   rm -rf "$WORK/sw" "$WORK/uw"; mkdir -p "$WORK/sw" "$WORK/uw"
   make_pages "$n" 1
   # Equal footing: six requests at once (urlwatch's default), no pause between them.
-  {
-    printf 'database = "%s"\n[fetch]\nper_host_concurrency = 6\nper_host_delay_ms = 0\n' "$WORK/sw/sw.db"
-    for ((i = 0; i < n; i++)); do
-      printf '[[source]]\nid = "offering-%d"\nurl = "http://127.0.0.1:%d/offering-%d.html"\n' "$i" "$PORT" "$i"
-    done
-  } > "$WORK/sw/scopewatch.toml"
+  "$ROOT/benches/job-config.sh" "$n" "$PORT" "$WORK/sw/sw.db" > "$WORK/sw/scopewatch.toml"
   for ((i = 0; i < n; i++)); do
     printf 'name: offering-%d\nurl: http://127.0.0.1:%d/offering-%d.html\n---\n' "$i" "$PORT" "$i"
   done > "$WORK/uw/urls.yaml"

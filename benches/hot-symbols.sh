@@ -29,12 +29,7 @@ benches/make-pages.sh "$N" 1 "$WORK/pages"
 python3 benches/pages_server.py --dir "$WORK/pages" --port "$PORT" --lifetime 900 &
 SERVER=$!
 sleep 1
-{
-  printf 'database = "%s"\n[fetch]\nper_host_concurrency = 6\nper_host_delay_ms = 0\n' "$WORK/job.db"
-  for ((i = 0; i < N; i++)); do
-    printf '[[source]]\nid = "offering-%d"\nurl = "http://127.0.0.1:%d/offering-%d.html"\n' "$i" "$PORT" "$i"
-  done
-} > "$WORK/scopewatch.toml"
+benches/job-config.sh "$N" "$PORT" "$WORK/job.db" > "$WORK/scopewatch.toml"
 for round in 1 2 3; do
   [ "$round" = 3 ] && { sleep 1; benches/make-pages.sh "$N" 3 "$WORK/pages"; }
   valgrind --tool=callgrind --demangle=no --compress-strings=no --compress-pos=no \
