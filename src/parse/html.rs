@@ -109,31 +109,37 @@ const VOID: &[&str] = &[
     "track", "wbr",
 ];
 
+/// True when a tag name (any case) is one of [`VOID`].
+fn is_void(name: &[u8]) -> bool {
+    VOID.iter().any(|v| name.eq_ignore_ascii_case(v.as_bytes()))
+}
+
 /// How deeply a page's tags nest, in one linear pass. The HTML tree builder
 /// slows down with the square of the nesting depth, so a hostile page is
-/// measured before it is parsed.
+/// measured before it is parsed. It reads bytes, not characters: every page
+/// is measured, and tag names are ASCII.
 pub fn nesting_depth(text: &str) -> usize {
     let bytes = text.as_bytes();
     let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
     while let Some(offset) = memchr::memchr(b'<', &bytes[i..]) {
         let start = i + offset + 1;
         let end = memchr::memchr(b'>', &bytes[start..]).map_or(bytes.len(), |e| start + e);
-        let tag = &text[start..end];
-        if let Some(closing) = tag.strip_prefix('/') {
-            if !VOID.iter().any(|v| closing.trim().eq_ignore_ascii_case(v)) {
+        let tag = &bytes[start..end];
+        if let Some(closing) = tag.strip_prefix(b"/") {
+            if !is_void(closing.trim_ascii()) {
                 depth = depth.saturating_sub(1);
             }
-        } else if tag.starts_with(|c: char| c.is_ascii_alphabetic()) && !tag.ends_with('/') {
-            let name = tag
-                .split(|c: char| c.is_whitespace() || c == '/')
-                .next()
-                .unwrap_or("");
-            if !VOID.iter().any(|v| name.eq_ignore_ascii_case(v)) {
+        } else if tag.first().is_some_and(u8::is_ascii_alphabetic) && tag.last() != Some(&b'/') {
+            let name_end = tag
+                .iter()
+                .position(|&b| b.is_ascii_whitespace() || b == b'/')
+                .unwrap_or(tag.len());
+            if !is_void(&tag[..name_end]) {
                 depth += 1;
                 deepest = deepest.max(depth);
             }
         }
-        i = end.min(bytes.len());
+        i = end;
         if i >= bytes.len() {
             break;
         }
@@ -187,8 +193,8 @@ fn strip_site_suffix(title: String) -> String {
 /// True for page chrome: the tags above, and feedback or hidden blocks.
 fn is_chrome(el: ElementRef<'_>) -> bool {
     let v = el.value();
-    let name = v.name().to_ascii_lowercase();
-    if CHROME.contains(&name.as_str()) || v.attr("hidden").is_some() {
+    let name = v.name();
+    if CHROME.iter().any(|c| c.eq_ignore_ascii_case(name)) || v.attr("hidden").is_some() {
         return true;
     }
     if matches!(
@@ -197,10 +203,23 @@ fn is_chrome(el: ElementRef<'_>) -> bool {
     ) {
         return true;
     }
-    let marks = [v.attr("id").unwrap_or(""), v.attr("class").unwrap_or("")]
-        .join(" ")
-        .to_lowercase();
-    marks.contains("feedback") || marks.contains("page-metadata")
+    // Runs on every element: compare in place rather than lowering copies.
+    let marked = |mark: Option<&str>| {
+        mark.is_some_and(|m| {
+            contains_ignore_ascii_case(m, "feedback")
+                || contains_ignore_ascii_case(m, "page-metadata")
+        })
+    };
+    marked(v.attr("id")) || marked(v.attr("class"))
+}
+
+/// `haystack.to_lowercase().contains(needle)` for an ASCII, lower-case
+/// needle, without the copy.
+fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Reads the blocks below `el`; true when some lay deeper than [`MAX_DEPTH`].
@@ -220,9 +239,10 @@ fn walk(el: ElementRef<'_>, out: &mut Vec<Block>, depth: usize) -> bool {
         if is_chrome(child_el) {
             continue;
         }
-        let name = child_el.value().name().to_ascii_lowercase();
-        let block = match name.as_str() {
-            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => Some(heading(child_el, &name)),
+        // The tree builder gives HTML elements lower-case names.
+        let name = child_el.value().name();
+        let block = match name {
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => Some(heading(child_el, name)),
             "p" | "pre" | "blockquote" => Some(Block::Paragraph(inline(child_el))),
             "ul" | "ol" => Some(Block::List(list_items(child_el, 0))),
             "table" => Some(table(child_el)),

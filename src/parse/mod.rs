@@ -213,13 +213,24 @@ fn parse_as(text: &str, form: PageForm) -> Document {
 
 /// Detects a page's form from its content.
 pub fn detect(text: &str) -> PageForm {
-    let head: String = text
-        .trim_start()
-        .chars()
-        .take(4096)
-        .collect::<String>()
-        .to_lowercase();
-    if head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<body") {
+    // The markers are ASCII, so the first 4,096 characters are compared
+    // without copying or lowering them: this runs on every fetched page.
+    let text_start = text.trim_start();
+    let head = text_start
+        .char_indices()
+        .nth(4096)
+        .map_or(text_start, |(end, _)| &text_start[..end])
+        .as_bytes();
+    let starts = |marker: &[u8]| {
+        head.get(..marker.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(marker))
+    };
+    let body = memchr::memchr_iter(b'<', head).any(|at| {
+        head[at..]
+            .get(..5)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"<body"))
+    });
+    if starts(b"<!doctype html") || starts(b"<html") || body {
         return PageForm::Html;
     }
     if text.trim_start().starts_with("---") {
