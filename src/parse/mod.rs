@@ -213,27 +213,19 @@ fn parse_as(text: &str, form: PageForm) -> Document {
 
 /// Detects a page's form from its content.
 pub fn detect(text: &str) -> PageForm {
-    // The markers are ASCII, so the first 4,096 characters are compared
-    // without copying or lowering them: this runs on every fetched page.
+    // The markers are ASCII, so they are compared in place rather than in
+    // a lowered copy: this runs on every fetched page.
     let text_start = text.trim_start();
-    let head = text_start
-        .char_indices()
-        .nth(4096)
-        .map_or(text_start, |(end, _)| &text_start[..end])
-        .as_bytes();
-    let starts = |marker: &[u8]| {
-        head.get(..marker.len())
-            .is_some_and(|h| h.eq_ignore_ascii_case(marker))
+    let starts = |marker: &str| {
+        text_start
+            .as_bytes()
+            .get(..marker.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(marker.as_bytes()))
     };
-    let body = memchr::memchr_iter(b'<', head).any(|at| {
-        head[at..]
-            .get(..5)
-            .is_some_and(|w| w.eq_ignore_ascii_case(b"<body"))
-    });
-    if starts(b"<!doctype html") || starts(b"<html") || body {
+    if starts("<!doctype html") || starts("<html") || opens_body(text_start) {
         return PageForm::Html;
     }
-    if text.trim_start().starts_with("---") {
+    if text_start.starts_with("---") {
         return PageForm::Markdown;
     }
     let markdown_line = |line: &str| {
@@ -249,6 +241,25 @@ pub fn detect(text: &str) -> PageForm {
     } else {
         PageForm::Text
     }
+}
+
+/// Whether `<body` (any case) starts within the first 4,096 characters.
+fn opens_body(text: &str) -> bool {
+    const HEAD_CHARS: usize = 4096;
+    let bytes = text.as_bytes();
+    let ascii_head = bytes.len() > HEAD_CHARS && bytes[..HEAD_CHARS].is_ascii();
+    let head = if bytes.len() <= HEAD_CHARS || ascii_head {
+        &bytes[..bytes.len().min(HEAD_CHARS)]
+    } else {
+        text.char_indices()
+            .nth(HEAD_CHARS)
+            .map_or(bytes, |(end, _)| &bytes[..end])
+    };
+    memchr::memchr_iter(b'<', head).any(|at| {
+        head[at..]
+            .get(..5)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"<body"))
+    })
 }
 
 /// Decodes page bytes: UTF-8 (with or without BOM), UTF-16 with a BOM, or
@@ -335,6 +346,12 @@ mod tests {
     #[test]
     fn forms_are_detected_from_content() {
         assert_eq!(detect("<!DOCTYPE html><html></html>"), PageForm::Html);
+        // `<body` counts within the first 4,096 characters, not bytes.
+        let preamble = "<!-- 範囲 -->\n".repeat(300);
+        assert!(preamble.len() > 4096 && preamble.chars().count() < 4096);
+        assert_eq!(detect(&format!("{preamble}<BODY><p>x</p>")), PageForm::Html);
+        let long = format!("{}\n<body><p>x</p>", "x".repeat(4096));
+        assert_eq!(detect(&long), PageForm::Text);
         assert_eq!(detect("---\ntitle: x\n---\n# T"), PageForm::Markdown);
         assert_eq!(detect("intro\n\n## Heading\n"), PageForm::Markdown);
         assert_eq!(
