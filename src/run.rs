@@ -424,12 +424,17 @@ fn alerts_for(config: &Config, source: &str, message: &Message) -> Vec<NewAlert>
 
 /// Delivers every queued alert whose channel is still configured.
 async fn deliver_pending(store: &Store, config: &Config, report: &mut RunReport) -> Result<()> {
+    let pending = store.pending_alerts()?;
+    if pending.is_empty() {
+        // Most nights there is nothing to deliver, and no client to build.
+        return Ok(());
+    }
     let client = reqwest::Client::builder()
         .user_agent(config.user_agent.as_str())
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| Error::Config(e.without_url().to_string()))?;
-    for pending in store.pending_alerts()? {
+    for pending in pending {
         let Some(channel) = config.alerts.iter().find(|c| c.name() == pending.channel) else {
             continue;
         };
