@@ -23,8 +23,8 @@ pub fn parse(text: &str) -> Document {
         .map(str::to_string)
         .or_else(|| meta(&html, "locale"))
         .map(|l| l.to_lowercase());
-    doc.title = select(&html, "main")
-        .next()
+    let main = select(&html, "main").next();
+    doc.title = main
         .and_then(|m| find_within(m, |e| e.value().name() == "h1"))
         .map(|h| inline(h).text)
         .filter(|t| !t.is_empty())
@@ -38,7 +38,6 @@ pub fn parse(text: &str) -> Document {
                 .find_map(|name| meta(&html, name).and_then(|d| parse_date(&d)))
         });
 
-    let main = select(&html, "main").next();
     let root = main
         .and_then(|m| {
             find_within(m, |e| {

@@ -295,10 +295,12 @@ fn decode(name: &str, bytes: &[u8]) -> Result<String> {
 /// NUL bytes or many control characters at the start mean this is no page.
 fn looks_binary(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(8192)];
-    let control = head
+    // A branch-free sum, which the compiler vectorises: every fetched page
+    // is checked, and a filtering count took about ten instructions a byte.
+    let control: usize = head
         .iter()
-        .filter(|&&b| b < 0x09 || (0x0e..0x20).contains(&b) || b == 0x7f)
-        .count();
+        .map(|&b| usize::from(b < 0x09 || b.wrapping_sub(0x0e) < 0x12 || b == 0x7f))
+        .sum();
     head.contains(&0) || control * 20 > head.len()
 }
 
