@@ -7,6 +7,10 @@
 //! Microsoft publishes, and applicability tables by their shape, so a page in
 //! Japanese or French is read as well as one in English.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 use crate::canon::{clean, split_item};
 use crate::model::{Link, Scope, ScopeItem, Snapshot};
 use crate::parse::{Block, Document, Inline, ListItem};
@@ -111,6 +115,13 @@ const ENVIRONMENTS: &[&str] = &[
     "microsoft 365",
 ];
 
+/// The words above, each list found in one pass over a heading rather than
+/// one search per word (headings are classified on every page).
+static IN_SCOPE_FINDER: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(IN_SCOPE_WORDS).expect("fixed patterns build"));
+static REPORT_FINDER: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(REPORT_WORDS).expect("fixed patterns build"));
+
 fn classify(text: &str, anchor: Option<&str>) -> Kind {
     let text = clean(text).to_lowercase();
     if text.ends_with('?') || text.ends_with('？') {
@@ -123,13 +134,13 @@ fn classify(text: &str, anchor: Option<&str>) -> Kind {
             && ["service", "platform", "cloud"]
                 .iter()
                 .any(|w| anchor.contains(w));
-    if scope_anchor || IN_SCOPE_WORDS.iter().any(|w| text.contains(w)) {
+    if scope_anchor || IN_SCOPE_FINDER.is_match(&text) {
         return Kind::InScope;
     }
     let report_anchor = ["audit", "report", "certificat", "assessment", "attestation"]
         .iter()
         .any(|w| anchor.contains(w));
-    if report_anchor || REPORT_WORDS.iter().any(|w| text.contains(w)) {
+    if report_anchor || REPORT_FINDER.is_match(&text) {
         return Kind::Reports;
     }
     Kind::Other
