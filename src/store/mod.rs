@@ -1312,7 +1312,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("t.db")).unwrap();
         let first = snapshot(parse_str(V1));
-        let v2 = V1.replace("- Azure, Azure Government\n", "- Azure\n- Microsoft Sentinel\n");
+        let v2 = V1.replace(
+            "- Azure, Azure Government\n",
+            "- Azure\n- Microsoft Sentinel\n",
+        );
         let second = snapshot(parse_str(&v2));
         store.import(&first_version(&first)).unwrap();
         store
