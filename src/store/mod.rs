@@ -1307,6 +1307,29 @@ mod tests {
         assert_eq!(store.sources().unwrap()[0].snapshots, 1);
     }
 
+    /// Makes the ledger refuse alerts with the subject of
+    /// [`refused_alert`], so that the version queueing one fails.
+    fn refuse_alerts(store: &Store) {
+        store
+            .conn
+            .execute_batch(
+                "CREATE TRIGGER refuse BEFORE INSERT ON alert WHEN NEW.subject = 'refused'
+                 BEGIN SELECT RAISE(ABORT, 'alert refused'); END;",
+            )
+            .unwrap();
+    }
+
+    fn refused_alert(source: &str) -> NewAlert {
+        NewAlert {
+            channel: "log".into(),
+            source: source.into(),
+            event_key: "e".into(),
+            subject: "refused".into(),
+            body: String::new(),
+            payload: "{}".into(),
+        }
+    }
+
     #[test]
     fn a_failed_version_rolls_its_batch_back_whole() {
         let dir = tempfile::tempdir().unwrap();
@@ -1318,23 +1341,8 @@ mod tests {
         );
         let second = snapshot(parse_str(&v2));
         store.import(&first_version(&first)).unwrap();
-        store
-            .conn
-            .execute_batch(
-                "CREATE TRIGGER refuse BEFORE INSERT ON alert WHEN NEW.subject = 'refused'
-                 BEGIN SELECT RAISE(ABORT, 'alert refused'); END;",
-            )
-            .unwrap();
-        let refused = |_| {
-            vec![NewAlert {
-                channel: "log".into(),
-                source: "offering-y".into(),
-                event_key: "e".into(),
-                subject: "refused".into(),
-                body: String::new(),
-                payload: "{}".into(),
-            }]
-        };
+        refuse_alerts(&store);
+        let refused = |_| vec![refused_alert("offering-y")];
         let later = |source, snapshot| NewSnapshot {
             source,
             captured_at: day("2021-06-01"),
@@ -1368,23 +1376,10 @@ mod tests {
         let mut store = Store::open(&dir.path().join("t.db")).unwrap();
         // A ledger that refuses one alert: the version that queues it rolls
         // back after its service names were added to the dictionary.
-        store
-            .conn
-            .execute_batch(
-                "CREATE TRIGGER refuse BEFORE INSERT ON alert WHEN NEW.subject = 'refused'
-                 BEGIN SELECT RAISE(ABORT, 'alert refused'); END;",
-            )
-            .unwrap();
+        refuse_alerts(&store);
         let snap = snapshot(parse_str(V1));
         let new = first_version(&snap);
-        let refused = NewAlert {
-            channel: "log".into(),
-            source: "offering-x".into(),
-            event_key: "e".into(),
-            subject: "refused".into(),
-            body: String::new(),
-            payload: "{}".into(),
-        };
+        let refused = refused_alert("offering-x");
         store.begin_batch().unwrap();
         assert!(store.import_with_alerts(&new, |_| vec![refused]).is_err());
         // The same names again, in the same batch: they must be written
