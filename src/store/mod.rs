@@ -298,7 +298,7 @@ impl Store {
             return written;
         }
         // Inside a batch, a savepoint per version would copy every page it
-        // touches to a sub-journal (a tenth of the nightly job's writing).
+        // touches to a sub-journal (about 8% of the store thread's work).
         // A failed version rolls the whole batch back instead, so that
         // nothing of it can be committed half-written; the next run fetches
         // the batch's pages again.
@@ -846,8 +846,6 @@ impl Store {
     }
 }
 
-/// Writes a new version with its document, includes and alerts, inside
-/// the caller's savepoint; returns the snapshot's id.
 /// Stores a version unless the source already has the same content in
 /// force at that time, inside the caller's transaction.
 fn import_version(
@@ -881,6 +879,8 @@ fn import_version(
     write_version(tx, names, new, (hash, captured), &include_hashes, alerts).map(Imported::Stored)
 }
 
+/// Writes a new version with its document, includes and alerts, inside
+/// the caller's transaction; returns the snapshot's id.
 fn write_version(
     tx: &Connection,
     names: &mut NameIds,
