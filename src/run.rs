@@ -302,6 +302,7 @@ type Job = (usize, String, Option<PageForm>, Validators);
 /// The configured sources grouped by host (and port), in configuration
 /// order within each host.
 fn host_queues(store: &Store, sources: &[SourceConfig]) -> Result<Vec<VecDeque<Job>>> {
+    let mut validators = store.all_validators()?;
     let mut queues: Vec<VecDeque<Job>> = Vec::new();
     let mut by_host: HashMap<String, usize> = HashMap::new();
     for (index, source) in sources.iter().enumerate() {
@@ -318,7 +319,7 @@ fn host_queues(store: &Store, sources: &[SourceConfig]) -> Result<Vec<VecDeque<J
             index,
             source.url.clone(),
             source.form(),
-            store.validators(&source.id)?,
+            validators.remove(&source.id).unwrap_or_default(),
         );
         let queue = *by_host.entry(host).or_insert_with(|| {
             queues.push(VecDeque::new());

@@ -374,19 +374,21 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// What the server last said about a source's version.
-    pub fn validators(&self, source: &str) -> Result<crate::fetch::Validators> {
-        Ok(self
+    /// What each server last said about each source's version, by source:
+    /// one query for the whole job, rather than one per source before the
+    /// first page can be fetched.
+    pub fn all_validators(&self) -> Result<HashMap<String, crate::fetch::Validators>> {
+        let mut stmt = self
             .conn
-            .prepare_cached("SELECT etag, last_modified FROM fetch_state WHERE source_id = ?1")?
-            .query_row([source], |r| {
-                Ok(crate::fetch::Validators {
-                    etag: r.get(0)?,
-                    last_modified: r.get(1)?,
-                })
-            })
-            .optional()?
-            .unwrap_or_default())
+            .prepare("SELECT source_id, etag, last_modified FROM fetch_state")?;
+        let rows = stmt.query_map([], |r| {
+            let validators = crate::fetch::Validators {
+                etag: r.get(1)?,
+                last_modified: r.get(2)?,
+            };
+            Ok((r.get(0)?, validators))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Remembers the validators of a page just checked.
