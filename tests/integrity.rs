@@ -165,8 +165,9 @@ fn verify_finds_tampering() {
     )
     .unwrap();
     conn.execute(
-        "DELETE FROM snapshot_service WHERE snapshot_id = (SELECT max(snapshot_id) FROM snapshot_service)
-         AND name_id = (SELECT min(name_id) FROM snapshot_service WHERE snapshot_id = (SELECT max(snapshot_id) FROM snapshot_service))",
+        "DELETE FROM service_set_member WHERE set_id = (SELECT service_set_id FROM snapshot WHERE id = (SELECT max(id) FROM snapshot))
+         AND name_id = (SELECT min(name_id) FROM service_set_member
+                        WHERE set_id = (SELECT service_set_id FROM snapshot WHERE id = (SELECT max(id) FROM snapshot)))",
         [],
     )
     .unwrap();

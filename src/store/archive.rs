@@ -9,10 +9,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    NameIds, Store, content_hash, extraction, index_services, insert_document, stored_extraction,
-    unpack,
-};
+use super::index::{NameIds, service_set};
+use super::{Store, content_hash, extraction, insert_document, stored_extraction, unpack};
 use crate::model::{Link, Scope};
 use crate::{Error, Result};
 
@@ -348,12 +346,11 @@ fn restore_record(
         } => {
             tx.execute(
                 "INSERT INTO snapshot (id, source_id, document_hash, captured_at, page_date, title, locale, form,
-                                       parser_version, scope_found, warnings, origin, extraction)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                       parser_version, scope_found, warnings, origin, extraction, service_set_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![id, source, document_hash, captured_at, page_date, title, locale, form, parser_version, scope_found, warnings, origin,
-                        extraction(&scopes, &links)?],
+                        extraction(&scopes, &links)?, service_set(tx, names, &scopes)?],
             )?;
-            index_services(tx, names, id, &scopes)?;
             for (target, hash) in includes {
                 tx.execute(
                     "INSERT INTO snapshot_include (snapshot_id, target, document_hash) VALUES (?1, ?2, ?3)",

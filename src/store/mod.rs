@@ -7,19 +7,21 @@
 //! leaves a half-written history.
 
 mod archive;
+mod index;
 mod legacy;
 mod schema;
 
 pub use archive::Counts;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use crate::canon::ServiceKey;
+use index::{NameIds, service_set};
+
 use crate::model::{Link, PageForm, Scope, Snapshot};
 use crate::{Error, PARSER_VERSION, Result};
 
@@ -449,26 +451,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a snapshot's entries in the service index are exactly those
-    /// its scope calls for.
-    pub fn index_agrees(&self, id: i64, snapshot: &Snapshot) -> Result<bool> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT s.role, n.name, n.service_key FROM snapshot_service s
-             JOIN service_name n ON n.id = s.name_id WHERE s.snapshot_id = ?1",
-        )?;
-        let stored: BTreeSet<(i64, String, String)> = stmt
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        let expected: BTreeSet<(i64, String, String)> = index_entries(&snapshot.scopes)
-            .into_iter()
-            .map(|(role, name)| {
-                let key = ServiceKey::of(name).as_str().to_string();
-                (role, name.to_string(), key)
-            })
-            .collect();
-        Ok(stored == expected)
-    }
-
     /// Checks the database file and that every raw document matches its
     /// hash; returns the problems found.
     pub fn check_documents(&self) -> Result<Vec<String>> {
@@ -504,21 +486,6 @@ impl Store {
     /// A stored version's raw document and includes, as stored.
     pub fn raw_version(&self, id: i64) -> Result<RawVersion> {
         raw_version(&self.conn, id)
-    }
-
-    /// The number of distinct services each snapshot lists.
-    pub fn scope_sizes(&self) -> Result<HashMap<i64, usize>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT s.snapshot_id, COUNT(DISTINCT n.service_key) FROM snapshot_service s
-             JOIN service_name n ON n.id = s.name_id
-             WHERE s.role = ?1 GROUP BY s.snapshot_id",
-        )?;
-        let rows = stmt.query_map([LISTED], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
-        rows.map(|r| {
-            r.map(|(id, n)| (id, n.max(0) as usize))
-                .map_err(Error::from)
-        })
-        .collect()
     }
 
     /// The published URL of a source, if known.
@@ -617,36 +584,6 @@ impl Store {
         Ok(all)
     }
 
-    /// The services each of the given snapshots lists, as (snapshot, name).
-    pub fn services_of(&self, snapshots: &[i64]) -> Result<Vec<(i64, String)>> {
-        let placeholders = vec!["?"; snapshots.len()].join(", ");
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT s.snapshot_id, n.name FROM snapshot_service s
-             JOIN service_name n ON n.id = s.name_id
-             WHERE s.role = {LISTED} AND s.snapshot_id IN ({placeholders})"
-        ))?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(snapshots), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The snapshots that list any of the given service keys, with the names
-    /// they use for them.
-    pub fn listing(&self, keys: &[String]) -> Result<Vec<(i64, String)>> {
-        let placeholders = vec!["?"; keys.len()].join(", ");
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT s.snapshot_id, n.name FROM service_name n
-             JOIN snapshot_service s ON s.name_id = n.id AND s.role = {LISTED}
-             WHERE n.service_key IN ({placeholders})
-             ORDER BY s.snapshot_id, n.name"
-        ))?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(keys), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     /// Rebuilds snapshots from their stored raw documents with `extract`, in
     /// one transaction: all of them with `all`, else those made by another
     /// parser version. Nothing is fetched.
@@ -673,10 +610,11 @@ impl Store {
             let version = raw_version(&tx, id)?;
             let snapshot = extract(&version)?;
             let before = stored_extraction(&tx, id)?;
-            tx.execute("DELETE FROM snapshot_service WHERE snapshot_id = ?1", [id])?;
+            let set = service_set(&tx, &mut names, &snapshot.scopes)?;
             tx.execute(
                 "UPDATE snapshot SET page_date = ?2, title = ?3, locale = coalesce(?4, locale), form = ?5,
-                        parser_version = ?6, scope_found = ?7, warnings = ?8, extraction = ?9
+                        parser_version = ?6, scope_found = ?7, warnings = ?8, extraction = ?9,
+                        service_set_id = ?10
                  WHERE id = ?1",
                 params![
                     id,
@@ -688,14 +626,21 @@ impl Store {
                     snapshot.has_scope(),
                     serde_json::to_string(&snapshot.warnings).unwrap_or_else(|_| "[]".into()),
                     extraction(&snapshot.scopes, &snapshot.links)?,
+                    set,
                 ],
             )?;
-            index_services(&tx, &mut names, id, &snapshot.scopes)?;
             report.rebuilt += 1;
             if before != (snapshot.scopes, snapshot.links) {
                 report.changed += 1;
             }
         }
+        // Sets no snapshot lists any more.
+        tx.execute_batch(
+            "DELETE FROM service_set_member WHERE set_id NOT IN
+                 (SELECT service_set_id FROM snapshot WHERE service_set_id IS NOT NULL);
+             DELETE FROM service_set WHERE id NOT IN
+                 (SELECT service_set_id FROM snapshot WHERE service_set_id IS NOT NULL);",
+        )?;
         tx.commit()?;
         Ok(report)
     }
@@ -926,10 +871,11 @@ fn insert_snapshot(
     captured: &str,
 ) -> Result<i64> {
     let s = new.snapshot;
+    let set = service_set(tx, names, &s.scopes)?;
     tx.prepare_cached(
         "INSERT INTO snapshot (source_id, document_hash, captured_at, page_date, title, locale, form,
-                               parser_version, scope_found, warnings, origin, extraction)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                               parser_version, scope_found, warnings, origin, extraction, service_set_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
             new.source,
@@ -944,10 +890,9 @@ fn insert_snapshot(
             serde_json::to_string(&s.warnings).unwrap_or_else(|_| "[]".into()),
             new.origin,
             extraction(&s.scopes, &s.links)?,
+            set,
         ])?;
-    let snapshot_id = tx.last_insert_rowid();
-    index_services(tx, names, snapshot_id, &s.scopes)?;
-    Ok(snapshot_id)
+    Ok(tx.last_insert_rowid())
 }
 
 /// A snapshot's scopes and links as one compressed JSON value: the record
@@ -970,84 +915,6 @@ fn stored_extraction(conn: &Connection, id: i64) -> Result<(Vec<Scope>, Vec<Link
         .prepare_cached("SELECT extraction FROM snapshot WHERE id = ?1")?
         .query_row([id], |r| r.get(0))?;
     decode_extraction(id, packed)
-}
-
-/// Roles in the service index (`snapshot_service.role`): a service a scope
-/// lists, or a former name it gives one.
-const LISTED: i64 = 0;
-const FORMERLY: i64 = 1;
-
-/// The distinct (role, name as written) pairs a snapshot's scopes list.
-fn index_entries(scopes: &[Scope]) -> BTreeSet<(i64, &str)> {
-    let items = scopes.iter().flat_map(|scope| &scope.items);
-    items
-        .flat_map(|item| {
-            let listed = item.services.iter().map(|v| (LISTED, v.name()));
-            listed.chain(item.formerly.iter().map(|v| (FORMERLY, v.name())))
-        })
-        .collect()
-}
-
-/// Writes a snapshot's entries in the service index.
-fn index_services(
-    tx: &Connection,
-    names: &mut NameIds,
-    snapshot_id: i64,
-    scopes: &[Scope],
-) -> Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO snapshot_service (snapshot_id, role, name_id) VALUES (?1, ?2, ?3)",
-    )?;
-    for (role, name) in index_entries(scopes) {
-        stmt.execute(params![snapshot_id, role, names.id(tx, name)?])?;
-    }
-    Ok(())
-}
-
-/// The dictionary of service names (`service_name`), as far as this
-/// process has met it: a nightly run writes thousands of index entries,
-/// nearly all of them names stored long ago.
-///
-/// An id is cached once its row is written, inside the caller's
-/// transaction; whoever rolls that back must [`NameIds::forget`], or a
-/// later entry would point at a row that no longer exists.
-#[derive(Debug, Default)]
-struct NameIds(HashMap<String, i64>);
-
-impl NameIds {
-    /// The id of a name as written, stored with its key if new.
-    fn id(&mut self, tx: &Connection, name: &str) -> Result<i64> {
-        if let Some(&id) = self.0.get(name) {
-            return Ok(id);
-        }
-        let key = ServiceKey::of(name);
-        let stored: Option<(i64, String)> = tx
-            .prepare_cached("SELECT id, service_key FROM service_name WHERE name = ?1")?
-            .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let id = match stored {
-            Some((id, stored_key)) => {
-                // Written by a release that keyed names differently: the
-                // key follows today's rules, as a reparse would.
-                if stored_key != key.as_str() {
-                    tx.prepare_cached("UPDATE service_name SET service_key = ?2 WHERE id = ?1")?
-                        .execute(params![id, key.as_str()])?;
-                }
-                id
-            }
-            None => {
-                tx.prepare_cached("INSERT INTO service_name (name, service_key) VALUES (?1, ?2)")?
-                    .execute(params![name, key.as_str()])?;
-                tx.last_insert_rowid()
-            }
-        };
-        self.0.insert(name.to_string(), id);
-        Ok(id)
-    }
-
-    fn forget(&mut self) {
-        self.0.clear();
-    }
 }
 
 fn insert_alert(tx: &Connection, a: &NewAlert) -> Result<()> {
@@ -1246,7 +1113,9 @@ fn create_private(path: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::index::{FORMERLY, LISTED, index_entries};
     use super::*;
+    use crate::canon::ServiceKey;
     use crate::extract::snapshot;
     use crate::parse::parse_str;
 
@@ -1451,8 +1320,10 @@ mod tests {
         let formerly: i64 = store
             .conn
             .query_row(
-                "SELECT count(*) FROM snapshot_service s JOIN service_name n ON n.id = s.name_id
-                 WHERE s.role = ?1 AND n.name = 'Microsoft Flow'",
+                "SELECT count(*) FROM snapshot s
+                 JOIN service_set_member m ON m.set_id = s.service_set_id
+                 JOIN service_name n ON n.id = m.name_id
+                 WHERE m.role = ?1 AND n.name = 'Microsoft Flow'",
                 [FORMERLY],
                 |r| r.get(0),
             )
@@ -1462,6 +1333,147 @@ mod tests {
             store.scope_sizes().unwrap().get(&1),
             store.scope_sizes().unwrap().get(&2)
         );
+    }
+
+    /// The number of sets in the service index.
+    fn service_sets(store: &Store) -> i64 {
+        store
+            .conn
+            .query_row("SELECT count(*) FROM service_set", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    fn service_set_of(store: &Store, id: i64) -> Option<i64> {
+        store
+            .conn
+            .query_row(
+                "SELECT service_set_id FROM snapshot WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn version_8_stores_each_service_set_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v7.db");
+        let snap = snapshot(parse_str(V1));
+        let other = snapshot(parse_str(
+            &V1.replace("| GCC | Forms |", "| GCC | Forms, Stream |"),
+        ));
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            schema::migrations().to_version(&mut conn, 7).unwrap();
+            conn.execute_batch(
+                "INSERT INTO source (id, created_at) VALUES ('offering-x', '2021-01-01T00:00:00Z');
+                 INSERT INTO document (hash, size, form, body) VALUES ('h1', 1, 'markdown', x'61'), ('h2', 1, 'markdown', x'62'), ('h3', 1, 'markdown', x'63');
+                 INSERT INTO snapshot (id, source_id, document_hash, captured_at, form, parser_version, scope_found, origin)
+                   VALUES (1, 'offering-x', 'h1', '2021-01-01T00:00:00Z', 'markdown', 1, 1, 'a.md'),
+                          (2, 'offering-x', 'h2', '2022-01-01T00:00:00Z', 'markdown', 1, 1, 'b.md'),
+                          (3, 'offering-x', 'h3', '2023-01-01T00:00:00Z', 'markdown', 1, 1, 'c.md');",
+            )
+            .unwrap();
+            let mut names = NameIds::default();
+            for (id, version) in [(1, &snap), (2, &snap), (3, &other)] {
+                let packed = extraction(&version.scopes, &version.links).unwrap();
+                conn.execute(
+                    "UPDATE snapshot SET extraction = ?2 WHERE id = ?1",
+                    params![id, packed],
+                )
+                .unwrap();
+                for (role, name) in index_entries(&version.scopes) {
+                    conn.execute(
+                        "INSERT INTO snapshot_service (snapshot_id, role, name_id) VALUES (?1, ?2, ?3)",
+                        params![id, role, names.id(&conn, name).unwrap()],
+                    )
+                    .unwrap();
+                }
+            }
+        }
+
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(service_sets(&store), 2);
+        assert_eq!(service_set_of(&store, 1), service_set_of(&store, 2));
+        assert_ne!(service_set_of(&store, 1), service_set_of(&store, 3));
+        for (id, version) in [(1, &snap), (2, &snap), (3, &other)] {
+            assert!(store.index_agrees(id, version).unwrap());
+        }
+        let stream = ServiceKey::of("Stream").as_str().to_string();
+        assert_eq!(
+            store.listing(&[stream]).unwrap(),
+            vec![(3, "Stream".to_string())]
+        );
+
+        // A new version with a migrated set's services finds that set: the
+        // migration and the store name sets alike.
+        let raw = format!("{V1}\n");
+        let Imported::Stored(id) = store
+            .import(&NewSnapshot {
+                captured_at: day("2024-01-01"),
+                raw: raw.as_bytes(),
+                ..first_version(&snap)
+            })
+            .unwrap()
+        else {
+            panic!("not stored")
+        };
+        assert_eq!(service_sets(&store), 2);
+        assert_eq!(service_set_of(&store, id), service_set_of(&store, 1));
+    }
+
+    #[test]
+    fn versions_share_service_sets_and_reparse_drops_unlisted_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let snap = snapshot(parse_str(V1));
+        let second = V1.replace("| GCC | Forms |", "| GCC | Stream |");
+        let other = snapshot(parse_str(&second));
+        let reworded = format!("{V1}\nSome new prose.\n");
+        let versions = [
+            ("2021-01-01", V1, &snap),
+            ("2021-02-01", reworded.as_str(), &snap),
+            ("2021-03-01", second.as_str(), &other),
+        ];
+        let mut ids = Vec::new();
+        for (date, raw, version) in versions {
+            let Imported::Stored(id) = store
+                .import(&NewSnapshot {
+                    captured_at: day(date),
+                    raw: raw.as_bytes(),
+                    ..first_version(version)
+                })
+                .unwrap()
+            else {
+                panic!("not stored")
+            };
+            ids.push(id);
+        }
+        assert_eq!(service_sets(&store), 2);
+        assert_eq!(
+            service_set_of(&store, ids[0]),
+            service_set_of(&store, ids[1])
+        );
+        let forms = ServiceKey::of("Forms").as_str().to_string();
+        assert_eq!(
+            store.listing(&[forms]).unwrap(),
+            vec![(ids[0], "Forms".to_string()), (ids[1], "Forms".to_string())]
+        );
+        assert_eq!(store.scope_sizes().unwrap().get(&ids[2]), Some(&4));
+
+        // A parser that finds no scope anywhere leaves no set behind.
+        store
+            .reparse(true, |_| {
+                Ok(snapshot(parse_str("# T\n\nNothing in scope.\n")))
+            })
+            .unwrap();
+        assert_eq!(service_sets(&store), 0);
+        assert!(ids.iter().all(|&id| service_set_of(&store, id).is_none()));
+        let members: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM service_set_member", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(members, 0);
     }
 
     #[test]

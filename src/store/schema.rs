@@ -220,6 +220,29 @@ CREATE INDEX snapshot_service_by_name ON snapshot_service (name_id, role, snapsh
 DROP TABLE snapshot_service_v6;
 ";
 
+/// Version 8: the service index by set. Most new versions of a page list
+/// the services the previous one listed, and many pages list the same
+/// ones; each distinct set of entries is now stored once (`service_set`,
+/// its members in `service_set_member`) and a snapshot points at its set
+/// (none if it lists no service). Writing a version whose set is known
+/// writes no index entry at all, where it wrote one per service. The hook,
+/// [`super::index::share_service_sets`], groups the version 7 entries into
+/// sets.
+const V8: &str = "
+CREATE TABLE service_set (
+    id      INTEGER PRIMARY KEY,
+    digest  BLOB NOT NULL UNIQUE  -- SHA-256 of the members, as index::set_digest writes them
+) STRICT;
+CREATE TABLE service_set_member (
+    set_id   INTEGER NOT NULL REFERENCES service_set(id),
+    role     INTEGER NOT NULL CHECK (role IN (0, 1)),  -- 0: listed in scope, 1: a former name
+    name_id  INTEGER NOT NULL REFERENCES service_name(id),
+    PRIMARY KEY (set_id, role, name_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX service_set_member_by_name ON service_set_member (name_id, role, set_id);
+ALTER TABLE snapshot ADD COLUMN service_set_id INTEGER REFERENCES service_set(id);
+";
+
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -229,6 +252,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V5),
         M::up_with_hook(V6, super::legacy::fold_into_extraction),
         M::up(V7),
+        M::up_with_hook(V8, super::index::share_service_sets),
     ])
 }
 
