@@ -155,7 +155,7 @@ pub async fn run_once(
 ) -> Result<RunReport> {
     let _lock = lock(db)?;
     let mut store = Store::open(db)?;
-    store.use_small_cache()?;
+    store.use_job_settings()?;
     let fetcher = Arc::new(
         Fetcher::new(&config.fetch, &config.user_agent)
             .map_err(|e| Error::Config(e.to_string()))?,
