@@ -55,6 +55,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// threads, so one arena is enough. Thread caches hold only blocks of up to
 /// 4 KiB. Together these keep the job's peak memory within about half a
 /// megabyte of glibc's, for the same speed.
+#[doc(hidden)]
 #[allow(non_upper_case_globals)] // the name jemalloc looks for
 #[unsafe(no_mangle)]
 pub static _rjem_malloc_conf: &[u8; 27] = b"narenas:1,lg_tcache_max:12\0";

@@ -66,31 +66,41 @@ impl Store {
 
     /// The services each of the given snapshots lists, as (snapshot, name).
     pub fn services_of(&self, snapshots: &[i64]) -> Result<Vec<(i64, String)>> {
-        let placeholders = vec!["?"; snapshots.len()].join(", ");
-        let mut stmt = self.conn.prepare(&format!(
+        self.names_by_snapshot(
             "SELECT s.id, n.name FROM snapshot s
              JOIN service_set_member m ON m.set_id = s.service_set_id AND m.role = {LISTED}
              JOIN service_name n ON n.id = m.name_id
-             WHERE s.id IN ({placeholders})"
-        ))?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(snapshots), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+             WHERE s.id IN ({placeholders})",
+            snapshots,
+        )
     }
 
     /// The snapshots that list any of the given service keys, with the names
     /// they use for them.
     pub fn listing(&self, keys: &[String]) -> Result<Vec<(i64, String)>> {
-        let placeholders = vec!["?"; keys.len()].join(", ");
-        let mut stmt = self.conn.prepare(&format!(
+        self.names_by_snapshot(
             "SELECT s.id, n.name FROM service_name n
              JOIN service_set_member m ON m.name_id = n.id AND m.role = {LISTED}
              JOIN snapshot s ON s.service_set_id = m.set_id
              WHERE n.service_key IN ({placeholders})
-             ORDER BY s.id, n.name"
-        ))?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(keys), |r| {
+             ORDER BY s.id, n.name",
+            keys,
+        )
+    }
+
+    /// Runs a query for (snapshot, name) rows whose `{LISTED}` is the role
+    /// and whose `{placeholders}` stands for one parameter per value.
+    fn names_by_snapshot<T: rusqlite::ToSql>(
+        &self,
+        sql: &str,
+        values: &[T],
+    ) -> Result<Vec<(i64, String)>> {
+        let placeholders = vec!["?"; values.len()].join(", ");
+        let sql = sql
+            .replace("{LISTED}", &LISTED.to_string())
+            .replace("{placeholders}", &placeholders);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -187,10 +197,7 @@ pub(super) fn share_service_sets(tx: &Transaction) -> HookResult {
     }
     drop(rows);
     drop(entries);
-    tx.execute_batch(
-        "DROP TABLE snapshot_service;
-         CREATE INDEX snapshot_by_service_set ON snapshot (service_set_id);",
-    )?;
+    tx.execute_batch("DROP TABLE snapshot_service;")?;
     Ok(())
 }
 

@@ -241,6 +241,7 @@ CREATE TABLE service_set_member (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX service_set_member_by_name ON service_set_member (name_id, role, set_id);
 ALTER TABLE snapshot ADD COLUMN service_set_id INTEGER REFERENCES service_set(id);
+CREATE INDEX snapshot_by_service_set ON snapshot (service_set_id);
 ";
 
 pub fn migrations() -> Migrations<'static> {
