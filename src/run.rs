@@ -246,7 +246,7 @@ pub async fn run_once(
         tracing::info!(source = %source.id, outcome = ?outcome, "checked");
         outcomes[index] = Some(outcome);
     }
-    store.commit_batch()?;
+    store.commit_last_batch()?;
     bar.finish_and_clear();
     while let Some(joined) = workers.join_next().await {
         joined.map_err(|e| Error::Config(format!("fetch worker failed: {e}")))?;
