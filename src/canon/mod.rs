@@ -14,6 +14,8 @@ pub mod split;
 pub use aliases::{AliasTable, NameKind};
 pub use split::{ItemParts, split_item};
 
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
@@ -23,32 +25,69 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 pub fn clean(text: &str) -> String {
     // Most text is cleaned already (items are cleaned when parsed, and
     // cleaned again as they are split and keyed): copy it whole.
-    if is_clean_ascii(text) {
+    if is_clean_ascii(text.as_bytes()) {
         return text.to_owned();
     }
-    // Most page text is ASCII or already in NFKC; normalising it anyway was
-    // a quarter of a backfill's time.
-    let already = text.is_ascii() || is_nfkc_quick(text.chars()) == IsNormalized::Yes;
-    if already {
-        collapse(text.chars())
+    // Most page text is ASCII: its only white space is ASCII, and it has
+    // nothing to fold.
+    if text.is_ascii() {
+        return collapse_ascii(text);
+    }
+    // Most of the rest is already in NFKC; normalising it anyway was a
+    // quarter of a backfill's time.
+    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        collapse(text.chars(), text.len())
     } else {
-        collapse(text.nfkc())
+        collapse(text.nfkc(), text.len())
     }
 }
 
 /// ASCII text that [`clean`] would leave as it is: single spaces between
-/// words, no other white space.
-fn is_clean_ascii(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    text.is_ascii()
+/// words, no other white space. The checks read every byte without
+/// branching, so that they run sixteen bytes at a time.
+fn is_clean_ascii(bytes: &[u8]) -> bool {
+    static DOUBLE_SPACE: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"  "));
+    let control = bytes
+        .iter()
+        .fold(false, |seen, &b| seen | (b'\t'..=b'\r').contains(&b));
+    bytes.is_ascii()
+        && !control
         && bytes.first() != Some(&b' ')
         && bytes.last() != Some(&b' ')
-        && !bytes.iter().any(|b| (b'\t'..=b'\r').contains(b))
-        && memchr::memmem::find(bytes, b"  ").is_none()
+        && DOUBLE_SPACE.find(bytes).is_none()
 }
 
-fn collapse(chars: impl Iterator<Item = char>) -> String {
-    let mut out = String::new();
+/// [`collapse`] for ASCII text: byte by byte, copying each word whole.
+fn collapse_ascii(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word_start = None;
+    for (at, byte) in text.bytes().enumerate() {
+        let space = matches!(byte, b'\t'..=b'\r' | b' ');
+        match (space, word_start) {
+            (false, None) => word_start = Some(at),
+            (true, Some(start)) => {
+                push_word(&mut out, &text[start..at]);
+                word_start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(start) = word_start {
+        push_word(&mut out, &text[start..]);
+    }
+    out
+}
+
+fn push_word(out: &mut String, word: &str) {
+    if !out.is_empty() {
+        out.push(' ');
+    }
+    out.push_str(word);
+}
+
+fn collapse(chars: impl Iterator<Item = char>, capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity);
     let mut pending_space = false;
     for c in chars {
         if matches!(
@@ -112,6 +151,25 @@ mod tests {
         assert_eq!(clean(" Azure  DevOps"), "Azure DevOps");
         assert_eq!(clean("Azure\tDev\x0bOps\r\n"), "Azure Dev Ops");
         assert_eq!(clean("   "), "");
+    }
+
+    #[test]
+    fn ascii_shortcuts_clean_as_the_general_path_does() {
+        for text in [
+            "",
+            " ",
+            "Azure",
+            "Azure DevOps",
+            " Azure DevOps",
+            "Azure DevOps ",
+            "Azure  DevOps",
+            "a\tb\nc\x0bd\x0ce\rf",
+            "\r\n  Azure \t\x0b Monitor \n",
+            "Azure\x1cMonitor",
+            "x , y . z :",
+        ] {
+            assert_eq!(clean(text), collapse(text.chars(), 0), "{text:?}");
+        }
     }
 
     #[test]

@@ -198,13 +198,16 @@ fn take_parentheticals(text: &str) -> (String, Vec<String>) {
 /// cleaned, so no two spaces meet.
 fn tighten(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == ' ' && matches!(chars.peek(), Some(':' | ',' | '.')) {
-            continue;
+    let mut from = 0;
+    // Byte pairs: both bytes are ASCII, so every cut is at a character
+    // boundary.
+    for (at, pair) in text.as_bytes().windows(2).enumerate() {
+        if pair[0] == b' ' && matches!(pair[1], b':' | b',' | b'.') {
+            out.push_str(&text[from..at]);
+            from = at + 1;
         }
-        out.push(c);
     }
+    out.push_str(&text[from..]);
     out
 }
 
@@ -322,6 +325,11 @@ fn strip_conjunction(part: &str) -> &str {
 /// Splits on an inner "and"/"&" only where both sides are service names of
 /// their own (see [`BRANDS`]).
 fn split_and(part: &str) -> Vec<&str> {
+    // Most names have no conjunction: a plain search, with its fast
+    // prefilter, rules that out before the overlapping one.
+    if !CONJUNCTION_FINDER.is_match(part) {
+        return vec![part];
+    }
     // Where each conjunction first occurs, found in one pass.
     let mut first = [None; CONJUNCTIONS.len()];
     for found in CONJUNCTION_FINDER.find_overlapping_iter(part) {

@@ -102,15 +102,33 @@ fn find_within<'a>(
     None
 }
 
-/// Elements that never have content, so never nest.
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-    "track", "wbr",
-];
-
-/// True when a tag name (any case) is one of [`VOID`].
+/// True when a tag name (any case) names an element that never has
+/// content, so never nests. It runs on every tag of every page: the name is
+/// lowered in a small buffer and matched once, not compared with each name.
 fn is_void(name: &[u8]) -> bool {
-    VOID.iter().any(|v| name.eq_ignore_ascii_case(v.as_bytes()))
+    let mut buffer = [0u8; 6];
+    let Some(lower) = buffer.get_mut(..name.len()) else {
+        return false;
+    };
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    matches!(
+        &*lower,
+        b"area"
+            | b"base"
+            | b"br"
+            | b"col"
+            | b"embed"
+            | b"hr"
+            | b"img"
+            | b"input"
+            | b"link"
+            | b"meta"
+            | b"param"
+            | b"source"
+            | b"track"
+            | b"wbr"
+    )
 }
 
 /// How deeply a page's tags nest, in one linear pass. The HTML tree builder

@@ -295,11 +295,18 @@ fn decode(name: &str, bytes: &[u8]) -> Result<String> {
 /// NUL bytes or many control characters at the start mean this is no page.
 fn looks_binary(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(8192)];
-    // A branch-free sum, which the compiler vectorises: every fetched page
-    // is checked, and a filtering count took about ten instructions a byte.
+    // Branch-free sums in bytes, which the compiler vectorises sixteen
+    // lanes wide: every fetched page is checked, and counting in `usize`
+    // took eight instructions a byte, a filtering count ten.
     let control: usize = head
-        .iter()
-        .map(|&b| usize::from(b < 0x09 || b.wrapping_sub(0x0e) < 0x12 || b == 0x7f))
+        .chunks(255)
+        .map(|chunk| {
+            let in_chunk: u8 = chunk
+                .iter()
+                .map(|&b| u8::from(b < 0x09 || b.wrapping_sub(0x0e) < 0x12 || b == 0x7f))
+                .sum();
+            usize::from(in_chunk)
+        })
         .sum();
     head.contains(&0) || control * 20 > head.len()
 }
