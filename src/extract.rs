@@ -159,7 +159,7 @@ pub fn snapshot(doc: Document) -> Snapshot {
     let mut stack: Vec<Heading> = Vec::new();
     let mut scopes = Vec::new();
     let mut links = Vec::new();
-    let mut body = Vec::new();
+    let mut body = String::new();
 
     for block in &doc.blocks {
         body_lines(block, &mut body);
@@ -190,13 +190,16 @@ pub fn snapshot(doc: Document) -> Snapshot {
             continue;
         }
         let kind = stack.last().map_or(Kind::Other, |h| h.effective);
-        let (section, anchor) = stack.last().map_or((String::new(), None), |h| {
-            (h.text.clone(), h.anchor.clone())
-        });
+        let section = || {
+            stack.last().map_or((String::new(), None), |h| {
+                (h.text.clone(), h.anchor.clone())
+            })
+        };
         match (block, kind) {
             (Block::Table { header, rows }, kind)
                 if kind == Kind::InScope || is_applicability(header, rows) =>
             {
+                let (section, anchor) = section();
                 scopes.extend(table_scopes(&section, anchor.as_deref(), rows));
             }
             (Block::Paragraph(inline), Kind::InScope) if is_link_only(inline) => {
@@ -206,6 +209,7 @@ pub fn snapshot(doc: Document) -> Snapshot {
                     content: inline.clone(),
                     children: Vec::new(),
                 };
+                let (section, anchor) = section();
                 scopes.push(Scope {
                     section,
                     anchor,
@@ -216,6 +220,7 @@ pub fn snapshot(doc: Document) -> Snapshot {
             (Block::List(items), Kind::InScope) => {
                 let items: Vec<ScopeItem> = items.iter().map(list_item).collect();
                 if !items.is_empty() {
+                    let (section, anchor) = section();
                     scopes.push(Scope {
                         section,
                         anchor,
@@ -257,7 +262,7 @@ pub fn snapshot(doc: Document) -> Snapshot {
         links,
         includes: doc.includes,
         warnings,
-        body: body.join("\n"),
+        body: body.strip_prefix('\n').map(str::to_string).unwrap_or(body),
         truncated: doc.truncated,
     }
 }
@@ -434,26 +439,29 @@ fn inlines(block: &Block) -> Vec<&Inline> {
     }
 }
 
-/// The visible text of a block as lines, for the body text diff.
-fn body_lines(block: &Block, out: &mut Vec<String>) {
+/// Appends the visible text of a block to `out` for the body text diff, each
+/// line after a line break (the caller drops the first).
+fn body_lines(block: &Block, out: &mut String) {
+    let mut line = |parts: &[&str]| {
+        out.push('\n');
+        for part in parts {
+            out.push_str(part);
+        }
+    };
     match block {
         Block::Heading { level, text, .. } => {
-            out.push(format!("{} {text}", "#".repeat(usize::from(*level))))
+            line(&["#".repeat(usize::from(*level)).as_str(), " ", text]);
         }
-        Block::Paragraph(inline) => out.push(inline.text.clone()),
-        Block::List(items) => out.extend(
-            flatten(items)
-                .into_iter()
-                .map(|i| format!("- {}", i.content.text)),
-        ),
+        Block::Paragraph(inline) => line(&[&inline.text]),
+        Block::List(items) => {
+            for item in flatten(items) {
+                line(&["- ", &item.content.text]);
+            }
+        }
         Block::Table { header, rows } => {
             for row in std::iter::once(header).chain(rows) {
-                out.push(
-                    row.iter()
-                        .map(|c| c.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" | "),
-                );
+                let cells: Vec<&str> = row.iter().map(|c| c.text.as_str()).collect();
+                line(&[&cells.join(" | ")]);
             }
         }
     }

@@ -2,6 +2,8 @@
 //! `main` (in `div.content`); site header, navigation, table of contents,
 //! feedback and footer are chrome and ignored.
 
+use std::sync::LazyLock;
+
 use scraper::{ElementRef, Html, Node, Selector};
 
 use super::{Block, Document, Inline, InlineBuilder, ListItem, parse_date, slug};
@@ -13,6 +15,18 @@ const CHROME: &[&str] = &[
     "button", "svg", "iframe", "head",
 ];
 
+/// A CSS selector, parsed once per process. The selectors are literals in
+/// this file, so a bad one is a bug here. A static selector also lets a
+/// search stop at its first match: collecting every match into a vector, as
+/// a selector parsed per call required, walked the whole tree each time.
+macro_rules! selector {
+    ($css:literal) => {{
+        static SELECTOR: LazyLock<Selector> =
+            LazyLock::new(|| Selector::parse($css).expect("valid selector literal"));
+        &*SELECTOR
+    }};
+}
+
 /// Parses an HTML page.
 pub fn parse(text: &str) -> Document {
     let html = Html::parse_document(text);
@@ -23,14 +37,15 @@ pub fn parse(text: &str) -> Document {
         .map(str::to_string)
         .or_else(|| meta(&html, "locale"))
         .map(|l| l.to_lowercase());
-    let main = select(&html, "main").next();
+    let main = html.select(selector!("main")).next();
     doc.title = main
         .and_then(|m| find_within(m, |e| e.value().name() == "h1"))
         .map(|h| inline(h).text)
         .filter(|t| !t.is_empty())
-        .or_else(|| first_text(&html, "h1"))
-        .or_else(|| first_text(&html, "title").map(strip_site_suffix));
-    doc.published = select(&html, "time[data-article-date]")
+        .or_else(|| first_text(&html, selector!("h1")))
+        .or_else(|| first_text(&html, selector!("title")).map(strip_site_suffix));
+    doc.published = html
+        .select(selector!("time[data-article-date]"))
         .find_map(|t| t.attr("datetime").and_then(parse_date))
         .or_else(|| {
             ["ms.date", "updated_at", "article:modified_time"]
@@ -46,9 +61,13 @@ pub fn parse(text: &str) -> Document {
         })
         .or(main)
         .or_else(|| {
-            ["article", "[role=main]", "body"]
-                .into_iter()
-                .find_map(|s| select(&html, s).next())
+            [
+                selector!("article"),
+                selector!("[role=main]"),
+                selector!("body"),
+            ]
+            .into_iter()
+            .find_map(|s| html.select(s).next())
         });
     doc.truncated = looks_truncated(text);
     if let Some(root) = root {
@@ -181,21 +200,15 @@ pub fn looks_truncated(text: &str) -> bool {
     opened && !tail.to_ascii_lowercase().contains("</html>")
 }
 
-fn select<'a>(html: &'a Html, selector: &str) -> impl Iterator<Item = ElementRef<'a>> + 'a {
-    // The selectors are literals in this file; a bad one is a bug here.
-    let selector = Selector::parse(selector).expect("valid selector literal");
-    html.select(&selector).collect::<Vec<_>>().into_iter()
-}
-
 fn meta(html: &Html, name: &str) -> Option<String> {
-    select(html, "meta")
+    html.select(selector!("meta"))
         .find(|m| m.attr("name").or(m.attr("property")) == Some(name))
         .and_then(|m| m.attr("content"))
         .map(str::to_string)
 }
 
-fn first_text(html: &Html, selector: &str) -> Option<String> {
-    select(html, selector)
+fn first_text(html: &Html, selector: &Selector) -> Option<String> {
+    html.select(selector)
         .map(|e| inline(e).text)
         .find(|t| !t.is_empty())
 }
