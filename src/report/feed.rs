@@ -13,11 +13,7 @@ use crate::history::Event;
 /// The stable id of an event.
 pub fn event_id(event: &Event) -> String {
     let body = serde_json::to_string(event).unwrap_or_default();
-    let digest: String = Sha256::digest(body.as_bytes())
-        .iter()
-        .take(10)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = hex::encode(&Sha256::digest(body.as_bytes())[..10]);
     format!(
         "urn:scopewatch:event:{}:{}:{digest}",
         event.source, event.date

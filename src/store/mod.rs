@@ -181,10 +181,7 @@ pub fn lock(db: &Path) -> Result<WriteLock> {
 
 /// SHA-256 of raw page bytes, as stored.
 pub fn content_hash(raw: &[u8]) -> String {
-    Sha256::digest(raw)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(raw))
 }
 
 /// How many pages (of 4 KiB) the log may hold during the nightly job
