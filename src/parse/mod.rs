@@ -295,9 +295,9 @@ fn decode(name: &str, bytes: &[u8]) -> Result<String> {
 /// NUL bytes or many control characters at the start mean this is no page.
 fn looks_binary(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(8192)];
-    // Branch-free sums in bytes, which the compiler vectorises sixteen
-    // lanes wide: every fetched page is checked, and counting in `usize`
-    // took eight instructions a byte, a filtering count ten.
+    // Branch-free sums in bytes, which the compiler vectorises: every
+    // fetched page is checked, and this takes about one instruction a byte
+    // where counting in `usize` took eight and a filtering count ten.
     let control: usize = head
         .chunks(255)
         .map(|chunk| {

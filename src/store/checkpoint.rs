@@ -6,8 +6,8 @@
 //! nightly job the close was the costly one: a 1,000-page first run spent
 //! 16 of its 230 ms closing, copying a 7 MB log and syncing both files while
 //! every other thread had finished. A second connection checkpoints after
-//! each commit instead, while the fetch workers are still busy, so the close
-//! has only the last batch left to copy.
+//! each batch but the last instead, while the fetch workers are still busy,
+//! so the close has only the last batch left to copy.
 
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
