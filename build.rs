@@ -9,7 +9,8 @@
 //!   nightly run executes first, next to each other (the list is made by
 //!   `benches/hot-symbols.sh`). Code mapped per run falls to about 3 MB.
 //!   Names the file lists that this build does not have are skipped, so a
-//!   stale list costs memory, never correctness.
+//!   stale list costs memory, never correctness. Our own crate is built as
+//!   one codegen unit (Cargo.toml) so that its names survive edits.
 //! - `-z pack-relative-relocs` stores the relocations of a position-
 //!   independent binary in a few kilobytes instead of 880 KB that the
 //!   loader reads at every start. The binary then needs glibc 2.36 or newer,

@@ -3,7 +3,8 @@
 # nightly run executes, most executed first. build.rs has the linker place
 # them first and together, so a run maps ~3 MB of code rather than ~8 MB
 # (see build.rs). Rerun after upgrading rustc or dependencies, whose symbol
-# names then change; a stale list is harmless but saves less.
+# names then change, and after adding or renaming hot functions; a stale list
+# is harmless but saves less.
 #
 # Runs the job on 100 loopback pages, three rounds (first run, nothing
 # changed, every page changed), under valgrind's callgrind, which sees every
