@@ -353,7 +353,7 @@ fn init_logging(verbose: u8, format: LogFormat) {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let aliases = match &cli.aliases {
-        Some(path) => AliasTable::load(path)?,
+        Some(path) => config::load_aliases(path)?,
         None => AliasTable::builtin(),
     };
     let differ = Differ::new(&aliases);

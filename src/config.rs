@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::model::PageForm;
-use crate::store::validate_source_id;
+use crate::canon::AliasTable;
+use crate::model::{PageForm, SourceId};
 use crate::{Error, Result};
 
 /// The shipped configuration: the documented defaults and Microsoft's
@@ -105,19 +105,13 @@ impl FetchSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
-    pub id: String,
+    pub id: SourceId,
     pub url: String,
     #[serde(default)]
     pub locale: Option<String>,
     /// Read the page as this form instead of detecting it.
     #[serde(default)]
-    pub format: Option<String>,
-}
-
-impl SourceConfig {
-    pub fn form(&self) -> Option<PageForm> {
-        self.format.as_deref().and_then(PageForm::from_name)
-    }
+    pub format: Option<PageForm>,
 }
 
 /// An alert channel.
@@ -206,7 +200,6 @@ impl Config {
         self.schedule_parsed().map_err(|e| invalid(path, e))?;
         let mut ids = std::collections::HashSet::new();
         for s in &self.sources {
-            validate_source_id(&s.id).map_err(|e| invalid(path, e))?;
             if !ids.insert(&s.id) {
                 return Err(invalid(path, format!("source {:?} is listed twice", s.id)));
             }
@@ -215,12 +208,6 @@ impl Config {
                 return Err(invalid(
                     path,
                     format!("source {:?}: only http and https URLs are fetched", s.id),
-                ));
-            }
-            if s.format.is_some() && s.form().is_none() {
-                return Err(invalid(
-                    path,
-                    format!("source {:?}: format must be html, markdown or text", s.id),
                 ));
             }
         }
@@ -276,6 +263,18 @@ impl Config {
     }
 }
 
+/// Reads a user's alias table (`--aliases`), which replaces the built-in one.
+pub fn load_aliases(path: &Path) -> Result<AliasTable> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    AliasTable::from_toml(&text).map_err(|source| Error::AliasFile {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// The starter configuration for a locale: the shipped file with its pages'
 /// addresses in that locale.
 pub fn starter(locale: &str) -> String {
@@ -298,7 +297,11 @@ mod tests {
     fn shipped_config_is_valid_and_lists_the_offerings() {
         let c = load(DEFAULT_CONFIG).unwrap();
         assert!(c.sources.len() > 50);
-        assert!(c.sources.iter().any(|s| s.id == "offering-iso-27001"));
+        assert!(
+            c.sources
+                .iter()
+                .any(|s| s.id.as_str() == "offering-iso-27001")
+        );
         assert_eq!(
             c.fetch.max_page_bytes,
             FetchSettings::default().max_page_bytes

@@ -14,20 +14,18 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{0} is empty")]
-    Empty(String),
-    #[error("{0} looks like binary data, not a web page")]
-    Binary(String),
-    #[error("{name} is not valid {encoding} text")]
-    Encoding { name: String, encoding: String },
-    #[error("{name} was not read: {why}")]
-    Hostile { name: String, why: String },
-    #[error("invalid alias table: {0}")]
-    Aliases(String),
+    /// A page that could not be read, or an alias table that cannot be used.
+    #[error(transparent)]
+    Core(#[from] scopewatch_core::Error),
+    #[error(
+        "alias table {path}: {source}; fix the file, or leave out --aliases to use the built-in table"
+    )]
+    AliasFile {
+        path: PathBuf,
+        source: scopewatch_core::AliasError,
+    },
     #[error("invalid date {0:?}: expected YYYY-MM-DD")]
     Date(String),
-    #[error("invalid source id {0:?}: use letters, digits, '-', '_' or '.'")]
-    SourceId(String),
     #[error("unknown source {0:?} (see `scopewatch sources`)")]
     UnknownSource(String),
     #[error("database {path}: {source}")]

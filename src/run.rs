@@ -214,7 +214,7 @@ pub async fn run_once(
             }
         };
         let source = &config.sources[index];
-        bar.set_message(source.id.clone());
+        bar.set_message(source.id.to_string());
         bar.inc(1);
         if batch.is_none() {
             store.begin_batch()?;
@@ -256,7 +256,7 @@ pub async fn run_once(
     for (source, outcome) in config.sources.iter().zip(outcomes) {
         if let Some(outcome) = outcome {
             report.sources.push(SourceReport {
-                source: source.id.clone(),
+                source: source.id.to_string(),
                 outcome,
             });
         }
@@ -281,7 +281,7 @@ async fn fetch_worker(
         let got = result.map(|fetched| match fetched {
             Fetched::NotModified => Got::NotModified,
             Fetched::Page { body, validators } => {
-                let parsed = Box::new(read_snapshot_as(&url, &body, form));
+                let parsed = Box::new(read_snapshot_as(&url, &body, form).map_err(Error::from));
                 Got::Page {
                     body,
                     validators,
@@ -318,8 +318,8 @@ fn host_queues(store: &Store, sources: &[SourceConfig]) -> Result<Vec<VecDeque<J
         let job = (
             index,
             source.url.clone(),
-            source.form(),
-            validators.remove(&source.id).unwrap_or_default(),
+            source.format,
+            validators.remove(source.id.as_str()).unwrap_or_default(),
         );
         let queue = *by_host.entry(host).or_insert_with(|| {
             queues.push(VecDeque::new());
@@ -380,7 +380,7 @@ fn take_version(
         .as_ref()
         .filter(|_| snapshot.has_scope())
         .map(|p| SourceDiff {
-            source: source.id.clone(),
+            source: source.id.to_string(),
             title: snapshot.title.clone(),
             from: p.captured_at.date_naive(),
             to: Utc::now().date_naive(),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::NaiveDate;
-use scopewatch::canon::AliasTable;
+use scopewatch::canon::{AliasTable, ServiceKey};
 use scopewatch::diff::Differ;
 use scopewatch::history::{self, EventKind};
 use scopewatch::ingest::{self, git};
@@ -198,7 +198,7 @@ fn invariants_over_the_whole_history() {
             let d = differ.diff(&pair[0].snapshot, &pair[1].snapshot);
             let services = |s: &scopewatch::model::Snapshot| -> BTreeSet<String> {
                 s.entries()
-                    .map(|e| e.service.key().as_str().to_string())
+                    .map(|e| ServiceKey::from(e.service).as_str().to_string())
                     .collect()
             };
             let before = services(&pair[0].snapshot);

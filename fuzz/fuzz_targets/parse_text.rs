@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scopewatch::model::PageForm;
+use scopewatch_core::model::PageForm;
 
 fuzz_target!(|data: &[u8]| {
     scopewatch_fuzz::exercise(data, PageForm::Text);

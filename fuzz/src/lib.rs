@@ -1,10 +1,10 @@
 //! What every fuzz target does: read the input as one page form, extract its
 //! scope, and diff it both ways against a real page. None of it may panic.
 
-use scopewatch::canon::AliasTable;
-use scopewatch::diff::Differ;
-use scopewatch::ingest::read_snapshot_as;
-use scopewatch::model::PageForm;
+use scopewatch_core::canon::AliasTable;
+use scopewatch_core::diff::Differ;
+use scopewatch_core::model::PageForm;
+use scopewatch_core::read_snapshot_as;
 
 const KNOWN: &[u8] = include_bytes!("../../snapshots/offering-iso-27001/2021-03-01.html");
 

@@ -5,7 +5,6 @@
 
 pub mod git;
 
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -14,42 +13,9 @@ use crate::model::Snapshot;
 use crate::store::{
     Imported, Included, NewSnapshot, RawVersion, Reparsed, Store, validate_source_id,
 };
-use crate::{Error, Result, extract, parse};
+use crate::{Error, Result};
 
-/// Finds the bytes of an `[!INCLUDE]` target, as written on the page.
-pub type IncludeSource<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
-
-/// Parses page bytes, resolving includes with `includes`, and returns the
-/// snapshot with the included documents it used.
-pub fn read_snapshot_with(
-    name: &str,
-    bytes: &[u8],
-    includes: IncludeSource<'_>,
-) -> Result<(Snapshot, Included)> {
-    let used = RefCell::new(Vec::new());
-    let resolve = |target: &str| {
-        let found = includes(target)?;
-        let text = String::from_utf8_lossy(&found).into_owned();
-        used.borrow_mut().push((target.to_string(), found));
-        Some(text)
-    };
-    let doc = parse::parse_bytes_with(name, bytes, &resolve)?;
-    Ok((extract::snapshot(doc), used.into_inner()))
-}
-
-/// Parses page bytes into a snapshot. `name` is used in error messages.
-pub fn read_snapshot(name: &str, bytes: &[u8]) -> Result<Snapshot> {
-    Ok(extract::snapshot(parse::parse_bytes(name, bytes)?))
-}
-
-/// Parses page bytes as the given form, or detects the form when `None`.
-pub fn read_snapshot_as(
-    name: &str,
-    bytes: &[u8],
-    form: Option<crate::model::PageForm>,
-) -> Result<Snapshot> {
-    Ok(extract::snapshot(parse::parse_bytes_as(name, bytes, form)?))
-}
+pub use scopewatch_core::{IncludeSource, read_snapshot, read_snapshot_as, read_snapshot_with};
 
 /// Reads and parses a saved page; includes are looked up beside it, as in a
 /// checkout of the docs.

@@ -1112,16 +1112,8 @@ fn parse_time(text: &str, snapshot: i64) -> Result<DateTime<Utc>> {
 
 /// Source ids name files and URLs' last segments; keep them plain.
 pub fn validate_source_id(id: &str) -> Result<()> {
-    let ok = id.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && id.len() <= 200
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::SourceId(id.to_string()))
-    }
+    crate::model::SourceId::new(id)?;
+    Ok(())
 }
 
 /// Creates the database file readable by its owner only: it may hold pages

@@ -5,15 +5,14 @@
 //! every diff can cite them as evidence.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde::Deserialize;
 
 use super::ServiceKey;
-use crate::{Error, Result};
+use crate::AliasError;
 
 /// The table shipped with scopewatch.
-pub const DEFAULT_ALIASES: &str = include_str!("../../config/aliases.toml");
+pub const DEFAULT_ALIASES: &str = include_str!("../../../../config/aliases.toml");
 
 /// How a name relates to the service it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +30,7 @@ pub enum NameKind {
 pub struct Resolved<'a> {
     /// The service's current name.
     pub canonical: &'a str,
+    /// Whether the name is current, former or a variant spelling.
     pub kind: NameKind,
 }
 
@@ -78,18 +78,9 @@ impl AliasTable {
         Self::from_toml(DEFAULT_ALIASES).expect("the shipped alias table is valid")
     }
 
-    /// Reads a table from a TOML file.
-    pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_toml(&text).map_err(|e| Error::Aliases(format!("{}: {e}", path.display())))
-    }
-
     /// Parses a table, refusing a name that would belong to two services.
-    pub fn from_toml(text: &str) -> Result<Self> {
-        let file: File = toml::from_str(text).map_err(|e| Error::Aliases(e.to_string()))?;
+    pub fn from_toml(text: &str) -> Result<Self, AliasError> {
+        let file: File = toml::from_str(text)?;
         let mut table = AliasTable::default();
         for entry in file.service {
             let index = table.names.len();
@@ -112,10 +103,11 @@ impl AliasTable {
                 if let Some((other, _)) = table.by_key.get(&key)
                     && *other != index
                 {
-                    return Err(Error::Aliases(format!(
-                        "{name:?} is listed under both {:?} and {:?}",
-                        table.names[*other], entry.name
-                    )));
+                    return Err(AliasError::TwoServices {
+                        name: name.to_string(),
+                        first: table.names[*other].clone(),
+                        second: entry.name.clone(),
+                    });
                 }
                 table.by_key.insert(key, (index, kind));
                 table.all_names.push((index, name.to_string()));
@@ -127,10 +119,11 @@ impl AliasTable {
                 if let Some(other) = table.environments.get(&key)
                     && *other != entry.name
                 {
-                    return Err(Error::Aliases(format!(
-                        "environment label {label:?} is listed under both {other:?} and {:?}",
-                        entry.name
-                    )));
+                    return Err(AliasError::TwoEnvironments {
+                        label: label.clone(),
+                        first: other.clone(),
+                        second: entry.name.clone(),
+                    });
                 }
                 table.environments.insert(key, entry.name.clone());
             }

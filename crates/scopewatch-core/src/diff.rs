@@ -29,11 +29,17 @@ pub const SIMILARITY_THRESHOLD: f64 = 0.8;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
+    /// A service listed in the new version and not the old.
     Added(Entry),
+    /// A service listed in the old version and not the new.
     Removed(Entry),
+    /// A service listed under a new name.
     Renamed(Rename),
+    /// An item whose wording changed without a change of scope.
     Reworded(Reword),
+    /// A service listed under other environments.
     Moved(Move),
+    /// A report or certificate link added, removed or retargeted.
     Link(LinkChange),
 }
 
@@ -48,7 +54,9 @@ impl Change {
 /// A service as listed in one environment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Entry {
+    /// The service, as the page writes it.
     pub service: String,
+    /// The environment (table row) it is listed under; `None` for a plain list.
     pub environment: Option<String>,
     /// The item's visible text on the page.
     pub text: String,
@@ -67,6 +75,7 @@ pub enum Evidence {
 }
 
 impl Evidence {
+    /// How the evidence reads in a report.
     pub fn describe(self) -> &'static str {
         match self {
             Evidence::Formerly => "the page says \"formerly\"",
@@ -76,14 +85,20 @@ impl Evidence {
     }
 }
 
+/// A service listed under a new name, with the evidence for it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rename {
+    /// The old name.
     pub from: String,
+    /// The new name.
     pub to: String,
+    /// The environment it is listed under; `None` for a plain list.
     pub environment: Option<String>,
+    /// Why the two names are taken to be one service.
     pub evidence: Evidence,
     /// 1.0 for page or alias evidence; the name similarity otherwise.
     pub confidence: f64,
+    /// The new item as the page writes it.
     pub text: String,
 }
 
@@ -91,18 +106,26 @@ pub struct Rename {
 /// item split or merged).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reword {
+    /// The services of the item.
     pub services: Vec<String>,
+    /// The environment it is listed under; `None` for a plain list.
     pub environment: Option<String>,
+    /// The old wording.
     pub from: String,
+    /// The new wording.
     pub to: String,
 }
 
 /// A service that left one applicability row and entered another.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Move {
+    /// The service, as the page writes it.
     pub service: String,
+    /// The environment it was listed under.
     pub from: String,
+    /// The environment it is listed under now.
     pub to: String,
+    /// The item as the page writes it.
     pub text: String,
 }
 
@@ -110,20 +133,33 @@ pub struct Move {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum LinkChange {
+    /// A link that was not on the old page.
     Added {
+        /// The heading path it stands under.
         section: String,
+        /// The link text.
         title: String,
+        /// The target, if the page form carries one.
         url: Option<String>,
     },
+    /// A link that is no longer on the page.
     Removed {
+        /// The heading path it stood under.
         section: String,
+        /// The link text.
         title: String,
+        /// The target, if the page form carried one.
         url: Option<String>,
     },
+    /// A link whose target changed.
     UrlChanged {
+        /// The heading path it stands under.
         section: String,
+        /// The link text.
         title: String,
+        /// The old target.
         from: String,
+        /// The new target.
         to: String,
     },
 }
@@ -132,15 +168,19 @@ pub enum LinkChange {
 /// comparison.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Diff {
+    /// Every change, scope changes first.
     pub changes: Vec<Change>,
+    /// Anything that limited the comparison.
     pub warnings: Vec<String>,
 }
 
 impl Diff {
+    /// True when a service was added, removed, renamed or moved.
     pub fn has_scope_changes(&self) -> bool {
         self.changes.iter().any(Change::is_scope_change)
     }
 
+    /// True when nothing at all changed.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
@@ -149,6 +189,7 @@ impl Diff {
         self.changes.iter().filter_map(pick).collect()
     }
 
+    /// The services added.
     pub fn added(&self) -> Vec<&Entry> {
         self.select(|c| match c {
             Change::Added(e) => Some(e),
@@ -156,6 +197,7 @@ impl Diff {
         })
     }
 
+    /// The services removed.
     pub fn removed(&self) -> Vec<&Entry> {
         self.select(|c| match c {
             Change::Removed(e) => Some(e),
@@ -163,6 +205,7 @@ impl Diff {
         })
     }
 
+    /// The renames.
     pub fn renamed(&self) -> Vec<&Rename> {
         self.select(|c| match c {
             Change::Renamed(r) => Some(r),
@@ -170,6 +213,7 @@ impl Diff {
         })
     }
 
+    /// The rewordings.
     pub fn reworded(&self) -> Vec<&Reword> {
         self.select(|c| match c {
             Change::Reworded(r) => Some(r),
@@ -177,6 +221,7 @@ impl Diff {
         })
     }
 
+    /// The moves between environments.
     pub fn moved(&self) -> Vec<&Move> {
         self.select(|c| match c {
             Change::Moved(m) => Some(m),
@@ -184,6 +229,7 @@ impl Diff {
         })
     }
 
+    /// The link changes.
     pub fn links(&self) -> Vec<&LinkChange> {
         self.select(|c| match c {
             Change::Link(l) => Some(l),
@@ -239,6 +285,7 @@ pub struct Differ<'a> {
 }
 
 impl<'a> Differ<'a> {
+    /// A differ that knows the renames in `aliases`.
     pub fn new(aliases: &'a AliasTable) -> Self {
         Differ {
             aliases,
@@ -299,7 +346,7 @@ impl<'a> Differ<'a> {
                 canonical,
                 key,
                 text: entry.item.text.clone(),
-                formerly: entry.item.formerly.iter().map(|f| f.key()).collect(),
+                formerly: entry.item.formerly.iter().map(ServiceKey::from).collect(),
             };
             let index = match groups.iter().position(|(e, _)| *e == env) {
                 Some(i) => i,

@@ -17,6 +17,8 @@ pub use split::{ItemParts, split_item};
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
+
+use crate::model::Service;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// Normalises text as shown to a reader: compatibility forms folded (full-width
@@ -119,6 +121,7 @@ fn collapse(chars: impl Iterator<Item = char>, capacity: usize) -> String {
 pub struct ServiceKey(String);
 
 impl ServiceKey {
+    /// The identity of `name`.
     pub fn of(name: &str) -> Self {
         let lower = clean(name).to_lowercase();
         let rest = lower.strip_prefix("microsoft ").unwrap_or(&lower);
@@ -136,8 +139,15 @@ impl ServiceKey {
         }
     }
 
+    /// The key as a string, for storage and indexes.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl From<&Service> for ServiceKey {
+    fn from(service: &Service) -> Self {
+        ServiceKey::of(service.name())
     }
 }
 

@@ -3,7 +3,57 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::canon::ServiceKey;
+use crate::Error;
+
+/// The name of a watched page (or page and locale): the store's key and a
+/// file and URL segment, so it is kept plain. Made only through
+/// [`SourceId::new`], so every id in the program has been checked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct SourceId(String);
+
+impl SourceId {
+    /// Checks `id`: letters, digits, '-', '_' and '.', starting with a letter
+    /// or digit, at most 200 bytes (so never `..` or a path).
+    pub fn new(id: &str) -> Result<Self, Error> {
+        let ok = id.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && id.len() <= 200
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if ok {
+            Ok(SourceId(id.to_string()))
+        } else {
+            Err(Error::SourceId(id.to_string()))
+        }
+    }
+
+    /// The id as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An id reads as the plain string it is wherever text is wanted.
+impl std::ops::Deref for SourceId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for SourceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SourceId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        SourceId::new(&text).map_err(serde::de::Error::custom)
+    }
+}
 
 /// The form a saved page came in. Detected from content, never from the
 /// file name, because saved pages are often misnamed.
@@ -19,6 +69,7 @@ pub enum PageForm {
 }
 
 impl PageForm {
+    /// The form's name in storage and output.
     pub fn as_str(self) -> &'static str {
         match self {
             PageForm::Html => "html",
@@ -27,6 +78,7 @@ impl PageForm {
         }
     }
 
+    /// The form named `name`, as [`PageForm::as_str`] writes it.
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "html" => Some(PageForm::Html),
@@ -41,12 +93,17 @@ impl PageForm {
 /// section and environment, and its audit report and certificate links.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// The page title.
     pub title: Option<String>,
+    /// The page's locale ("en-us", "ja-jp"), when it says.
     pub locale: Option<String>,
     /// The date the page says it was last updated.
     pub published: Option<NaiveDate>,
+    /// The form the page came in.
     pub form: PageForm,
+    /// The in-scope lists and table rows, in page order.
     pub scopes: Vec<Scope>,
+    /// Report and certificate links.
     pub links: Vec<Link>,
     /// `[!INCLUDE ...]` targets the page pulls in, as written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -88,8 +145,11 @@ impl Snapshot {
 /// One in-scope service as listed, with where and how it was listed.
 #[derive(Debug, Clone, Copy)]
 pub struct ScopeEntry<'a> {
+    /// The table row it is listed under; `None` for a plain list.
     pub environment: Option<&'a str>,
+    /// The service.
     pub service: &'a Service,
+    /// The item that names it.
     pub item: &'a ScopeItem,
 }
 
@@ -103,6 +163,7 @@ pub struct Scope {
     /// `None` for a plain in-scope list; the row label (Commercial, GCC,
     /// GCC High, DoD ...) for a row of an applicability table.
     pub environment: Option<String>,
+    /// The entries, in page order.
     pub items: Vec<ScopeItem>,
 }
 
@@ -123,22 +184,20 @@ pub struct ScopeItem {
 }
 
 /// A service name as the page writes it, cleaned of markup and width
-/// variants. Identity is its [`ServiceKey`], not its spelling.
+/// variants. Identity is its [`crate::canon::ServiceKey`], not its spelling.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Service(String);
 
 impl Service {
+    /// A service name as written.
     pub fn new(name: impl Into<String>) -> Self {
         Service(name.into())
     }
 
+    /// The name as written.
     pub fn name(&self) -> &str {
         &self.0
-    }
-
-    pub fn key(&self) -> ServiceKey {
-        ServiceKey::of(&self.0)
     }
 }
 
@@ -154,6 +213,7 @@ pub struct Link {
     /// The heading path the link stands under ("Audits, reports, and
     /// certificates / Azure").
     pub section: String,
+    /// The link text.
     pub title: String,
     /// `None` where the page form carries no target (text exports show `#`).
     pub url: Option<String>,

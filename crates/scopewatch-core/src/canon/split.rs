@@ -18,14 +18,17 @@ use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use super::clean;
+use super::{ServiceKey, clean};
 use crate::model::Service;
 
 /// What an item names.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ItemParts {
+    /// The services the item names.
     pub services: Vec<Service>,
+    /// Former names it gives ("formerly ...").
     pub formerly: Vec<Service>,
+    /// Qualifiers kept as written.
     pub note: Option<String>,
 }
 
@@ -305,7 +308,10 @@ fn split_compound(text: &str) -> Vec<Service> {
                 continue;
             }
             let service = Service::new(name);
-            if !out.iter().any(|s| s.key() == service.key()) {
+            if !out
+                .iter()
+                .any(|s| ServiceKey::from(s) == ServiceKey::from(&service))
+            {
                 out.push(service);
             }
         }

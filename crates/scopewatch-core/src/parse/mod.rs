@@ -19,13 +19,19 @@ use crate::{Error, Result};
 /// A page reduced to the structure extraction needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
+    /// The form the page came in.
     pub form: PageForm,
+    /// The page title.
     pub title: Option<String>,
+    /// The page's locale, when it says.
     pub locale: Option<String>,
+    /// The date the page says it was last updated.
     pub published: Option<NaiveDate>,
+    /// The article's blocks, in order.
     pub blocks: Vec<Block>,
     /// `[!INCLUDE ...]` targets, as written.
     pub includes: Vec<String>,
+    /// Problems met while reading that did not stop it.
     pub warnings: Vec<String>,
     /// The page was cut off in transit (an HTML page that never closes).
     pub truncated: bool,
@@ -49,15 +55,24 @@ impl Document {
 /// A block of the article body.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {
+    /// A heading.
     Heading {
+        /// 1 for a page title, 2 for a section ...
         level: u8,
+        /// The heading text.
         text: String,
+        /// Its anchor, explicit or derived.
         anchor: Option<String>,
     },
+    /// A paragraph.
     Paragraph(Inline),
+    /// A bulleted or numbered list.
     List(Vec<ListItem>),
+    /// A table.
     Table {
+        /// The header row's cells.
         header: Vec<Inline>,
+        /// The body rows' cells.
         rows: Vec<Vec<Inline>>,
     },
 }
@@ -65,13 +80,16 @@ pub enum Block {
 /// Visible text with the links inside it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Inline {
+    /// The visible text.
     pub text: String,
+    /// The links inside it.
     pub links: Vec<InlineLink>,
 }
 
 /// A link inside a piece of text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InlineLink {
+    /// The link text.
     pub text: String,
     /// `None` for placeholders (`#`, empty), which text exports leave.
     pub url: Option<String>,
@@ -80,7 +98,9 @@ pub struct InlineLink {
 /// A list entry and its nested entries.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListItem {
+    /// The item's own text.
     pub content: Inline,
+    /// Nested items.
     pub children: Vec<ListItem>,
 }
 
@@ -95,15 +115,15 @@ pub(crate) struct InlineBuilder {
 }
 
 impl InlineBuilder {
-    pub fn push(&mut self, text: &str) {
+    pub(crate) fn push(&mut self, text: &str) {
         self.text.push_str(text);
     }
 
-    pub fn start_link(&mut self, url: &str) {
+    pub(crate) fn start_link(&mut self, url: &str) {
         self.open_links.push((self.text.len(), link_target(url)));
     }
 
-    pub fn end_link(&mut self) {
+    pub(crate) fn end_link(&mut self) {
         if let Some((start, url)) = self.open_links.pop() {
             let text = clean(&self.text[start..]);
             if !text.is_empty() {
@@ -112,11 +132,11 @@ impl InlineBuilder {
         }
     }
 
-    pub fn is_blank(&self) -> bool {
+    pub(crate) fn is_blank(&self) -> bool {
         self.text.trim().is_empty()
     }
 
-    pub fn finish(mut self) -> Inline {
+    pub(crate) fn finish(mut self) -> Inline {
         while !self.open_links.is_empty() {
             self.end_link();
         }
