@@ -44,7 +44,7 @@ pub enum Error {
     )]
     Locked { db: PathBuf, holder: String },
     #[error("git: {0}")]
-    Git(String),
+    Git(#[from] crate::ingest::git::GitError),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }

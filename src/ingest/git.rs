@@ -8,14 +8,14 @@
 //! can (including partial and shallow clones and bundles cloned locally).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use chrono::{DateTime, Utc};
 
 use super::{read_snapshot_with, store_version};
+use crate::Result;
 use crate::store::{Imported, Store};
-use crate::{Error, Result};
 
 /// What a backfill did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -164,13 +164,13 @@ fn history(repo: &Path, glob: &str) -> Result<Vec<Touch>> {
         ])
         .arg(format!(":(glob){glob}"))
         .output()
-        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
+        .map_err(GitError::Spawn)?;
     if !output.status.success() {
-        return Err(Error::Git(format!(
-            "{}: {}",
-            repo.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
+        return Err(GitError::Failed {
+            repo: repo.to_path_buf(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        }
+        .into());
     }
     parse_log(&String::from_utf8_lossy(&output.stdout))
 }
@@ -182,9 +182,9 @@ fn parse_log(log: &str) -> Result<Vec<Touch>> {
         if let Some(header) = line.strip_prefix('\u{1}') {
             let (commit, date) = header
                 .split_once('\t')
-                .ok_or_else(|| Error::Git(format!("unexpected log line {line:?}")))?;
+                .ok_or_else(|| GitError::Output(line.to_string()))?;
             let date = DateTime::parse_from_rfc3339(date)
-                .map_err(|_| Error::Git(format!("bad author date {date:?}")))?
+                .map_err(|_| GitError::Output(line.to_string()))?
                 .with_timezone(&Utc);
             current = Some((commit.to_string(), date));
         } else if let Some((status, path)) = line.split_once('\t')
@@ -201,6 +201,19 @@ fn parse_log(log: &str) -> Result<Vec<Touch>> {
     Ok(touches)
 }
 
+/// What went wrong talking to git.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("cannot run git (is it installed and on PATH?): {0}")]
+    Spawn(#[source] std::io::Error),
+    #[error("{repo}: {stderr}")]
+    Failed { repo: PathBuf, stderr: String },
+    #[error("unexpected output from git: {0:?}")]
+    Output(String),
+    #[error("reading from git cat-file: {0}")]
+    Pipe(#[source] std::io::Error),
+}
+
 /// A `git cat-file --batch` process answering one blob request at a time.
 struct Blobs {
     child: Child,
@@ -215,16 +228,16 @@ impl Blobs {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
+            .map_err(GitError::Spawn)?;
         let input = child
             .stdin
             .take()
-            .ok_or_else(|| Error::Git("no stdin".into()))?;
+            .ok_or_else(|| GitError::Pipe(std::io::ErrorKind::BrokenPipe.into()))?;
         let output = BufReader::new(
             child
                 .stdout
                 .take()
-                .ok_or_else(|| Error::Git("no stdout".into()))?,
+                .ok_or_else(|| GitError::Pipe(std::io::ErrorKind::BrokenPipe.into()))?,
         );
         Ok(Blobs {
             child,
@@ -235,7 +248,7 @@ impl Blobs {
 
     /// The blob at `commit:path`, or `None` when there is none.
     fn get(&mut self, spec: &str) -> Result<Option<Vec<u8>>> {
-        let broken = |e: std::io::Error| Error::Git(format!("cat-file: {e}"));
+        let broken = GitError::Pipe;
         writeln!(self.input, "{spec}")
             .and_then(|()| self.input.flush())
             .map_err(broken)?;
@@ -246,9 +259,7 @@ impl Blobs {
             // "<spec> missing" or "<spec> ambiguous".
             return Ok(None);
         };
-        let size: usize = size
-            .parse()
-            .map_err(|_| Error::Git(format!("bad cat-file header {header:?}")))?;
+        let size: usize = size.parse().map_err(|_| GitError::Output(header.clone()))?;
         let mut body = vec![0; size + 1];
         self.output.read_exact(&mut body).map_err(broken)?;
         body.pop();
