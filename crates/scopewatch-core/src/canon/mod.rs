@@ -35,8 +35,8 @@ pub fn clean(text: &str) -> String {
     if text.is_ascii() {
         return collapse_ascii(text);
     }
-    // Most of the rest is already in NFKC; normalising it anyway was a
-    // quarter of a backfill's time.
+    // Most of the rest is already in NFKC, and normalising costs more than
+    // checking.
     if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
         collapse(text.chars(), text.len())
     } else {

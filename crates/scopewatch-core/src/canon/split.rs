@@ -73,8 +73,8 @@ const QUALIFIERS: &[&str] = &[
 ];
 
 /// Where a name may end: a colon or a spaced dash, or a qualifier phrase.
-/// One automaton finds the first of them in one pass: a `find` per pattern
-/// set up a new searcher each time, a tenth of reading a page.
+/// One automaton finds the first of them in one pass, instead of a search
+/// per pattern.
 static NAME_ENDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     let patterns = [": ", " — ", " – "].iter().chain(QUALIFIERS);
     AhoCorasick::builder()
