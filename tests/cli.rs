@@ -1,12 +1,12 @@
 //! The command-line contract: output shapes, the store round trip, the demo,
 //! and clear errors for bad input.
 
-mod common;
-
 use std::fs;
 
 use predicates::prelude::*;
 use serde_json::Value;
+
+use crate::common;
 
 const OLD: &str = "snapshots/offering-iso-27001/2020-06-15.md";
 const NEW: &str = "snapshots/offering-iso-27001/2021-03-01.html";

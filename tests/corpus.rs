@@ -1,11 +1,11 @@
 //! Every real page version in `../shared/corpus/en-us` parses, and every one
 //! with an in-scope section yields a non-empty scope.
 
-mod common;
-
 use std::fs;
 
 use scopewatch::ingest::read_snapshot;
+
+use crate::common;
 
 #[test]
 fn every_corpus_version_parses_and_yields_its_scope() {

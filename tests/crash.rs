@@ -3,8 +3,6 @@
 //! `PRAGMA integrity_check`, and a rerun must reach exactly the state of an
 //! uninterrupted run: same versions, same scope, same alert ledger.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,6 +11,8 @@ use std::time::{Duration, Instant};
 use scopewatch::store::Store;
 use wiremock::matchers::path_regex;
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common;
 
 const KILLS: usize = 10;
 

@@ -6,19 +6,18 @@
 //! Pages come from a scripted server on loopback that answers each
 //! connection with the next step of its script (the last step repeats).
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
-use common::Setup;
 use scopewatch::canon::AliasTable;
 use scopewatch::diff::Differ;
 use scopewatch::history;
 use scopewatch::store::Store;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::Setup;
 
 const V1: &str = include_str!("../snapshots/offering-iso-27001/2021-03-01.html");
 

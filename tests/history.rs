@@ -1,8 +1,6 @@
 //! Backfill from the real docs history (`../shared/corpus`), and the
 //! invariants every version must keep.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,6 +12,8 @@ use scopewatch::history::{self, EventKind};
 use scopewatch::ingest::{self, git};
 use scopewatch::store::Store;
 use serde_json::Value;
+
+use crate::common;
 
 const GLOB: &str = "compliance/regulatory/offering-*.md";
 

@@ -1,15 +1,14 @@
 //! Integrity and security: verify finds tampering, export/restore round-trip
 //! the whole store losslessly, secrets stay secret, TLS is always verified.
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
-use common::Setup;
 use predicates::prelude::*;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{self, Setup};
 
 const V1: &str = include_str!("../snapshots/offering-iso-27001/2020-06-15.md");
 const V2: &str = include_str!("../snapshots/offering-iso-27001/2020-11-02.md");

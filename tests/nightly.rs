@@ -2,18 +2,17 @@
 //! sent once, conditional GET, retries, faults, anomalies, the ledger, the
 //! lock, the daemon's signals, and every alert channel.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::Setup;
 use scopewatch::store::{Store, lock};
 use serde_json::Value;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{self, Setup};
 
 const V1: &str = include_str!("../snapshots/offering-iso-27001/2020-06-15.md");
 const V2: &str = include_str!("../snapshots/offering-iso-27001/2020-11-02.md");

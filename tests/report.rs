@@ -2,12 +2,12 @@
 //! loaded in headless Chromium), the Atom feed, Markdown listings, colors,
 //! help and completions.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use predicates::prelude::*;
+
+use crate::common;
 
 fn render_report(dir: &Path, db: &Path) -> String {
     let out = dir.join("report.html");

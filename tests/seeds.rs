@@ -1,9 +1,9 @@
 //! The canonical example: the ISO/IEC 27001 page as a 2020 Japanese Markdown
 //! source and as a 2023 English text export.
 
-mod common;
-
 use serde_json::Value;
+
+use crate::common;
 
 fn seed_diff() -> Option<Value> {
     let shared = common::shared()?;

@@ -1,0 +1,19 @@
+//! The integration tests, one module per area.
+//!
+//! They build as one binary: each binary of its own linked scopewatch and
+//! every dev-dependency again, which cost link time and disk for nothing.
+//! Cargo.toml sets `autotests = false`, so a new file here runs only once it
+//! is declared below.
+
+mod common;
+
+mod cli;
+mod corpus;
+mod crash;
+mod faults;
+mod history;
+mod integrity;
+mod nightly;
+mod props;
+mod report;
+mod seeds;
