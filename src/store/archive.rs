@@ -9,8 +9,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
 
+use super::Store;
+use super::documents::{content_hash, insert_document, stored_includes, unpack};
 use super::index::{NameIds, service_set};
-use super::{Store, content_hash, extraction, insert_document, stored_extraction, unpack};
+use super::snapshots::{extraction, stored_extraction};
 use crate::model::{Link, Scope};
 use crate::{Error, Result};
 
@@ -193,7 +195,7 @@ impl Store {
             } = &mut head
             {
                 (*scopes, *links) = stored_extraction(&self.conn, *id)?;
-                *includes = super::stored_includes(&self.conn, *id)?;
+                *includes = stored_includes(&self.conn, *id)?;
             }
             line(out, &head)?;
             counts.snapshots += 1;
