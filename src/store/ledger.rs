@@ -3,15 +3,33 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use super::Store;
 use crate::Result;
 
+/// What a server last said about a page's version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// One request and what came of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub started_at: DateTime<Utc>,
+    pub elapsed_ms: u64,
+    pub status: Option<u16>,
+    pub bytes: u64,
+    /// What went wrong, if anything; never carries a URL's query.
+    pub error: Option<String>,
+}
+
 impl Store {
     /// Records one fetch attempt.
-    pub fn record_attempt(&self, source: &str, url: &str, a: &crate::fetch::Attempt) -> Result<()> {
+    pub fn record_attempt(&self, source: &str, url: &str, a: &Attempt) -> Result<()> {
         self.conn
             .prepare_cached(
                 "INSERT INTO fetch_attempt (source_id, url, started_at, elapsed_ms, status, bytes, error)
@@ -42,12 +60,12 @@ impl Store {
     /// What each server last said about each source's version, by source:
     /// one query for the whole job, rather than one per source before the
     /// first page can be fetched.
-    pub fn all_validators(&self) -> Result<HashMap<String, crate::fetch::Validators>> {
+    pub fn all_validators(&self) -> Result<HashMap<String, Validators>> {
         let mut stmt = self
             .conn
             .prepare("SELECT source_id, etag, last_modified FROM fetch_state")?;
         let rows = stmt.query_map([], |r| {
-            let validators = crate::fetch::Validators {
+            let validators = Validators {
                 etag: r.get(1)?,
                 last_modified: r.get(2)?,
             };
@@ -57,7 +75,7 @@ impl Store {
     }
 
     /// Remembers the validators of a page just checked.
-    pub fn set_validators(&self, source: &str, v: &crate::fetch::Validators) -> Result<()> {
+    pub fn set_validators(&self, source: &str, v: &Validators) -> Result<()> {
         self.conn
             .prepare_cached(
                 "INSERT INTO fetch_state (source_id, etag, last_modified, checked_at) VALUES (?1, ?2, ?3, ?4)

@@ -28,6 +28,7 @@ mod testing;
 
 pub use archive::Counts;
 pub use documents::{Included, RawVersion, content_hash};
+pub use ledger::{Attempt, Validators};
 pub use lock::{WriteLock, lock};
 pub use outbox::{NewAlert, PendingAlert};
 pub use snapshots::{Imported, NewSnapshot, Reparsed, StoredSnapshot, VersionRef};
