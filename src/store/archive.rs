@@ -96,7 +96,7 @@ type RowToRecord = fn(&rusqlite::Row<'_>) -> rusqlite::Result<Record>;
 
 /// How many records of each kind an export or restore handled.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub sources: usize,
     pub documents: usize,
     pub snapshots: usize,
@@ -110,7 +110,7 @@ fn line(out: &mut impl Write, record: &Record) -> Result<()> {
 
 impl Store {
     /// Writes the whole store to `out`, in a stable order.
-    pub fn export(&self, out: &mut impl Write) -> Result<Counts> {
+    pub(crate) fn export(&self, out: &mut impl Write) -> Result<Counts> {
         let mut counts = Counts::default();
         let schema_version: i64 = self
             .conn
@@ -250,7 +250,7 @@ impl Store {
     /// Restores an archive into this store, which must be empty. All of it
     /// is written, or nothing: a bad line or a document whose content does
     /// not match its hash stops the restore.
-    pub fn restore(&mut self, input: impl BufRead) -> Result<Counts> {
+    pub(crate) fn restore(&mut self, input: impl BufRead) -> Result<Counts> {
         let empty: bool = self.conn.query_row(
             "SELECT NOT EXISTS (SELECT 1 FROM source) AND NOT EXISTS (SELECT 1 FROM document)",
             [],

@@ -21,14 +21,14 @@ pub struct RawVersion {
 }
 
 /// SHA-256 of raw page bytes, as stored.
-pub fn content_hash(raw: &[u8]) -> String {
+pub(crate) fn content_hash(raw: &[u8]) -> String {
     hex::encode(Sha256::digest(raw))
 }
 
 impl Store {
     /// Checks the database file and that every raw document matches its
     /// hash; returns the problems found.
-    pub fn check_documents(&self) -> Result<Vec<String>> {
+    pub(crate) fn check_documents(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
         let integrity: String = self
             .conn
@@ -59,7 +59,7 @@ impl Store {
     }
 
     /// A stored version's raw document and includes, as stored.
-    pub fn raw_version(&self, id: i64) -> Result<RawVersion> {
+    pub(crate) fn raw_version(&self, id: i64) -> Result<RawVersion> {
         raw_version(&self.conn, id)
     }
 }

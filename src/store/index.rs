@@ -28,7 +28,7 @@ pub(super) const FORMERLY: i64 = 1;
 impl Store {
     /// Whether a snapshot's entries in the service index are exactly those
     /// its scope calls for.
-    pub fn index_agrees(&self, id: i64, snapshot: &Snapshot) -> Result<bool> {
+    pub(crate) fn index_agrees(&self, id: i64, snapshot: &Snapshot) -> Result<bool> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.role, n.name, n.service_key FROM snapshot s
              JOIN service_set_member m ON m.set_id = s.service_set_id
@@ -48,7 +48,7 @@ impl Store {
     }
 
     /// The number of distinct services each snapshot lists.
-    pub fn scope_sizes(&self) -> Result<HashMap<i64, usize>> {
+    pub(crate) fn scope_sizes(&self) -> Result<HashMap<i64, usize>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.id, c.services FROM snapshot s JOIN (
                  SELECT m.set_id, COUNT(DISTINCT n.service_key) AS services FROM service_set_member m
@@ -65,7 +65,7 @@ impl Store {
     }
 
     /// The services each of the given snapshots lists, as (snapshot, name).
-    pub fn services_of(&self, snapshots: &[i64]) -> Result<Vec<(i64, String)>> {
+    pub(crate) fn services_of(&self, snapshots: &[i64]) -> Result<Vec<(i64, String)>> {
         self.names_by_snapshot(
             "SELECT s.id, n.name FROM snapshot s
              JOIN service_set_member m ON m.set_id = s.service_set_id AND m.role = {LISTED}
@@ -77,7 +77,7 @@ impl Store {
 
     /// The snapshots that list any of the given service keys, with the names
     /// they use for them.
-    pub fn listing(&self, keys: &[String]) -> Result<Vec<(i64, String)>> {
+    pub(crate) fn listing(&self, keys: &[String]) -> Result<Vec<(i64, String)>> {
         self.names_by_snapshot(
             "SELECT s.id, n.name FROM service_name n
              JOIN service_set_member m ON m.name_id = n.id AND m.role = {LISTED}

@@ -60,7 +60,7 @@ impl Store {
     /// What each server last said about each source's version, by source:
     /// one query for the whole job, rather than one per source before the
     /// first page can be fetched.
-    pub fn all_validators(&self) -> Result<HashMap<String, Validators>> {
+    pub(crate) fn all_validators(&self) -> Result<HashMap<String, Validators>> {
         let mut stmt = self
             .conn
             .prepare("SELECT source_id, etag, last_modified FROM fetch_state")?;
@@ -75,7 +75,7 @@ impl Store {
     }
 
     /// Remembers the validators of a page just checked.
-    pub fn set_validators(&self, source: &str, v: &Validators) -> Result<()> {
+    pub(crate) fn set_validators(&self, source: &str, v: &Validators) -> Result<()> {
         self.conn
             .prepare_cached(
                 "INSERT INTO fetch_state (source_id, etag, last_modified, checked_at) VALUES (?1, ?2, ?3, ?4)

@@ -26,13 +26,15 @@ mod sources;
 #[cfg(test)]
 mod testing;
 
-pub use archive::Counts;
-pub use documents::{Included, RawVersion, content_hash};
+pub use documents::{Included, RawVersion};
 pub use ledger::{Attempt, Validators};
 pub use lock::{WriteLock, lock};
-pub use outbox::{NewAlert, PendingAlert};
-pub use snapshots::{Imported, NewSnapshot, Reparsed, StoredSnapshot, VersionRef};
+pub use snapshots::{Imported, Reparsed, StoredSnapshot, VersionRef};
 pub use sources::SourceInfo;
+
+pub(crate) use documents::content_hash;
+pub(crate) use outbox::NewAlert;
+pub(crate) use snapshots::NewSnapshot;
 
 use std::path::{Path, PathBuf};
 
@@ -91,7 +93,7 @@ impl Store {
         })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -100,7 +102,7 @@ impl Store {
     /// that fails to be written rolls the whole batch back (no half-written
     /// version can be committed), and closing the store without committing
     /// rolls the batch back too.
-    pub fn begin_batch(&mut self) -> Result<()> {
+    pub(crate) fn begin_batch(&mut self) -> Result<()> {
         if self.conn.is_autocommit() {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
         }
@@ -118,7 +120,7 @@ impl Store {
     }
 
     /// Commits the batch opened by [`Store::begin_batch`], if any.
-    pub fn commit_batch(&mut self) -> Result<()> {
+    pub(crate) fn commit_batch(&mut self) -> Result<()> {
         if self.commit()? {
             self.checkpoints.nudge(&self.path);
         }
@@ -128,7 +130,7 @@ impl Store {
     /// Commits the last batch of a run and stops the background
     /// checkpoints: closing the store copies that batch at once, and a
     /// checkpoint thread would only make the close wait for it.
-    pub fn commit_last_batch(&mut self) -> Result<()> {
+    pub(crate) fn commit_last_batch(&mut self) -> Result<()> {
         self.checkpoints.stop();
         self.commit().map(drop)
     }
@@ -157,7 +159,7 @@ impl Store {
     /// [`JOB_CHECKPOINT_PAGES`]: at SQLite's default of 1,000 pages, a
     /// 1,000-page first run stopped midway for about 7 ms to copy and sync
     /// it, its fetch workers idle behind the full queue.
-    pub fn use_job_settings(&mut self) -> Result<()> {
+    pub(crate) fn use_job_settings(&mut self) -> Result<()> {
         self.conn.pragma_update(None, "mmap_size", 0)?;
         self.conn.pragma_update(None, "cache_size", -1024)?;
         self.conn.pragma_update(None, "temp_store", "MEMORY")?;

@@ -9,7 +9,7 @@ use crate::Result;
 
 /// An alert waiting for delivery on a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingAlert {
+pub(crate) struct PendingAlert {
     pub id: i64,
     pub channel: String,
     pub source: String,
@@ -21,7 +21,7 @@ pub struct PendingAlert {
 
 /// An alert to put in the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewAlert {
+pub(crate) struct NewAlert {
     pub channel: String,
     pub source: String,
     /// Identifies the event: the same event is never queued twice per channel.
@@ -34,7 +34,7 @@ pub struct NewAlert {
 impl Store {
     /// Queues alerts, all or none; an event already queued for a channel
     /// (sent or not) is not queued again.
-    pub fn enqueue_alerts(&mut self, alerts: &[NewAlert]) -> Result<()> {
+    pub(crate) fn enqueue_alerts(&mut self, alerts: &[NewAlert]) -> Result<()> {
         let tx = self.conn.savepoint()?;
         for alert in alerts {
             insert_alert(&tx, alert)?;
@@ -44,7 +44,7 @@ impl Store {
     }
 
     /// Alerts not yet delivered, oldest first.
-    pub fn pending_alerts(&self) -> Result<Vec<PendingAlert>> {
+    pub(crate) fn pending_alerts(&self) -> Result<Vec<PendingAlert>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, channel, source_id, subject, body, payload, attempts FROM alert
              WHERE sent_at IS NULL ORDER BY id",
@@ -64,7 +64,11 @@ impl Store {
     }
 
     /// Records a delivery attempt: sent, or failed with a reason.
-    pub fn alert_delivered(&self, id: i64, outcome: std::result::Result<(), &str>) -> Result<()> {
+    pub(crate) fn alert_delivered(
+        &self,
+        id: i64,
+        outcome: std::result::Result<(), &str>,
+    ) -> Result<()> {
         match outcome {
             Ok(()) => self.conn.execute(
                 "UPDATE alert SET sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",

@@ -15,7 +15,7 @@ use crate::{Error, PARSER_VERSION, Result};
 
 /// A page version to store.
 #[derive(Debug, Clone, Copy)]
-pub struct NewSnapshot<'a> {
+pub(crate) struct NewSnapshot<'a> {
     pub source: &'a str,
     pub captured_at: DateTime<Utc>,
     pub raw: &'a [u8],
@@ -67,14 +67,14 @@ pub struct StoredSnapshot {
 impl Store {
     /// Stores a page version unless the source already has the same content
     /// in force at that time. All of it is written, or none of it.
-    pub fn import(&mut self, new: &NewSnapshot<'_>) -> Result<Imported> {
+    pub(crate) fn import(&mut self, new: &NewSnapshot<'_>) -> Result<Imported> {
         self.import_with_alerts(new, |_| Vec::new())
     }
 
     /// As [`Store::import`], queueing the alerts the new snapshot calls for
     /// (`alerts` gets its id) in the same transaction: a crash never leaves
     /// a stored change without its alert.
-    pub fn import_with_alerts(
+    pub(crate) fn import_with_alerts(
         &mut self,
         new: &NewSnapshot<'_>,
         alerts: impl FnOnce(i64) -> Vec<NewAlert>,
@@ -130,7 +130,7 @@ impl Store {
     }
 
     /// Per source, the latest version captured before `end`.
-    pub fn latest_before(&self, end: DateTime<Utc>) -> Result<Vec<VersionRef>> {
+    pub(crate) fn latest_before(&self, end: DateTime<Utc>) -> Result<Vec<VersionRef>> {
         let end = end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let ids: Vec<String> = {
             let mut stmt = self
@@ -165,7 +165,7 @@ impl Store {
     /// Rebuilds snapshots from their stored raw documents with `extract`, in
     /// one transaction: all of them with `all`, else those made by another
     /// parser version. Nothing is fetched.
-    pub fn reparse(
+    pub(crate) fn reparse(
         &mut self,
         all: bool,
         extract: impl Fn(&RawVersion) -> Result<Snapshot>,
@@ -233,7 +233,7 @@ impl Store {
     }
 
     /// The id of the snapshot [`Store::snapshot_at`] returns.
-    pub fn snapshot_id_at(&self, source: &str, date: NaiveDate) -> Result<Option<i64>> {
+    pub(crate) fn snapshot_id_at(&self, source: &str, date: NaiveDate) -> Result<Option<i64>> {
         let end = date
             .succ_opt()
             .unwrap_or(date)

@@ -45,7 +45,7 @@ impl Store {
     }
 
     /// Fails with a clear message unless the source is tracked.
-    pub fn require_source(&self, source: &str) -> Result<()> {
+    pub(crate) fn require_source(&self, source: &str) -> Result<()> {
         let known: bool = self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM source WHERE id = ?1)",
             [source],
@@ -59,7 +59,7 @@ impl Store {
     }
 
     /// The published URL of a source, if known.
-    pub fn source_url(&self, source: &str) -> Result<Option<String>> {
+    pub(crate) fn source_url(&self, source: &str) -> Result<Option<String>> {
         Ok(self
             .conn
             .query_row("SELECT url FROM source WHERE id = ?1", [source], |r| {
@@ -70,7 +70,7 @@ impl Store {
     }
 
     /// Sets the published URL of a source.
-    pub fn set_source_url(&mut self, source: &str, url: &str) -> Result<()> {
+    pub(crate) fn set_source_url(&mut self, source: &str, url: &str) -> Result<()> {
         self.conn
             .prepare_cached("UPDATE source SET url = ?2 WHERE id = ?1")?
             .execute(params![source, url])?;
@@ -79,7 +79,7 @@ impl Store {
 
     /// Records that a source's page was retired (its file deleted) at a time.
     /// Returns false when that was already known.
-    pub fn retire(&mut self, source: &str, at: DateTime<Utc>, origin: &str) -> Result<bool> {
+    pub(crate) fn retire(&mut self, source: &str, at: DateTime<Utc>, origin: &str) -> Result<bool> {
         self.require_source(source)?;
         let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let n = self.conn.execute(
@@ -101,7 +101,7 @@ impl Store {
     }
 
     /// Every retirement, per source.
-    pub fn all_retirements(&self) -> Result<HashMap<String, Vec<DateTime<Utc>>>> {
+    pub(crate) fn all_retirements(&self) -> Result<HashMap<String, Vec<DateTime<Utc>>>> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT source_id, retired_at FROM retirement ORDER BY retired_at")?;
