@@ -223,16 +223,9 @@ impl Store {
         Ok(report)
     }
 
-    /// The snapshot in force at the end of `date`: the latest one captured
-    /// that day or before that has scope. Versions whose extraction found no
-    /// scope are kept but never stand in for the page's scope.
-    pub fn snapshot_at(&self, source: &str, date: NaiveDate) -> Result<Option<StoredSnapshot>> {
-        self.snapshot_id_at(source, date)?
-            .map(|id| self.load(id))
-            .transpose()
-    }
-
-    /// The id of the snapshot [`Store::snapshot_at`] returns.
+    /// The id of the snapshot in force at the end of `date`: the latest one
+    /// captured that day or before that has scope. Versions whose extraction
+    /// found no scope are kept but never stand in for the page's scope.
     pub(crate) fn snapshot_id_at(&self, source: &str, date: NaiveDate) -> Result<Option<i64>> {
         let end = date
             .succ_opt()
@@ -515,19 +508,17 @@ mod tests {
         assert_eq!(loaded.snapshot.scopes, snap.scopes);
         assert_eq!(loaded.snapshot.links, snap.links);
         assert_eq!(loaded.document_hash, content_hash(V1.as_bytes()));
-        assert!(
+        assert_eq!(
             store
-                .snapshot_at("offering-x", NaiveDate::from_ymd_opt(2020, 12, 31).unwrap())
-                .unwrap()
-                .is_none()
+                .snapshot_id_at("offering-x", NaiveDate::from_ymd_opt(2020, 12, 31).unwrap())
+                .unwrap(),
+            None
         );
         assert_eq!(
             store
-                .snapshot_at("offering-x", NaiveDate::from_ymd_opt(2021, 1, 1).unwrap())
-                .unwrap()
-                .unwrap()
-                .id,
-            id
+                .snapshot_id_at("offering-x", NaiveDate::from_ymd_opt(2021, 1, 1).unwrap())
+                .unwrap(),
+            Some(id)
         );
         assert_eq!(store.sources().unwrap()[0].snapshots, 1);
     }
@@ -560,10 +551,10 @@ mod tests {
             })
             .unwrap();
         let at = store
-            .snapshot_at("s", NaiveDate::from_ymd_opt(2021, 3, 1).unwrap())
+            .snapshot_id_at("s", NaiveDate::from_ymd_opt(2021, 3, 1).unwrap())
             .unwrap()
             .unwrap();
-        assert!(at.snapshot.has_scope());
+        assert!(store.load(at).unwrap().snapshot.has_scope());
         assert_eq!(store.history("s").unwrap().len(), 2);
     }
 }
