@@ -150,15 +150,15 @@ impl Store {
     /// For the nightly job, which writes a little to many sources and reads
     /// back only each one's latest version: no memory map and a small page
     /// cache, so that its memory stays small and does not grow with history.
-    /// Temporary b-trees (sorts, statement journals) stay in memory rather
-    /// than in temporary files, which halved the job's system time.
+    /// Temporary b-trees (sorts, statement journals) stay in memory,
+    /// sparing the job the system calls of temporary files.
     ///
     /// After each batch but the last, a second connection copies the log
     /// into the database ([`checkpoint`]) while the fetch workers go on.
     /// This connection copies it at close, what is left, or once it holds
-    /// [`JOB_CHECKPOINT_PAGES`]: at SQLite's default of 1,000 pages, a
-    /// 1,000-page first run stopped midway for about 7 ms to copy and sync
-    /// it, its fetch workers idle behind the full queue.
+    /// [`JOB_CHECKPOINT_PAGES`]: at SQLite's default, a first run stops
+    /// midway to copy and sync it while its fetch workers wait behind the
+    /// full queue.
     pub(crate) fn use_job_settings(&mut self) -> Result<()> {
         self.conn.pragma_update(None, "mmap_size", 0)?;
         self.conn.pragma_update(None, "cache_size", -1024)?;
@@ -188,7 +188,7 @@ impl Store {
             return written;
         }
         // Inside a batch, a savepoint per write would copy every page it
-        // touches to a sub-journal (about 8% of the store thread's work).
+        // touches to a sub-journal, a cost paid on every version.
         // A failed write rolls the whole batch back instead, so that
         // nothing of it can be committed half-written; the next run fetches
         // the batch's pages again.
