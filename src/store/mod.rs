@@ -243,7 +243,7 @@ mod tests {
     use crate::model::Snapshot;
     use crate::parse::parse_str;
 
-    /// Makes the ledger refuse alerts with the subject of
+    /// Makes the outbox refuse alerts with the subject of
     /// [`refused_alert`], so that the version queueing one fails.
     fn refuse_alerts(store: &Store) {
         store
@@ -362,7 +362,7 @@ mod tests {
     fn a_rolled_back_version_leaves_no_dangling_name() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("t.db")).unwrap();
-        // A ledger that refuses one alert: the version that queues it rolls
+        // An outbox that refuses one alert: the version that queues it rolls
         // back after its service names were added to the dictionary.
         refuse_alerts(&store);
         let snap = snapshot(parse_str(V1));

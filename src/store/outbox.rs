@@ -19,7 +19,7 @@ pub(crate) struct PendingAlert {
     pub attempts: i64,
 }
 
-/// An alert to put in the ledger.
+/// An alert to put in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct NewAlert {
     pub channel: String,
