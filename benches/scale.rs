@@ -15,10 +15,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use scopewatch::canon::AliasTable;
 use scopewatch::diff::Differ;
-use scopewatch::fetch::Attempt;
 use scopewatch::history;
 use scopewatch::ingest::{import_bytes, midnight};
-use scopewatch::store::Store;
+use scopewatch::store::{Attempt, Store};
 
 const SOURCES: usize = 500;
 const DAYS: i64 = 5 * 365 + 1;

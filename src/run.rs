@@ -21,11 +21,13 @@ use crate::alert::{self, Message};
 use crate::canon::AliasTable;
 use crate::config::{Config, SourceConfig};
 use crate::diff::Differ;
-use crate::fetch::{Attempt, FetchError, Fetched, Fetcher, Validators};
+use crate::fetch::{FetchError, Fetched, Fetcher};
 use crate::ingest::read_snapshot_as;
 use crate::model::{PageForm, Snapshot};
 use crate::report::{self, SourceDiff};
-use crate::store::{Imported, NewAlert, NewSnapshot, Store, content_hash, lock};
+use crate::store::{
+    Attempt, Imported, NewAlert, NewSnapshot, Store, Validators, content_hash, lock,
+};
 use crate::{Error, Result};
 
 /// What happened to one source in a run.

@@ -23,13 +23,7 @@ use reqwest::header::{
 use tokio::sync::Semaphore;
 
 use crate::config::FetchSettings;
-
-/// What a server last said about a page's version.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Validators {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-}
+use crate::store::{Attempt, Validators};
 
 /// A page fetched, or found unchanged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,17 +33,6 @@ pub enum Fetched {
         body: Vec<u8>,
         validators: Validators,
     },
-}
-
-/// One request and what came of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
-    pub started_at: DateTime<Utc>,
-    pub elapsed_ms: u64,
-    pub status: Option<u16>,
-    pub bytes: u64,
-    /// What went wrong, if anything; never carries a URL's query.
-    pub error: Option<String>,
 }
 
 /// Why a page could not be fetched.

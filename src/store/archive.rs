@@ -9,8 +9,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
 
+use super::Store;
+use super::documents::{content_hash, insert_document, stored_includes, unpack};
 use super::index::{NameIds, service_set};
-use super::{Store, content_hash, extraction, insert_document, stored_extraction, unpack};
+use super::snapshots::{extraction, stored_extraction};
 use crate::model::{Link, Scope};
 use crate::{Error, Result};
 
@@ -94,7 +96,7 @@ type RowToRecord = fn(&rusqlite::Row<'_>) -> rusqlite::Result<Record>;
 
 /// How many records of each kind an export or restore handled.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub sources: usize,
     pub documents: usize,
     pub snapshots: usize,
@@ -108,7 +110,7 @@ fn line(out: &mut impl Write, record: &Record) -> Result<()> {
 
 impl Store {
     /// Writes the whole store to `out`, in a stable order.
-    pub fn export(&self, out: &mut impl Write) -> Result<Counts> {
+    pub(crate) fn export(&self, out: &mut impl Write) -> Result<Counts> {
         let mut counts = Counts::default();
         let schema_version: i64 = self
             .conn
@@ -193,7 +195,7 @@ impl Store {
             } = &mut head
             {
                 (*scopes, *links) = stored_extraction(&self.conn, *id)?;
-                *includes = super::stored_includes(&self.conn, *id)?;
+                *includes = stored_includes(&self.conn, *id)?;
             }
             line(out, &head)?;
             counts.snapshots += 1;
@@ -248,7 +250,7 @@ impl Store {
     /// Restores an archive into this store, which must be empty. All of it
     /// is written, or nothing: a bad line or a document whose content does
     /// not match its hash stops the restore.
-    pub fn restore(&mut self, input: impl BufRead) -> Result<Counts> {
+    pub(crate) fn restore(&mut self, input: impl BufRead) -> Result<Counts> {
         let empty: bool = self.conn.query_row(
             "SELECT NOT EXISTS (SELECT 1 FROM source) AND NOT EXISTS (SELECT 1 FROM document)",
             [],

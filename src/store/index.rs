@@ -28,7 +28,7 @@ pub(super) const FORMERLY: i64 = 1;
 impl Store {
     /// Whether a snapshot's entries in the service index are exactly those
     /// its scope calls for.
-    pub fn index_agrees(&self, id: i64, snapshot: &Snapshot) -> Result<bool> {
+    pub(crate) fn index_agrees(&self, id: i64, snapshot: &Snapshot) -> Result<bool> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.role, n.name, n.service_key FROM snapshot s
              JOIN service_set_member m ON m.set_id = s.service_set_id
@@ -48,7 +48,7 @@ impl Store {
     }
 
     /// The number of distinct services each snapshot lists.
-    pub fn scope_sizes(&self) -> Result<HashMap<i64, usize>> {
+    pub(crate) fn scope_sizes(&self) -> Result<HashMap<i64, usize>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.id, c.services FROM snapshot s JOIN (
                  SELECT m.set_id, COUNT(DISTINCT n.service_key) AS services FROM service_set_member m
@@ -65,7 +65,7 @@ impl Store {
     }
 
     /// The services each of the given snapshots lists, as (snapshot, name).
-    pub fn services_of(&self, snapshots: &[i64]) -> Result<Vec<(i64, String)>> {
+    pub(crate) fn services_of(&self, snapshots: &[i64]) -> Result<Vec<(i64, String)>> {
         self.names_by_snapshot(
             "SELECT s.id, n.name FROM snapshot s
              JOIN service_set_member m ON m.set_id = s.service_set_id AND m.role = {LISTED}
@@ -77,7 +77,7 @@ impl Store {
 
     /// The snapshots that list any of the given service keys, with the names
     /// they use for them.
-    pub fn listing(&self, keys: &[String]) -> Result<Vec<(i64, String)>> {
+    pub(crate) fn listing(&self, keys: &[String]) -> Result<Vec<(i64, String)>> {
         self.names_by_snapshot(
             "SELECT s.id, n.name FROM service_name n
              JOIN service_set_member m ON m.name_id = n.id AND m.role = {LISTED}
@@ -254,5 +254,224 @@ impl NameIds {
 
     pub(super) fn forget(&mut self) {
         self.0.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::snapshot;
+    use crate::parse::parse_str;
+    use crate::store::snapshots::extraction;
+    use crate::store::testing::{V1, day, first_version};
+    use crate::store::{Imported, NewSnapshot, schema};
+
+    #[test]
+    fn version_7_numbers_the_service_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v6.db");
+        let snap = snapshot(parse_str(V1));
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            schema::migrations().to_version(&mut conn, 6).unwrap();
+            conn.execute_batch(
+                "INSERT INTO source (id, created_at) VALUES ('offering-x', '2021-01-01T00:00:00Z');
+                 INSERT INTO document (hash, size, form, body) VALUES ('h1', 1, 'markdown', x'61'), ('h2', 1, 'markdown', x'62');
+                 INSERT INTO snapshot (id, source_id, document_hash, captured_at, form, parser_version, scope_found, origin)
+                   VALUES (1, 'offering-x', 'h1', '2021-01-01T00:00:00Z', 'markdown', 1, 1, 'a.md'),
+                          (2, 'offering-x', 'h2', '2022-01-01T00:00:00Z', 'markdown', 1, 1, 'b.md');",
+            )
+            .unwrap();
+            let packed = extraction(&snap.scopes, &snap.links).unwrap();
+            conn.execute("UPDATE snapshot SET extraction = ?1", [packed])
+                .unwrap();
+            let mut insert = conn
+                .prepare("INSERT INTO snapshot_service (snapshot_id, role, service_key, name) VALUES (?1, ?2, ?3, ?4)")
+                .unwrap();
+            for id in [1, 2] {
+                for (role, name) in index_entries(&snap.scopes) {
+                    let role = if role == LISTED {
+                        "service"
+                    } else {
+                        "formerly"
+                    };
+                    // The older snapshot's keys were made by other rules.
+                    let key = match id {
+                        1 => format!("old-{name}"),
+                        _ => ServiceKey::of(name).as_str().to_string(),
+                    };
+                    insert.execute(params![id, role, key, name]).unwrap();
+                }
+            }
+        }
+
+        let store = Store::open(&path).unwrap();
+        assert!(store.index_agrees(2, &snap).unwrap());
+        assert!(store.index_agrees(1, &snap).unwrap());
+        let power = ServiceKey::of("Power Automate").as_str().to_string();
+        assert_eq!(
+            store.listing(&[power]).unwrap(),
+            vec![
+                (1, "Power Automate".to_string()),
+                (2, "Power Automate".to_string())
+            ]
+        );
+        let formerly: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM snapshot s
+                 JOIN service_set_member m ON m.set_id = s.service_set_id
+                 JOIN service_name n ON n.id = m.name_id
+                 WHERE m.role = ?1 AND n.name = 'Microsoft Flow'",
+                [FORMERLY],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(formerly, 2);
+        assert_eq!(
+            store.scope_sizes().unwrap().get(&1),
+            store.scope_sizes().unwrap().get(&2)
+        );
+    }
+
+    /// The number of sets in the service index.
+    fn service_sets(store: &Store) -> i64 {
+        store
+            .conn
+            .query_row("SELECT count(*) FROM service_set", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    fn service_set_of(store: &Store, id: i64) -> Option<i64> {
+        store
+            .conn
+            .query_row(
+                "SELECT service_set_id FROM snapshot WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn version_8_stores_each_service_set_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v7.db");
+        let snap = snapshot(parse_str(V1));
+        let other = snapshot(parse_str(
+            &V1.replace("| GCC | Forms |", "| GCC | Forms, Stream |"),
+        ));
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            schema::migrations().to_version(&mut conn, 7).unwrap();
+            conn.execute_batch(
+                "INSERT INTO source (id, created_at) VALUES ('offering-x', '2021-01-01T00:00:00Z');
+                 INSERT INTO document (hash, size, form, body) VALUES ('h1', 1, 'markdown', x'61'), ('h2', 1, 'markdown', x'62'), ('h3', 1, 'markdown', x'63');
+                 INSERT INTO snapshot (id, source_id, document_hash, captured_at, form, parser_version, scope_found, origin)
+                   VALUES (1, 'offering-x', 'h1', '2021-01-01T00:00:00Z', 'markdown', 1, 1, 'a.md'),
+                          (2, 'offering-x', 'h2', '2022-01-01T00:00:00Z', 'markdown', 1, 1, 'b.md'),
+                          (3, 'offering-x', 'h3', '2023-01-01T00:00:00Z', 'markdown', 1, 1, 'c.md');",
+            )
+            .unwrap();
+            let mut names = NameIds::default();
+            for (id, version) in [(1, &snap), (2, &snap), (3, &other)] {
+                let packed = extraction(&version.scopes, &version.links).unwrap();
+                conn.execute(
+                    "UPDATE snapshot SET extraction = ?2 WHERE id = ?1",
+                    params![id, packed],
+                )
+                .unwrap();
+                for (role, name) in index_entries(&version.scopes) {
+                    conn.execute(
+                        "INSERT INTO snapshot_service (snapshot_id, role, name_id) VALUES (?1, ?2, ?3)",
+                        params![id, role, names.id(&conn, name).unwrap()],
+                    )
+                    .unwrap();
+                }
+            }
+        }
+
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(service_sets(&store), 2);
+        assert_eq!(service_set_of(&store, 1), service_set_of(&store, 2));
+        assert_ne!(service_set_of(&store, 1), service_set_of(&store, 3));
+        for (id, version) in [(1, &snap), (2, &snap), (3, &other)] {
+            assert!(store.index_agrees(id, version).unwrap());
+        }
+        let stream = ServiceKey::of("Stream").as_str().to_string();
+        assert_eq!(
+            store.listing(&[stream]).unwrap(),
+            vec![(3, "Stream".to_string())]
+        );
+
+        // A new version with a migrated set's services finds that set: the
+        // migration and the store name sets alike.
+        let raw = format!("{V1}\n");
+        let Imported::Stored(id) = store
+            .import(&NewSnapshot {
+                captured_at: day("2024-01-01"),
+                raw: raw.as_bytes(),
+                ..first_version(&snap)
+            })
+            .unwrap()
+        else {
+            panic!("not stored")
+        };
+        assert_eq!(service_sets(&store), 2);
+        assert_eq!(service_set_of(&store, id), service_set_of(&store, 1));
+    }
+
+    #[test]
+    fn versions_share_service_sets_and_reparse_drops_unlisted_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let snap = snapshot(parse_str(V1));
+        let second = V1.replace("| GCC | Forms |", "| GCC | Stream |");
+        let other = snapshot(parse_str(&second));
+        let reworded = format!("{V1}\nSome new prose.\n");
+        let versions = [
+            ("2021-01-01", V1, &snap),
+            ("2021-02-01", reworded.as_str(), &snap),
+            ("2021-03-01", second.as_str(), &other),
+        ];
+        let mut ids = Vec::new();
+        for (date, raw, version) in versions {
+            let Imported::Stored(id) = store
+                .import(&NewSnapshot {
+                    captured_at: day(date),
+                    raw: raw.as_bytes(),
+                    ..first_version(version)
+                })
+                .unwrap()
+            else {
+                panic!("not stored")
+            };
+            ids.push(id);
+        }
+        assert_eq!(service_sets(&store), 2);
+        assert_eq!(
+            service_set_of(&store, ids[0]),
+            service_set_of(&store, ids[1])
+        );
+        let forms = ServiceKey::of("Forms").as_str().to_string();
+        assert_eq!(
+            store.listing(&[forms]).unwrap(),
+            vec![(ids[0], "Forms".to_string()), (ids[1], "Forms".to_string())]
+        );
+        assert_eq!(store.scope_sizes().unwrap().get(&ids[2]), Some(&4));
+
+        // A parser that finds no scope anywhere leaves no set behind.
+        store
+            .reparse(true, |_| {
+                Ok(snapshot(parse_str("# T\n\nNothing in scope.\n")))
+            })
+            .unwrap();
+        assert_eq!(service_sets(&store), 0);
+        assert!(ids.iter().all(|&id| service_set_of(&store, id).is_none()));
+        let members: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM service_set_member", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(members, 0);
     }
 }

@@ -10,7 +10,7 @@
 use rusqlite::{Connection, Transaction, params};
 use rusqlite_migration::{HookError, HookResult};
 
-use super::extraction;
+use super::snapshots::extraction;
 use crate::Result;
 use crate::model::{Link, Scope, ScopeItem, Service};
 

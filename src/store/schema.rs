@@ -244,7 +244,7 @@ ALTER TABLE snapshot ADD COLUMN service_set_id INTEGER REFERENCES service_set(id
 CREATE INDEX snapshot_by_service_set ON snapshot (service_set_id);
 ";
 
-pub fn migrations() -> Migrations<'static> {
+pub(super) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
         M::up(V2),

@@ -1,0 +1,117 @@
+//! Sources: the tracked pages, their published URLs, and when a page was
+//! retired.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::Store;
+use super::snapshots::parse_time;
+use crate::{Error, Result};
+
+/// A tracked page and how much history it has.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceInfo {
+    pub id: String,
+    pub title: Option<String>,
+    pub snapshots: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+impl Store {
+    /// Every tracked source with the extent of its history.
+    pub fn sources(&self) -> Result<Vec<SourceInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.id, s.title, count(n.id), min(n.captured_at), max(n.captured_at)
+             FROM source s LEFT JOIN snapshot n ON n.source_id = s.id
+             GROUP BY s.id ORDER BY s.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SourceInfo {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                snapshots: r.get::<_, i64>(2)?.max(0) as u64,
+                first: r
+                    .get::<_, Option<String>>(3)?
+                    .map(|d| d[..10.min(d.len())].to_string()),
+                last: r
+                    .get::<_, Option<String>>(4)?
+                    .map(|d| d[..10.min(d.len())].to_string()),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Fails with a clear message unless the source is tracked.
+    pub(crate) fn require_source(&self, source: &str) -> Result<()> {
+        let known: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM source WHERE id = ?1)",
+            [source],
+            |r| r.get(0),
+        )?;
+        if known {
+            Ok(())
+        } else {
+            Err(Error::UnknownSource(source.to_string()))
+        }
+    }
+
+    /// The published URL of a source, if known.
+    pub(crate) fn source_url(&self, source: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT url FROM source WHERE id = ?1", [source], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten())
+    }
+
+    /// Sets the published URL of a source.
+    pub(crate) fn set_source_url(&mut self, source: &str, url: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE source SET url = ?2 WHERE id = ?1")?
+            .execute(params![source, url])?;
+        Ok(())
+    }
+
+    /// Records that a source's page was retired (its file deleted) at a time.
+    /// Returns false when that was already known.
+    pub(crate) fn retire(&mut self, source: &str, at: DateTime<Utc>, origin: &str) -> Result<bool> {
+        self.require_source(source)?;
+        let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO retirement (source_id, retired_at, origin) VALUES (?1, ?2, ?3)",
+            params![source, at, origin],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// When a source's page was retired, oldest first.
+    pub fn retirements(&self, source: &str) -> Result<Vec<DateTime<Utc>>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT retired_at FROM retirement WHERE source_id = ?1 ORDER BY retired_at",
+        )?;
+        let rows: Vec<String> = stmt
+            .query_map([source], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        rows.iter().map(|t| parse_time(t, 0)).collect()
+    }
+
+    /// Every retirement, per source.
+    pub(crate) fn all_retirements(&self) -> Result<HashMap<String, Vec<DateTime<Utc>>>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT source_id, retired_at FROM retirement ORDER BY retired_at")?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut all: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+        for (source, at) in rows {
+            all.entry(source).or_default().push(parse_time(&at, 0)?);
+        }
+        Ok(all)
+    }
+}
