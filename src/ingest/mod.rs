@@ -9,10 +9,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-use crate::model::Snapshot;
-use crate::store::{
-    Imported, Included, NewSnapshot, RawVersion, Reparsed, Store, validate_source_id,
-};
+use crate::model::{Snapshot, SourceId};
+use crate::store::{Imported, Included, NewSnapshot, RawVersion, Reparsed, Store};
 use crate::{Error, Result};
 
 pub use scopewatch_core::{IncludeSource, read_snapshot, read_snapshot_as, read_snapshot_with};
@@ -95,7 +93,7 @@ pub fn import_file(
         Some(s) => s.to_string(),
         None => source_for(path),
     };
-    validate_source_id(&source)?;
+    SourceId::new(&source)?;
     let name = path.display().to_string();
     let captured_at = date
         .map(midnight)

@@ -4,12 +4,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::Store;
 use super::documents::{
     RawVersion, compress, content_hash, insert_document, raw_version, stored_includes, unpack,
 };
 use super::index::{NameIds, service_set};
 use super::outbox::{NewAlert, insert_alert};
-use super::{Store, validate_source_id};
+use crate::model::SourceId;
 use crate::model::{Link, PageForm, Scope, Snapshot};
 use crate::{Error, PARSER_VERSION, Result};
 
@@ -79,7 +80,7 @@ impl Store {
         new: &NewSnapshot<'_>,
         alerts: impl FnOnce(i64) -> Vec<NewAlert>,
     ) -> Result<Imported> {
-        validate_source_id(new.source)?;
+        SourceId::new(new.source)?;
         let hash = content_hash(new.raw);
         let captured = new
             .captured_at

@@ -218,3 +218,17 @@ pub struct Link {
     /// `None` where the page form carries no target (text exports show `#`).
     pub url: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_ids_are_plain() {
+        assert!(SourceId::new("offering-iso-27001").is_ok());
+        assert!(SourceId::new("offering-iso-27001-ja-jp").is_ok());
+        for bad in ["../etc", "", "..", ".hidden", "a/b", "a b"] {
+            assert!(SourceId::new(bad).is_err(), "{bad:?}");
+        }
+    }
+}
