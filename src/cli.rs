@@ -14,8 +14,9 @@ use std::io::IsTerminal;
 use crate::canon::AliasTable;
 use crate::config::Config;
 use crate::diff::Differ;
+use crate::history::SourceDiff;
 use crate::ingest::{self, parse_day};
-use crate::report::{self, Format, SourceDiff, TableFormat};
+use crate::report::{self, Format, TableFormat};
 use crate::store::{self, Imported, Store};
 use crate::{config, demo, history, run};
 

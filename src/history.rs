@@ -9,12 +9,25 @@ use serde::Serialize;
 
 use crate::canon::{AliasTable, ServiceKey};
 use crate::diff::{Change, Diff, Differ};
-use crate::report::SourceDiff;
 use crate::store::{Store, StoredSnapshot, VersionRef};
 use crate::{Error, Result, ingest};
 
 /// Edits that undo each other within this many days are one flip-flop.
 pub const FLIP_FLOP_DAYS: i64 = 21;
+
+/// The change of one source between two of its versions: two dates in the
+/// store, or the last good version and a freshly fetched one.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceDiff {
+    pub source: String,
+    pub title: Option<String>,
+    /// Capture date of the version in force at the start.
+    pub from: NaiveDate,
+    /// Capture date of the version in force at the end.
+    pub to: NaiveDate,
+    #[serde(flatten)]
+    pub diff: Diff,
+}
 
 /// The change of one source between the versions in force at two dates.
 /// `None` when the source has no usable version by `from`.

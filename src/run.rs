@@ -22,9 +22,10 @@ use crate::canon::AliasTable;
 use crate::config::{Config, SourceConfig};
 use crate::diff::Differ;
 use crate::fetch::{Attempt, FetchError, Fetched, Fetcher, Validators};
+use crate::history::SourceDiff;
 use crate::ingest::read_snapshot_as;
 use crate::model::{PageForm, Snapshot};
-use crate::report::{self, SourceDiff};
+use crate::report;
 use crate::store::{Imported, NewAlert, NewSnapshot, Store, content_hash, lock};
 use crate::{Error, Result};
 

@@ -9,11 +9,8 @@ pub mod html;
 
 use std::fmt::Write as _;
 
-use chrono::NaiveDate;
-use serde::Serialize;
-
 use crate::diff::{Change, Diff, LinkChange};
-use crate::history::{Event, EventKind, Matrix, Timeline};
+use crate::history::{Event, EventKind, Matrix, SourceDiff, Timeline};
 use crate::model::Snapshot;
 
 /// Output formats of the commands that report changes.
@@ -22,19 +19,6 @@ pub enum Format {
     Text,
     Json,
     Markdown,
-}
-
-/// The change of one source between two dates in the store.
-#[derive(Debug, Clone, Serialize)]
-pub struct SourceDiff {
-    pub source: String,
-    pub title: Option<String>,
-    /// Capture date of the version in force at the start.
-    pub from: NaiveDate,
-    /// Capture date of the version in force at the end.
-    pub to: NaiveDate,
-    #[serde(flatten)]
-    pub diff: Diff,
 }
 
 /// "2 renamed, 1 added, 1 link changed", or "no change".
