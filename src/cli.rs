@@ -712,7 +712,7 @@ fn report(
         .transpose()?
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let source = (source != "all").then_some(source);
-    let data = history::report_data(&store, differ, aliases, source, from, to)?;
+    let data = report::data::gather(&store, differ, aliases, source, from, to)?;
     std::fs::write(output, report::html::render(&data))
         .with_context(|| format!("writing {}", output.display()))?;
     let changes: usize = data.offerings.iter().map(|o| o.events.len()).sum();

@@ -1,9 +1,10 @@
 //! Rendering diffs and snapshots for people (text, Markdown, the HTML report
-//! in [`html`], the Atom feed in [`feed`]) and programs (JSON, CSV).
-//! Everything taken from a page is escaped for the target format. Text for
-//! terminals carries colors, which `anstream` strips when the output is not
-//! a terminal or `NO_COLOR` is set.
+//! in [`html`] from what [`data`] gathers, the Atom feed in [`feed`]) and
+//! programs (JSON, CSV). Everything taken from a page is escaped for the
+//! target format. Text for terminals carries colors, which `anstream` strips
+//! when the output is not a terminal or `NO_COLOR` is set.
 
+pub mod data;
 pub mod feed;
 pub mod html;
 
