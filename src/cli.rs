@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use std::io::IsTerminal;
 
@@ -17,6 +18,7 @@ use crate::diff::Differ;
 use crate::history::SourceDiff;
 use crate::ingest::{self, parse_day};
 use crate::report::{self, Format, TableFormat};
+use crate::run::Progress;
 use crate::store::{self, Imported, Store};
 use crate::{config, demo, history, run};
 
@@ -874,7 +876,23 @@ fn run_job(
     exit_code: bool,
     format: DataFormat,
 ) -> anyhow::Result<ExitCode> {
-    let report = runtime()?.block_on(run::run_once(config, aliases, db, progress))?;
+    let bar = if progress {
+        let bar = ProgressBar::new(config.sources.len() as u64);
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let show = |step: Progress<'_>| match step {
+        Progress::Checked(source) => {
+            bar.set_message(source.to_string());
+            bar.inc(1);
+        }
+        Progress::AllChecked => bar.finish_and_clear(),
+    };
+    let report = runtime()?.block_on(run::run_once(config, aliases, db, &show))?;
     emit(&match format {
         DataFormat::Text => report.text(),
         DataFormat::Json => json(&report)?,
