@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::diff::Differ;
 use crate::history::SourceDiff;
 use crate::ingest::{self, parse_day};
-use crate::report::{self, Format, TableFormat};
+use crate::report;
 use crate::run::Progress;
 use crate::store::{self, Imported, Store};
 use crate::{config, demo, history, run};
@@ -294,6 +294,22 @@ enum SourcesAction {
         #[arg(long, value_name = "URL")]
         hub: Option<String>,
     },
+}
+
+/// Output formats of the commands that report changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// Formats of the history questions; CSV where the answer is a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TableFormat {
+    Text,
+    Json,
+    Csv,
 }
 
 /// Formats of an archive.
