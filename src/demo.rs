@@ -5,8 +5,8 @@
 use include_dir::{Dir, File, include_dir};
 
 use crate::diff::Differ;
+use crate::history::SourceDiff;
 use crate::ingest::{date_in_name, import_bytes, source_for};
-use crate::report::SourceDiff;
 use crate::store::Store;
 use crate::{Result, history};
 

@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::alert::{self, Message};
@@ -22,9 +21,10 @@ use crate::canon::AliasTable;
 use crate::config::{Config, SourceConfig};
 use crate::diff::Differ;
 use crate::fetch::{FetchError, Fetched, Fetcher};
+use crate::history::SourceDiff;
 use crate::ingest::read_snapshot_as;
 use crate::model::{PageForm, Snapshot};
-use crate::report::{self, SourceDiff};
+use crate::report;
 use crate::store::{
     Attempt, Imported, NewAlert, NewSnapshot, Store, Validators, content_hash, lock,
 };
@@ -110,6 +110,15 @@ impl RunReport {
     }
 }
 
+/// How far a run has got, for whoever shows its progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress<'a> {
+    /// A source's fetch is done (or failed) and its result is being stored.
+    Checked(&'a str),
+    /// Every source is checked; the queued alerts are delivered next.
+    AllChecked,
+}
+
 /// A fetched page, parsed by its fetch worker so that parsing runs on every
 /// core while the store writes on this one.
 enum Got {
@@ -148,12 +157,13 @@ const IDLE_COMMIT_AGE: Duration = Duration::from_millis(200);
 /// own pages. Writes are grouped: a batch commits when the store would
 /// otherwise wait for the network (once the batch is [`IDLE_COMMIT_AGE`]
 /// old), or at [`BATCH_PAGES`] or [`BATCH_TIME`]; each version with its
-/// alerts stays all-or-nothing.
+/// alerts stays all-or-nothing. `progress` hears of each source as it is
+/// checked.
 pub async fn run_once(
     config: &Config,
     aliases: &AliasTable,
     db: &Path,
-    progress: bool,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<RunReport> {
     let _lock = lock(db)?;
     let mut store = Store::open(db)?;
@@ -163,15 +173,6 @@ pub async fn run_once(
             .map_err(|e| Error::Config(e.to_string()))?,
     );
 
-    let bar = if progress {
-        let bar = ProgressBar::new(config.sources.len() as u64);
-        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
     let (sender, mut results) = tokio::sync::mpsc::channel::<Checked>(WAITING);
     let mut workers = tokio::task::JoinSet::new();
     for queue in host_queues(&store, &config.sources)? {
@@ -216,8 +217,7 @@ pub async fn run_once(
             }
         };
         let source = &config.sources[index];
-        bar.set_message(source.id.to_string());
-        bar.inc(1);
+        progress(Progress::Checked(source.id.as_str()));
         if batch.is_none() {
             store.begin_batch()?;
             batch = Some((Instant::now(), 0));
@@ -249,7 +249,7 @@ pub async fn run_once(
         outcomes[index] = Some(outcome);
     }
     store.commit_last_batch()?;
-    bar.finish_and_clear();
+    progress(Progress::AllChecked);
     while let Some(joined) = workers.join_next().await {
         joined.map_err(|e| Error::Config(format!("fetch worker failed: {e}")))?;
     }
@@ -512,7 +512,7 @@ pub async fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> Result<
             () = tokio::time::sleep(wait) => {}
             () = wake.notified() => break,
         }
-        match run_once(config, aliases, db, false).await {
+        match run_once(config, aliases, db, &|_| {}).await {
             Ok(report) => {
                 tracing::info!(summary = %report.text().lines().last().unwrap_or(""), "run finished")
             }

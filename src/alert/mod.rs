@@ -11,7 +11,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::config::{AlertConfig, AlertKind};
-use crate::report::{self, SourceDiff};
+use crate::history::SourceDiff;
+use crate::report;
 
 /// A message ready for any channel.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,9 +6,10 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use super::data::{OfferingReport, ReportData, Row, StepView};
 use super::{event_line, summary};
 use crate::diff::{Change, Evidence, LinkChange};
-use crate::history::{Event, EventKind, Matrix, OfferingReport, ReportData, Row, StepView};
+use crate::history::{Event, EventKind, Matrix};
 
 const CSS: &str = r#"
 :root { --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --add: #1a7f37; --del: #cf222e; --ren: #9a6700; --mov: #0969da; }

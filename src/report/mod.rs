@@ -1,41 +1,18 @@
 //! Rendering diffs and snapshots for people (text, Markdown, the HTML report
-//! in [`html`], the Atom feed in [`feed`]) and programs (JSON, CSV).
-//! Everything taken from a page is escaped for the target format. Text for
-//! terminals carries colors, which `anstream` strips when the output is not
-//! a terminal or `NO_COLOR` is set.
+//! in [`html`] from what [`data`] gathers, the Atom feed in [`feed`]) and
+//! programs (JSON, CSV). Everything taken from a page is escaped for the
+//! target format. Text for terminals carries colors, which `anstream` strips
+//! when the output is not a terminal or `NO_COLOR` is set.
 
+pub mod data;
 pub mod feed;
 pub mod html;
 
 use std::fmt::Write as _;
 
-use chrono::NaiveDate;
-use serde::Serialize;
-
 use crate::diff::{Change, Diff, LinkChange};
-use crate::history::{Event, EventKind, Matrix, Timeline};
+use crate::history::{Event, EventKind, Matrix, SourceDiff, Timeline};
 use crate::model::Snapshot;
-
-/// Output formats of the commands that report changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Markdown,
-}
-
-/// The change of one source between two dates in the store.
-#[derive(Debug, Clone, Serialize)]
-pub struct SourceDiff {
-    pub source: String,
-    pub title: Option<String>,
-    /// Capture date of the version in force at the start.
-    pub from: NaiveDate,
-    /// Capture date of the version in force at the end.
-    pub to: NaiveDate,
-    #[serde(flatten)]
-    pub diff: Diff,
-}
 
 /// "2 renamed, 1 added, 1 link changed", or "no change".
 pub fn summary(diff: &Diff) -> String {
@@ -456,41 +433,6 @@ pub fn snapshot_text(s: &Snapshot) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::diff::Entry;
-
-    #[test]
-    fn page_text_cannot_inject_markdown_or_html() {
-        let diff = Diff {
-            changes: vec![Change::Added(Entry {
-                service: "<script>alert(1)</script> [x](javascript:y)".into(),
-                environment: None,
-                text: String::new(),
-            })],
-            warnings: vec![],
-        };
-        let md = diff_markdown(&diff);
-        assert!(!md.contains("<script>"), "{md}");
-        assert!(md.contains("&lt;script&gt;"));
-        assert!(md.contains("\\[x\\]\\(javascript:y\\)"));
-    }
-
-    #[test]
-    fn summary_separates_scope_changes_from_rewordings() {
-        assert_eq!(summary(&Diff::default()), "no change");
-    }
-}
-
-/// Formats of the history questions; CSV where the answer is a table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TableFormat {
-    Text,
-    Json,
-    Csv,
-}
-
 fn csv_string(rows: impl IntoIterator<Item = Vec<String>>) -> std::io::Result<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
@@ -699,4 +641,31 @@ pub fn matrix_csv(m: &Matrix) -> std::io::Result<String> {
             .collect()
     });
     csv_string(std::iter::once(header).chain(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::Entry;
+
+    #[test]
+    fn page_text_cannot_inject_markdown_or_html() {
+        let diff = Diff {
+            changes: vec![Change::Added(Entry {
+                service: "<script>alert(1)</script> [x](javascript:y)".into(),
+                environment: None,
+                text: String::new(),
+            })],
+            warnings: vec![],
+        };
+        let md = diff_markdown(&diff);
+        assert!(!md.contains("<script>"), "{md}");
+        assert!(md.contains("&lt;script&gt;"));
+        assert!(md.contains("\\[x\\]\\(javascript:y\\)"));
+    }
+
+    #[test]
+    fn summary_separates_scope_changes_from_rewordings() {
+        assert_eq!(summary(&Diff::default()), "no change");
+    }
 }

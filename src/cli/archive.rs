@@ -1,0 +1,102 @@
+//! Commands that check or carry the whole database: `verify`, `export` and
+//! `restore`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use super::{emit, open_existing};
+use crate::ingest;
+use crate::store::{self, Store};
+
+#[derive(Debug, Args)]
+pub(super) struct ExportArgs {
+    #[arg(long, value_enum, default_value_t = ArchiveFormat::Jsonl)]
+    format: ArchiveFormat,
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct RestoreArgs {
+    archive: PathBuf,
+}
+
+/// Formats of an archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ArchiveFormat {
+    Jsonl,
+}
+
+pub(super) fn verify(db: &Path) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let report = ingest::verify(&store)?;
+    for problem in &report.problems {
+        emit(&format!("problem: {problem}\n"))?;
+    }
+    emit(&format!(
+        "{} snapshots checked, {} problems\n",
+        report.snapshots,
+        report.problems.len()
+    ))?;
+    Ok(if report.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+pub(super) fn export(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let ExportArgs {
+        format: ArchiveFormat::Jsonl,
+        output,
+    } = args;
+    let store = open_existing(db)?;
+    // Written beside the target and renamed, so a failed export never
+    // leaves a half-written archive under the final name.
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing into {}", dir.display()))?;
+    let counts = {
+        let mut out = std::io::BufWriter::new(file.as_file_mut());
+        let counts = store.export(&mut out)?;
+        out.flush()?;
+        counts
+    };
+    file.as_file().sync_all()?;
+    file.persist(&output)
+        .with_context(|| format!("writing {}", output.display()))?;
+    emit(&format!(
+        "exported {} sources, {} documents, {} snapshots and {} other records to {}\n",
+        counts.sources,
+        counts.documents,
+        counts.snapshots,
+        counts.other,
+        output.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn restore(db: &Path, args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    let archive = &args.archive;
+    let file =
+        std::fs::File::open(archive).with_context(|| format!("reading {}", archive.display()))?;
+    let _lock = store::lock(db)?;
+    let mut store = Store::open(db)?;
+    let counts = store.restore(std::io::BufReader::new(file))?;
+    emit(&format!(
+        "restored {} sources, {} documents, {} snapshots and {} other records into {}\n",
+        counts.sources,
+        counts.documents,
+        counts.snapshots,
+        counts.other,
+        db.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}

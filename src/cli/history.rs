@@ -1,0 +1,209 @@
+//! Questions to the history database: `diff --source`, `log`, `timeline`,
+//! `matrix`, and the `report` and `feed` files.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::{Args, ValueEnum};
+
+use super::{Format, emit, json, open_existing, warn_all};
+use crate::canon::AliasTable;
+use crate::diff::Differ;
+use crate::history::{self, SourceDiff};
+use crate::ingest::parse_day;
+use crate::report;
+
+#[derive(Debug, Args)]
+pub(super) struct LogArgs {
+    #[arg(long)]
+    source: Option<String>,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    since: Option<String>,
+    #[arg(long, value_enum, default_value_t = EventsFormat::Text)]
+    format: EventsFormat,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ReportArgs {
+    /// Start date [default: the whole history]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    from: Option<String>,
+    /// End date [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    to: Option<String>,
+    /// One source, or all
+    #[arg(long, default_value = "all")]
+    source: String,
+    #[arg(short, long, value_name = "FILE", default_value = "report.html")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct FeedArgs {
+    #[arg(long)]
+    source: Option<String>,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    since: Option<String>,
+    #[arg(short, long, value_name = "FILE", default_value = "changes.atom")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct TimelineArgs {
+    service: String,
+    #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+    format: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct MatrixArgs {
+    /// The date [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    at: Option<String>,
+    #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+    format: TableFormat,
+}
+
+/// Formats of the change log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EventsFormat {
+    Text,
+    Json,
+    Csv,
+    Markdown,
+}
+
+/// Formats of the history questions; CSV where the answer is a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TableFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+/// `diff --source`: a stored source, or all, between two dates. Whether a
+/// scope changed.
+pub(super) fn diff_store(
+    db: &Path,
+    aliases: &AliasTable,
+    differ: &Differ<'_>,
+    source: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    format: Format,
+) -> anyhow::Result<bool> {
+    let store = open_existing(db)?;
+    let diffs: Vec<SourceDiff> = if source == "all" {
+        history::between_all(&store, aliases, from, to)?
+    } else {
+        match history::between(&store, differ, source, from, to)? {
+            Some(d) => vec![d],
+            None => bail!("{source} has no version with scope in force on {from}"),
+        }
+    };
+    for d in &diffs {
+        warn_all(&d.source, &d.diff.warnings);
+    }
+    let changed = diffs.iter().any(|d| d.diff.has_scope_changes());
+    emit(&match (format, source == "all") {
+        (Format::Json, false) => json(&diffs[0])?,
+        (Format::Json, true) => json(&diffs)?,
+        (Format::Text, _) => report::source_diffs_text(&diffs),
+        (Format::Markdown, _) => report::source_diffs_markdown(&diffs),
+    })?;
+    Ok(changed)
+}
+
+pub(super) fn log(db: &Path, differ: &Differ<'_>, args: LogArgs) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let since = args.since.as_deref().map(parse_day).transpose()?;
+    let events = history::log(&store, differ, args.source.as_deref(), since)?;
+    emit(&match args.format {
+        EventsFormat::Text => report::events_text(&events),
+        EventsFormat::Json => json(&events)?,
+        EventsFormat::Csv => report::events_csv(&events)?,
+        EventsFormat::Markdown => report::events_markdown(&events),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn report(
+    db: &Path,
+    differ: &Differ<'_>,
+    aliases: &AliasTable,
+    args: ReportArgs,
+) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let from = args.from.as_deref().map(parse_day).transpose()?;
+    let to = args
+        .to
+        .as_deref()
+        .map(parse_day)
+        .transpose()?
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let source = (args.source != "all").then_some(args.source.as_str());
+    let data = report::data::gather(&store, differ, aliases, source, from, to)?;
+    let output = &args.output;
+    std::fs::write(output, report::html::render(&data))
+        .with_context(|| format!("writing {}", output.display()))?;
+    let changes: usize = data.offerings.iter().map(|o| o.events.len()).sum();
+    emit(&format!(
+        "wrote {}: {changes} scope change events across {} offerings\n",
+        output.display(),
+        data.offerings.len()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn feed(db: &Path, differ: &Differ<'_>, args: FeedArgs) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let source = args.source.as_deref();
+    let since = args.since.as_deref().map(parse_day).transpose()?;
+    let events = history::log(&store, differ, source, since)?;
+    let feed_id = format!("urn:scopewatch:feed:{}", source.unwrap_or("all"));
+    let atom = report::feed::render(&events, |s| store.source_url(s).ok().flatten(), &feed_id);
+    let output = &args.output;
+    std::fs::write(output, atom).with_context(|| format!("writing {}", output.display()))?;
+    emit(&format!(
+        "wrote {}: {} events\n",
+        output.display(),
+        events.len()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn timeline(
+    db: &Path,
+    aliases: &AliasTable,
+    args: TimelineArgs,
+) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let t = history::timeline(&store, aliases, &args.service)?;
+    emit(&match args.format {
+        TableFormat::Text => report::timeline_text(&t),
+        TableFormat::Json => json(&t)?,
+        TableFormat::Csv => report::timeline_csv(&t)?,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn matrix(
+    db: &Path,
+    aliases: &AliasTable,
+    args: MatrixArgs,
+) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let date = match &args.at {
+        Some(d) => parse_day(d)?,
+        None => chrono::Utc::now().date_naive(),
+    };
+    let m = history::matrix(&store, aliases, date)?;
+    emit(&match args.format {
+        TableFormat::Text => report::matrix_text(&m),
+        TableFormat::Json => json(&m)?,
+        TableFormat::Csv => report::matrix_csv(&m)?,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,122 @@
+//! Commands that fill the history: `import`, `import-git` and `reparse`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+use super::{emit, open_existing, warn_all};
+use crate::ingest::{self, parse_day};
+use crate::store::{self, Imported, Store};
+
+#[derive(Debug, Args)]
+pub(super) struct ImportArgs {
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Source id [default: from the path]
+    #[arg(long)]
+    source: Option<String>,
+    /// Capture date, YYYY-MM-DD [default: from the file name, else the page's date]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ImportGitArgs {
+    /// A local git repository (clone a bundle first)
+    repo: PathBuf,
+    /// Page files to follow, as a git glob
+    #[arg(
+        long,
+        value_name = "GLOB",
+        default_value = "compliance/regulatory/offering-*.md"
+    )]
+    path: String,
+    /// Locale of the pages where they do not say; other than en-us, it is appended to source ids
+    #[arg(long)]
+    locale: Option<String>,
+    /// Published address of the pages; a source's URL is this plus its id
+    #[arg(long, value_name = "URL")]
+    url_base: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ReparseArgs {
+    /// Rebuild every snapshot
+    #[arg(long)]
+    all: bool,
+}
+
+pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let date = args.date.as_deref().map(parse_day).transpose()?;
+    let source = args.source.as_deref();
+    let _lock = store::lock(db)?;
+    let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let mut failed = 0;
+    let mut files = Vec::new();
+    for file in args.files {
+        if file.is_dir() {
+            files.extend(ingest::versions_in(&file)?);
+        } else {
+            files.push(file);
+        }
+    }
+    for file in &files {
+        match ingest::import_file(&mut store, file, source, date) {
+            Ok(r) => {
+                warn_all(&file.display().to_string(), &r.snapshot.warnings);
+                let what = match r.imported {
+                    Imported::Stored(id) => format!("stored as snapshot {id}"),
+                    Imported::Unchanged(id) => format!("unchanged (same content as snapshot {id})"),
+                };
+                emit(&format!(
+                    "{} {} {}: {what}\n",
+                    r.source,
+                    r.captured_at.date_naive(),
+                    file.display()
+                ))?;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} files not imported", files.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn import_git(db: &Path, args: ImportGitArgs) -> anyhow::Result<ExitCode> {
+    let _lock = store::lock(db)?;
+    let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let options = ingest::git::GitOptions {
+        locale: args.locale.as_deref(),
+        url_base: args.url_base.as_deref(),
+    };
+    let report = ingest::git::import_git(&mut store, &args.repo, &args.path, &options)?;
+    for failure in &report.failed {
+        eprintln!("error: {failure}");
+    }
+    emit(&format!(
+        "{} versions: {} stored, {} unchanged; {} retirements recorded\n",
+        report.versions, report.stored, report.unchanged, report.retired
+    ))?;
+    if !report.failed.is_empty() {
+        bail!("{} versions not imported", report.failed.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn reparse(db: &Path, args: ReparseArgs) -> anyhow::Result<ExitCode> {
+    let _lock = store::lock(db)?;
+    let mut store = open_existing(db)?;
+    let r = ingest::reparse(&mut store, args.all)?;
+    emit(&format!(
+        "{} snapshots checked, {} rebuilt, {} with a different scope or links\n",
+        r.checked, r.rebuilt, r.changed
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,298 @@
+//! The command line: the arguments (clap), and one thin adapter per command
+//! that wires its arguments to the library, in a file per command group.
+//! Errors become one line on stderr and a non-zero exit.
+
+mod archive;
+mod demo;
+mod history;
+mod import;
+mod job;
+mod pages;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{ArgAction, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::canon::AliasTable;
+use crate::config::{self, Config};
+use crate::diff::Differ;
+use crate::store::Store;
+
+/// Exit status when `--exit-code` is given and the scope changed.
+pub const EXIT_SCOPE_CHANGED: u8 = 3;
+
+const EXAMPLES: &str = "\
+Examples:
+  scopewatch demo
+  scopewatch parse saved/offering-iso-27001.html --format json
+  scopewatch diff old.md new.html --format markdown
+  scopewatch import pages/offering-soc-2/*.md
+  scopewatch diff --source all --from 2021-03-01 --to 2021-04-30
+  scopewatch import-git docs --path 'compliance/regulatory/offering-*.md'
+  scopewatch timeline \"Windows 365\"";
+
+/// Tracks the scope of published cloud compliance pages and reports what
+/// changed: services added, removed, renamed and moved between environments,
+/// and audit report links.
+#[derive(Debug, Parser)]
+#[command(name = "scopewatch", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// History database [default: scopewatch.db]
+    #[arg(long, global = true, env = "SCOPEWATCH_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Alias table of known renames, instead of the built-in one
+    #[arg(long, global = true, value_name = "FILE")]
+    aliases: Option<PathBuf>,
+    /// Configuration file (see `scopewatch init`)
+    #[arg(long, global = true, env = "SCOPEWATCH_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// More log output on stderr (-v, -vv)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    verbose: u8,
+    /// No progress bar
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Log lines as text or JSON objects (on stderr)
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The commands, with the help text and examples `--help` shows; each
+/// command's arguments live with its adapter.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse a saved page (HTML, Markdown or text) and show its scope
+    #[command(after_help = "Example:\n  scopewatch parse offering-iso-27001.md --format json")]
+    Parse(pages::ParseArgs),
+    /// Compare two saved pages, or a source's versions in force at two dates
+    #[command(
+        after_help = "Examples:\n  scopewatch diff 2020.md 2023.html\n  scopewatch diff --source offering-iso-27001 --from 2021-03-01 --to 2021-04-30 --format json"
+    )]
+    Diff(pages::DiffArgs),
+    /// Store saved page versions in the history database
+    #[command(after_help = "Source and date come from the path when not given: \
+snapshots/offering-soc-2/2021-07-20.md is source offering-soc-2 captured on 2021-07-20.\n\n\
+Example:\n  scopewatch import --source offering-soc-2 --date 2024-01-31 saved.html")]
+    Import(import::ImportArgs),
+    /// Backfill from the docs' git history: every version of every page file
+    #[command(
+        name = "import-git",
+        after_help = "Each version is dated by its commit's author date; the source id is the file name's stem \
+in lower case. Re-running adds nothing twice.\n\n\
+Example:\n  git clone -b main compliance-docs.bundle docs\n  scopewatch import-git docs --path 'compliance/regulatory/offering-*.md'"
+    )]
+    ImportGit(import::ImportGitArgs),
+    /// Rebuild stored snapshots from their raw documents with the current parser
+    #[command(
+        after_help = "Runs in one transaction and fetches nothing. Without --all, only snapshots \
+made by another parser version are rebuilt.\n\nExample:\n  scopewatch reparse --all"
+    )]
+    Reparse(import::ReparseArgs),
+    /// Check every stored document against its hash, and that reparsing reproduces every snapshot
+    #[command(
+        after_help = "Exit status 1 when anything is wrong.\n\nExample:\n  scopewatch --db history.db verify"
+    )]
+    Verify,
+    /// Write the whole history database to an archive (JSON Lines)
+    #[command(
+        after_help = "Example:\n  scopewatch --db history.db export --format jsonl -o history.jsonl"
+    )]
+    Export(archive::ExportArgs),
+    /// Restore an archive into a new, empty database
+    #[command(after_help = "Example:\n  scopewatch --db restored.db restore history.jsonl")]
+    Restore(archive::RestoreArgs),
+    /// Every scope change event in date order
+    #[command(
+        after_help = "Example:\n  scopewatch log --source offering-iso-27001 --since 2021-01-01 --format markdown"
+    )]
+    Log(history::LogArgs),
+    /// Write a self-contained HTML report of scope changes
+    #[command(
+        after_help = "The file has no external assets, works offline and prints well.\n\n\
+Example:\n  scopewatch report --from 2021-01-01 --to 2021-12-31 --source all -o report.html"
+    )]
+    Report(history::ReportArgs),
+    /// Write an Atom feed of scope change events
+    #[command(
+        after_help = "Entry ids are stable, so feed readers never show an event twice.\n\n\
+Example:\n  scopewatch feed --since 2022-01-01 -o /var/www/scope/changes.atom"
+    )]
+    Feed(history::FeedArgs),
+    /// Print shell completions
+    #[command(
+        after_help = "Example:\n  scopewatch completions bash > /etc/bash_completion.d/scopewatch"
+    )]
+    Completions { shell: clap_complete::Shell },
+    /// When a service entered and left each offering's scope, renames followed
+    #[command(after_help = "Example:\n  scopewatch timeline \"Microsoft Defender for Endpoint\"")]
+    Timeline(history::TimelineArgs),
+    /// Services × offerings in scope at a date
+    #[command(
+        after_help = "Example:\n  scopewatch matrix --at 2022-01-01 --format csv > matrix.csv"
+    )]
+    Matrix(history::MatrixArgs),
+    /// List the sources in the history database, or discover offering pages
+    #[command(
+        after_help = "Examples:\n  scopewatch sources\n  scopewatch --config scopewatch.toml sources discover"
+    )]
+    Sources(job::SourcesArgs),
+    /// Write a starter configuration listing Microsoft's offering pages
+    #[command(
+        after_help = "Example:\n  scopewatch init --locale fr-fr --output /etc/scopewatch.toml"
+    )]
+    Init(job::InitArgs),
+    /// Fetch every configured page once, store, diff, alert, and exit
+    #[command(
+        after_help = "Exit status: 0 when all went well, 1 when a page could not be fetched or an alert \
+not delivered, 3 with --exit-code when a scope changed.\n\n\
+Example (crontab):\n  30 2 * * * scopewatch --config /etc/scopewatch.toml run --quiet"
+    )]
+    Run(job::RunArgs),
+    /// Run on the configured cron schedule until SIGINT or SIGTERM
+    #[command(after_help = "A signal during a run lets the run finish first.\n\n\
+Example:\n  scopewatch --config /etc/scopewatch.toml daemon --log-format json")]
+    Daemon,
+    /// Replay the bundled page versions through parse, store and diff, offline
+    #[command(
+        after_help = "Uses a temporary database unless --db is given.\n\nExamples:\n  scopewatch demo\n  scopewatch --db demo.db demo --format markdown"
+    )]
+    Demo(demo::DemoArgs),
+}
+
+/// Output formats of the commands that report changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Formats of commands that print data rather than changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DataFormat {
+    Text,
+    Json,
+}
+
+/// Runs the command line and turns errors into one line on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.log_format);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8, format: LogFormat) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("scopewatch={level}")));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.without_time().try_init(),
+    };
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let aliases = match &cli.aliases {
+        Some(path) => config::load_aliases(path)?,
+        None => AliasTable::builtin(),
+    };
+    let differ = Differ::new(&aliases);
+    let config = match &cli.config {
+        Some(path) => Some(Config::load(path)?),
+        None => None,
+    };
+    let db = cli
+        .db
+        .clone()
+        .or_else(|| config.as_ref().map(|c| c.database.clone()))
+        .unwrap_or_else(|| PathBuf::from("scopewatch.db"));
+    let progress = !cli.quiet && std::io::stderr().is_terminal();
+    let config = config.as_ref();
+    match cli.command {
+        Command::Parse(args) => pages::parse(args),
+        Command::Diff(args) => pages::diff(&db, &aliases, &differ, args),
+        Command::Import(args) => import::import(&db, args),
+        Command::ImportGit(args) => import::import_git(&db, args),
+        Command::Reparse(args) => import::reparse(&db, args),
+        Command::Verify => archive::verify(&db),
+        Command::Export(args) => archive::export(&db, args),
+        Command::Restore(args) => archive::restore(&db, args),
+        Command::Log(args) => history::log(&db, &differ, args),
+        Command::Report(args) => history::report(&db, &differ, &aliases, args),
+        Command::Feed(args) => history::feed(&db, &differ, args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "scopewatch",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Timeline(args) => history::timeline(&db, &aliases, args),
+        Command::Matrix(args) => history::matrix(&db, &aliases, args),
+        Command::Sources(args) => job::sources(config, &db, args),
+        Command::Init(args) => job::init(args),
+        Command::Run(args) => job::run(need_config(config)?, &aliases, &db, progress, args),
+        Command::Daemon => job::daemon(need_config(config)?, &aliases, &db),
+        Command::Demo(args) => demo::demo(cli.db.as_deref(), &differ, args),
+    }
+}
+
+/// The configuration, for the commands that cannot do without one.
+fn need_config(config: Option<&Config>) -> anyhow::Result<&Config> {
+    config.context("no configuration: pass --config FILE (write one with `scopewatch init`)")
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = anstream::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn json(value: &impl serde::Serialize) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(value)? + "\n")
+}
+
+fn warn_all(origin: &str, warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {origin}: {w}");
+    }
+}
+
+fn open_existing(db: &Path) -> anyhow::Result<Store> {
+    if !db.exists() {
+        bail!(
+            "no database at {} (import pages first, or pass --db)",
+            db.display()
+        );
+    }
+    Ok(Store::open(db)?)
+}

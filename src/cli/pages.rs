@@ -1,0 +1,128 @@
+//! Commands on saved pages, outside the history: `parse` and `diff`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::{Args, CommandFactory};
+
+use super::{Cli, DataFormat, EXIT_SCOPE_CHANGED, Format, emit, json, warn_all};
+use crate::canon::AliasTable;
+use crate::diff::Differ;
+use crate::ingest::{self, parse_day};
+use crate::report;
+
+#[derive(Debug, Args)]
+pub(super) struct ParseArgs {
+    file: PathBuf,
+    #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+    format: DataFormat,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct DiffArgs {
+    /// OLD_FILE NEW_FILE: two saved versions of a page
+    #[arg(num_args = 0..=2, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Compare a stored source (or `all`) instead of files
+    #[arg(long, requires_all = ["from", "to"], conflicts_with = "files")]
+    source: Option<String>,
+    /// Start date, YYYY-MM-DD (with --source)
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "source")]
+    from: Option<String>,
+    /// End date, YYYY-MM-DD (with --source)
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "source")]
+    to: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also print a unified diff of the page text (files only, text format)
+    #[arg(long)]
+    text_diff: bool,
+    /// Exit with status 3 when the scope changed, as `git diff --exit-code`
+    #[arg(long)]
+    exit_code: bool,
+}
+
+pub(super) fn parse(args: ParseArgs) -> anyhow::Result<ExitCode> {
+    let (_, snapshot) = ingest::read_file(&args.file)?;
+    warn_all(&args.file.display().to_string(), &snapshot.warnings);
+    emit(&match args.format {
+        DataFormat::Text => report::snapshot_text(&snapshot),
+        DataFormat::Json => json(&snapshot)?,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Two files, or a stored source between two dates (see [`super::history`]).
+pub(super) fn diff(
+    db: &Path,
+    aliases: &AliasTable,
+    differ: &Differ<'_>,
+    args: DiffArgs,
+) -> anyhow::Result<ExitCode> {
+    let changed = match (&args.source, args.files.as_slice()) {
+        (None, [old, new]) => diff_files(differ, old, new, &args)?,
+        (Some(source), []) => {
+            let (Some(from), Some(to)) = (&args.from, &args.to) else {
+                bail!("--source needs --from and --to");
+            };
+            super::history::diff_store(
+                db,
+                aliases,
+                differ,
+                source,
+                parse_day(from)?,
+                parse_day(to)?,
+                args.format,
+            )?
+        }
+        _ => {
+            let mut cmd = Cli::command();
+            cmd.error(
+                clap::error::ErrorKind::WrongNumberOfValues,
+                "diff takes OLD_FILE NEW_FILE, or --source ID --from DATE --to DATE",
+            )
+            .exit()
+        }
+    };
+    Ok(if args.exit_code && changed {
+        ExitCode::from(EXIT_SCOPE_CHANGED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn diff_files(
+    differ: &Differ<'_>,
+    old_path: &Path,
+    new_path: &Path,
+    args: &DiffArgs,
+) -> anyhow::Result<bool> {
+    let (_, old) = ingest::read_file(old_path)?;
+    let (_, new) = ingest::read_file(new_path)?;
+    warn_all(&old_path.display().to_string(), &old.warnings);
+    warn_all(&new_path.display().to_string(), &new.warnings);
+    let diff = differ.diff(&old, &new);
+    warn_all("diff", &diff.warnings);
+    let mut out = match args.format {
+        Format::Text => report::diff_text(&diff),
+        Format::Json => json(&diff)?,
+        Format::Markdown => report::diff_markdown(&diff),
+    };
+    if args.text_diff && args.format == Format::Text {
+        let text = similar::TextDiff::from_lines(&old.body, &new.body);
+        out.push('\n');
+        out.push_str(
+            &text
+                .unified_diff()
+                .context_radius(2)
+                .header(
+                    &old_path.display().to_string(),
+                    &new_path.display().to_string(),
+                )
+                .to_string(),
+        );
+    }
+    emit(&out)?;
+    Ok(diff.has_scope_changes())
+}
