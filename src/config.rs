@@ -176,7 +176,10 @@ impl AlertConfig {
 }
 
 fn invalid(path: &Path, message: impl std::fmt::Display) -> Error {
-    Error::Config(format!("{}: {message}", path.display()))
+    Error::Config {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
 }
 
 impl Config {
@@ -256,10 +259,13 @@ impl Config {
         Ok(())
     }
 
-    pub fn schedule_parsed(&self) -> std::result::Result<cron::Schedule, String> {
+    pub fn schedule_parsed(&self) -> Result<cron::Schedule> {
         self.schedule
             .parse::<cron::Schedule>()
-            .map_err(|e| format!("schedule {:?} is not a cron expression: {e}", self.schedule))
+            .map_err(|source| Error::Schedule {
+                schedule: self.schedule.clone(),
+                source,
+            })
     }
 }
 

@@ -24,6 +24,11 @@ pub enum Error {
         path: PathBuf,
         source: scopewatch_core::AliasError,
     },
+    #[error("the start date {from} is after the end date {to}: give the earlier date first")]
+    DateOrder {
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    },
     #[error("invalid date {0:?}: expected YYYY-MM-DD")]
     Date(String),
     #[error("unknown source {0:?} (see `scopewatch sources`)")]
@@ -37,12 +42,30 @@ pub enum Error {
     Sql(#[from] rusqlite::Error),
     #[error("database schema: {0}")]
     Migration(#[from] rusqlite_migration::Error),
-    #[error("configuration {0}")]
-    Config(String),
+    #[error("configuration {path}: {message}")]
+    Config { path: PathBuf, message: String },
     #[error(
         "another scopewatch process is writing {db} (lock held by process {holder}); try again when it has finished"
     )]
     Locked { db: PathBuf, holder: String },
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    #[error("cannot read the offerings hub {hub}: {source}")]
+    Hub {
+        hub: String,
+        source: crate::fetch::FetchError,
+    },
+    #[error("schedule {schedule:?} is not a cron expression: {source}")]
+    Schedule {
+        schedule: String,
+        source: cron::error::Error,
+    },
+    #[error("the schedule {0:?} never fires; give a cron expression with a future time")]
+    ScheduleNeverFires(String),
+    #[error("a fetch worker stopped: {0}")]
+    Worker(#[source] tokio::task::JoinError),
+    #[error("{0} links no offering pages: is it the hub? (see `sources discover --help`)")]
+    NotAHub(String),
     #[error("git: {0}")]
     Git(#[from] crate::ingest::git::GitError),
     #[error("stored data is inconsistent: {0}")]

@@ -45,7 +45,7 @@ pub fn between(
 
 fn in_order(from: NaiveDate, to: NaiveDate) -> Result<()> {
     if from > to {
-        return Err(Error::Date(format!("{from} is after {to}")));
+        return Err(Error::DateOrder { from, to });
     }
     Ok(())
 }

@@ -168,10 +168,7 @@ pub async fn run_once(
     let _lock = lock(db)?;
     let mut store = Store::open(db)?;
     store.use_job_settings()?;
-    let fetcher = Arc::new(
-        Fetcher::new(&config.fetch, &config.user_agent)
-            .map_err(|e| Error::Config(e.to_string()))?,
-    );
+    let fetcher = Arc::new(Fetcher::new(&config.fetch, &config.user_agent)?);
 
     let (sender, mut results) = tokio::sync::mpsc::channel::<Checked>(WAITING);
     let mut workers = tokio::task::JoinSet::new();
@@ -251,7 +248,7 @@ pub async fn run_once(
     store.commit_last_batch()?;
     progress(Progress::AllChecked);
     while let Some(joined) = workers.join_next().await {
-        joined.map_err(|e| Error::Config(format!("fetch worker failed: {e}")))?;
+        joined.map_err(Error::Worker)?;
     }
 
     let mut report = RunReport::default();
@@ -457,7 +454,7 @@ async fn deliver_pending(store: &Store, config: &Config, report: &mut RunReport)
         .user_agent(config.user_agent.as_str())
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| Error::Config(e.without_url().to_string()))?;
+        .map_err(|e| FetchError::Client(e.without_url()))?;
     for pending in pending {
         let Some(channel) = config.alerts.iter().find(|c| c.name() == pending.channel) else {
             continue;
@@ -487,7 +484,7 @@ async fn deliver_pending(store: &Store, config: &Config, report: &mut RunReport)
 /// Runs the job on the configured schedule until SIGINT or SIGTERM; a run
 /// under way when the signal comes is finished first.
 pub async fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> Result<()> {
-    let schedule = config.schedule_parsed().map_err(Error::Config)?;
+    let schedule = config.schedule_parsed()?;
     let stop = Arc::new(AtomicBool::new(false));
     let wake = Arc::new(tokio::sync::Notify::new());
     {
@@ -501,10 +498,7 @@ pub async fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> Result<
     tracing::info!(schedule = %config.schedule, "daemon started");
     while !stop.load(Ordering::SeqCst) {
         let Some(next) = schedule.upcoming(Utc).next() else {
-            return Err(Error::Config(format!(
-                "schedule {:?} never fires",
-                config.schedule
-            )));
+            return Err(Error::ScheduleNeverFires(config.schedule.clone()));
         };
         let wait = (next - Utc::now()).to_std().unwrap_or_default();
         tracing::info!(next = %next, "waiting for the next run");
@@ -557,18 +551,30 @@ pub struct Discovery {
 /// Reads the offerings hub page and compares its offering links with the
 /// configured sources.
 pub async fn discover(config: &Config, hub: &str) -> Result<Discovery> {
-    let fetcher = Fetcher::new(&config.fetch, &config.user_agent)
-        .map_err(|e| Error::Config(e.to_string()))?;
+    let fetcher = Fetcher::new(&config.fetch, &config.user_agent)?;
     let (result, _) = fetcher.fetch(hub, &Validators::default()).await;
     let body = match result {
         Ok(Fetched::Page { body, .. }) => body,
-        Ok(Fetched::NotModified) => return Err(Error::Config(format!("{hub}: unexpected 304"))),
-        Err(e) => return Err(Error::Config(format!("cannot read the hub page: {e}"))),
+        Ok(Fetched::NotModified) => {
+            return Err(Error::Hub {
+                hub: hub.to_string(),
+                source: FetchError::Status(304),
+            });
+        }
+        Err(source) => {
+            return Err(Error::Hub {
+                hub: hub.to_string(),
+                source,
+            });
+        }
     };
-    let base = reqwest::Url::parse(hub).map_err(|e| Error::Config(format!("hub address: {e}")))?;
+    let base = reqwest::Url::parse(hub).map_err(|_| Error::Hub {
+        hub: hub.to_string(),
+        source: FetchError::NotHttp(hub.to_string()),
+    })?;
     let html = String::from_utf8_lossy(&body);
     let doc = scraper::Html::parse_document(&html);
-    let links = scraper::Selector::parse("a[href]").map_err(|e| Error::Config(e.to_string()))?;
+    let links = scraper::Selector::parse("a[href]").expect("a constant, valid selector");
     let mut found: Vec<(String, String)> = Vec::new();
     for a in doc.select(&links) {
         let Some(url) = a.attr("href").and_then(|h| base.join(h).ok()) else {
@@ -589,9 +595,7 @@ pub async fn discover(config: &Config, hub: &str) -> Result<Discovery> {
         }
     }
     if found.is_empty() {
-        return Err(Error::Config(format!(
-            "{hub} links no offering pages: is it the hub?"
-        )));
+        return Err(Error::NotAHub(hub.to_string()));
     }
     let configured: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
     Ok(Discovery {

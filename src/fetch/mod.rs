@@ -36,7 +36,7 @@ pub enum Fetched {
 }
 
 /// Why a page could not be fetched.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("HTTP {0}")]
     Status(u16),
@@ -46,8 +46,14 @@ pub enum FetchError {
     RetryAfterTooLong(u64, u64),
     #[error("redirect to a {0}: address refused (only http and https are fetched)")]
     Redirect(String),
-    #[error("{0}")]
-    Transport(String),
+    #[error("not an http(s) address: {0}")]
+    NotHttp(String),
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+    /// The request or its body failed; the message names the kind of
+    /// failure and its innermost cause, and reqwest's chain stays the source.
+    #[error("{}", describe(.0))]
+    Transport(#[source] reqwest::Error),
 }
 
 impl FetchError {
@@ -57,7 +63,9 @@ impl FetchError {
             FetchError::Transport(_) => true,
             FetchError::TooLarge(_)
             | FetchError::RetryAfterTooLong(..)
-            | FetchError::Redirect(_) => false,
+            | FetchError::Redirect(_)
+            | FetchError::NotHttp(_)
+            | FetchError::Client(_) => false,
         }
     }
 }
@@ -99,7 +107,7 @@ impl Fetcher {
             .redirect(redirects)
             .https_only(false)
             .build()
-            .map_err(|e| FetchError::Transport(e.without_url().to_string()))?;
+            .map_err(|e| FetchError::Client(e.without_url()))?;
         Ok(Fetcher {
             client,
             settings: settings.clone(),
@@ -136,12 +144,7 @@ impl Fetcher {
         let parsed = match reqwest::Url::parse(url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
             _ => {
-                return (
-                    Err(FetchError::Transport(format!(
-                        "not an http(s) address: {url}"
-                    ))),
-                    attempts,
-                );
+                return (Err(FetchError::NotHttp(url.to_string())), attempts);
             }
         };
         let mut delays = backon::ExponentialBuilder::default()
@@ -218,7 +221,7 @@ impl Fetcher {
             error: None,
         };
         let (result, retry_after) = match request.send().await {
-            Err(e) => (Err(FetchError::Transport(describe(&e))), None),
+            Err(e) => (Err(FetchError::Transport(e)), None),
             Ok(response) => {
                 let status = response.status();
                 record.status = Some(status.as_u16());
@@ -275,7 +278,7 @@ impl Fetcher {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => return Ok(body),
-                Err(e) => return Err((FetchError::Transport(describe(&e)), body.len() as u64)),
+                Err(e) => return Err((FetchError::Transport(e), body.len() as u64)),
             }
         }
     }
