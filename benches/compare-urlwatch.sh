@@ -9,6 +9,7 @@
 #
 #   benches/compare-urlwatch.sh                     # N = 10, 100, 1000; 5 repetitions
 #   SIZES="100" REPEAT=3 benches/compare-urlwatch.sh
+#   SCOPEWATCH=/path/to/other/scopewatch benches/compare-urlwatch.sh   # another build, e.g. a before/after
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,8 +22,10 @@ trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 echo "setting up urlwatch 2.29 in a virtual environment and building scopewatch ..." >&2
 python3 -m venv "$WORK/venv"
 "$WORK/venv/bin/pip" install --quiet --disable-pip-version-check urlwatch==2.29
-cargo build --release --quiet
-SCOPEWATCH="$ROOT/target/release/scopewatch"
+if [ -z "${SCOPEWATCH:-}" ]; then
+  cargo build --release --quiet
+  SCOPEWATCH="$ROOT/target/release/scopewatch"
+fi
 URLWATCH="$WORK/venv/bin/urlwatch"
 
 # Writes the pages of a round, then requests each once, untimed: the server
