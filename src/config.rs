@@ -201,10 +201,20 @@ impl Config {
 
     fn validate(&self, path: &Path) -> Result<()> {
         self.schedule_parsed().map_err(|e| invalid(path, e))?;
-        let mut ids = std::collections::HashSet::new();
+        // Ids are compared ignoring case: two that differ only in case
+        // would be one page kept as two histories.
+        let mut ids = std::collections::HashMap::new();
         for s in &self.sources {
-            if !ids.insert(&s.id) {
-                return Err(invalid(path, format!("source {:?} is listed twice", s.id)));
+            if let Some(first) = ids.insert(s.id.to_ascii_lowercase(), &s.id) {
+                let what = if *first == s.id {
+                    format!("source {:?} is listed twice", s.id)
+                } else {
+                    format!(
+                        "sources {first:?} and {:?} differ only in case: give one id",
+                        s.id
+                    )
+                };
+                return Err(invalid(path, what));
             }
             let scheme_ok = s.url.starts_with("https://") || s.url.starts_with("http://");
             if !scheme_ok {

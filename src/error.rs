@@ -33,10 +33,36 @@ pub enum Error {
     Date(String),
     #[error("unknown source {0:?} (see `scopewatch sources`)")]
     UnknownSource(String),
+    #[error(
+        "source id {given:?} differs only in case from the stored source {existing:?}: use {existing:?} (one page, one history)"
+    )]
+    SourceCase { given: String, existing: String },
     #[error("database {path}: {source}")]
     Database {
         path: PathBuf,
         source: rusqlite::Error,
+    },
+    #[error("no scopewatch database at {path} (import pages first, or pass --db)")]
+    NoDatabase { path: PathBuf },
+    #[error(
+        "{path} is not a scopewatch database: {what}; nothing was changed (pass --db with another path)"
+    )]
+    NotOurs { path: PathBuf, what: String },
+    #[error(
+        "{path} was written by a newer scopewatch (schema version {found}; this one knows up to {known}): upgrade scopewatch to use it"
+    )]
+    FutureSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "{path} has schema version {found}, older than this scopewatch's {known}, and reading never changes a database: run `scopewatch --db {path} migrate` to upgrade it"
+    )]
+    OldSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
     },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
@@ -45,7 +71,7 @@ pub enum Error {
     #[error("configuration {path}: {message}")]
     Config { path: PathBuf, message: String },
     #[error(
-        "another scopewatch process is writing {db} (lock held by process {holder}); try again when it has finished"
+        "another scopewatch process is writing {db} (lock held by {holder}); try again when it has finished"
     )]
     Locked { db: PathBuf, holder: String },
     #[error(transparent)]

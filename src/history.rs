@@ -95,7 +95,7 @@ pub fn between_all(
             .map(|ids| {
                 let path = &path;
                 scope.spawn(move || {
-                    let store = Store::open(path)?;
+                    let store = Store::open_read(path)?;
                     let differ = Differ::new(aliases);
                     let mut found = Vec::new();
                     for id in ids {

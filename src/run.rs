@@ -230,9 +230,15 @@ pub async fn run_once(
                 validators,
                 parsed,
             }) => {
-                let outcome = take_version(&mut store, &differ, config, source, &body, *parsed)?;
-                store.set_validators(&source.id, &validators)?;
-                outcome
+                // A version that cannot be stored is rolled back alone and
+                // fetched again next run (its validators are not kept);
+                // the batch's other sources go on.
+                take_version(&mut store, &differ, config, source, &body, *parsed)
+                    .and_then(|outcome| {
+                        store.set_validators(&source.id, &validators)?;
+                        Ok(outcome)
+                    })
+                    .unwrap_or_else(|e| Outcome::Failed(format!("not stored: {e}")))
             }
         };
         if let Some((opened, pages)) = &mut batch {

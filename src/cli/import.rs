@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 
-use super::{emit, open_existing, warn_all};
+use super::{emit, warn_all};
 use crate::ingest::{self, parse_day};
 use crate::store::{self, Imported, Store};
 
@@ -52,7 +52,7 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let date = args.date.as_deref().map(parse_day).transpose()?;
     let source = args.source.as_deref();
     let _lock = store::lock(db)?;
-    let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let mut store = Store::open(db)?;
     let mut failed = 0;
     let mut files = Vec::new();
     for file in args.files {
@@ -91,7 +91,7 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
 
 pub(super) fn import_git(db: &Path, args: ImportGitArgs) -> anyhow::Result<ExitCode> {
     let _lock = store::lock(db)?;
-    let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let mut store = Store::open(db)?;
     let options = ingest::git::GitOptions {
         locale: args.locale.as_deref(),
         url_base: args.url_base.as_deref(),
@@ -110,13 +110,34 @@ pub(super) fn import_git(db: &Path, args: ImportGitArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+/// Opens an existing database for writing.
+fn open_existing_for_writing(db: &Path) -> anyhow::Result<(store::WriteLock, Store)> {
+    if !db.exists() {
+        return Err(crate::Error::NoDatabase {
+            path: db.to_path_buf(),
+        }
+        .into());
+    }
+    let lock = store::lock(db)?;
+    Ok((lock, Store::open(db)?))
+}
+
 pub(super) fn reparse(db: &Path, args: ReparseArgs) -> anyhow::Result<ExitCode> {
-    let _lock = store::lock(db)?;
-    let mut store = open_existing(db)?;
+    let (_lock, mut store) = open_existing_for_writing(db)?;
     let r = ingest::reparse(&mut store, args.all)?;
     emit(&format!(
         "{} snapshots checked, {} rebuilt, {} with a different scope or links\n",
         r.checked, r.rebuilt, r.changed
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn migrate(db: &Path) -> anyhow::Result<ExitCode> {
+    let (_lock, store) = open_existing_for_writing(db)?;
+    emit(&format!(
+        "{} is at schema version {}\n",
+        db.display(),
+        store.schema_version()?
     ))?;
     Ok(ExitCode::SUCCESS)
 }

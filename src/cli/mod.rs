@@ -13,7 +13,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{ArgAction, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::canon::AliasTable;
@@ -93,6 +93,12 @@ Example:\n  git clone -b main compliance-docs.bundle docs\n  scopewatch import-g
 made by another parser version are rebuilt.\n\nExample:\n  scopewatch reparse --all"
     )]
     Reparse(import::ReparseArgs),
+    /// Upgrade the database's schema to this version of scopewatch
+    #[command(
+        after_help = "Commands that write upgrade the schema themselves; commands that only read never \
+change a database, and ask for this first.\n\nExample:\n  scopewatch --db history.db migrate"
+    )]
+    Migrate,
     /// Check every stored document against its hash, and that reparsing reproduces every snapshot
     #[command(
         after_help = "Exit status 1 when anything is wrong.\n\nExample:\n  scopewatch --db history.db verify"
@@ -192,10 +198,27 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, each said once: many errors
+/// already name their cause, and anyhow's chain would repeat it.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn init_logging(verbose: u8, format: LogFormat) {
@@ -238,6 +261,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::import(&db, args),
         Command::ImportGit(args) => import::import_git(&db, args),
         Command::Reparse(args) => import::reparse(&db, args),
+        Command::Migrate => import::migrate(&db),
         Command::Verify => archive::verify(&db),
         Command::Export(args) => archive::export(&db, args),
         Command::Restore(args) => archive::restore(&db, args),
@@ -287,12 +311,7 @@ fn warn_all(origin: &str, warnings: &[String]) {
     }
 }
 
+/// Opens the database for a command that only reads it.
 fn open_existing(db: &Path) -> anyhow::Result<Store> {
-    if !db.exists() {
-        bail!(
-            "no database at {} (import pages first, or pass --db)",
-            db.display()
-        );
-    }
-    Ok(Store::open(db)?)
+    Ok(Store::open_read(db)?)
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use crate::model::{Snapshot, SourceId};
-use crate::store::{Imported, Included, NewSnapshot, RawVersion, Reparsed, Store};
+use crate::store::{Imported, Included, NewSnapshot, RawVersion, Reparsed, Store, content_hash};
 use crate::{Error, Result};
 
 pub use scopewatch_core::{IncludeSource, read_snapshot, read_snapshot_as, read_snapshot_with};
@@ -63,20 +63,57 @@ fn store_version(
     snapshot: Snapshot,
     includes: &[(String, Vec<u8>)],
 ) -> Result<ImportReport> {
-    let imported = store.import(&NewSnapshot {
-        source,
-        captured_at,
-        raw: bytes,
-        snapshot: &snapshot,
-        origin,
-        includes,
-    })?;
+    let imported = match twin(store, source, captured_at, origin, bytes)? {
+        Some(id) => Imported::Unchanged(id),
+        None => store.import(&NewSnapshot {
+            source,
+            captured_at,
+            raw: bytes,
+            snapshot: &snapshot,
+            origin,
+            includes,
+        })?,
+    };
     Ok(ImportReport {
         source: source.to_string(),
         captured_at,
         imported,
         snapshot,
     })
+}
+
+/// How far from its true time a time read from a file name can be: the name
+/// gives a local time (the corpus's, its author's) in a zone it does not
+/// say, UTC-12 to UTC+14, and a name with a date alone gives a whole day.
+const NAMED_TIME_SPREAD: chrono::TimeDelta = chrono::TimeDelta::hours(36);
+
+/// The stored copy of this very version that came in the other way: one
+/// dated by its file name, the other dated exactly (a git commit, a fetch,
+/// a given date), with the same document, within [`NAMED_TIME_SPREAD`].
+/// One version is one version, whichever way it came in; a page that goes
+/// back to an earlier text by the same way is a new version.
+fn twin(
+    store: &Store,
+    source: &str,
+    captured_at: DateTime<Utc>,
+    origin: &str,
+    bytes: &[u8],
+) -> Result<Option<i64>> {
+    let named = dated_by_name(origin);
+    let near =
+        store.same_document_near(source, &content_hash(bytes), captured_at, NAMED_TIME_SPREAD)?;
+    Ok(near
+        .into_iter()
+        .find(|(_, other)| dated_by_name(other) != named)
+        .map(|(id, _)| id))
+}
+
+/// Whether a version's origin is a saved file dated by its name, rather
+/// than a git commit or a fetched URL.
+fn dated_by_name(origin: &str) -> bool {
+    !origin.starts_with("git:")
+        && !origin.contains("://")
+        && date_in_name(Path::new(origin)).is_some()
 }
 
 /// Imports a saved page. Without an explicit source or date they come from
@@ -227,7 +264,9 @@ pub fn source_for(path: &Path) -> String {
 }
 
 /// A capture time written at the start of a file name: `2021-08-26`,
-/// `2021-08-26T123109_e038881` (UTC).
+/// `2021-08-26T123109_e038881`. The name does not say its zone; it is read
+/// as UTC, and a version dated so is matched with the same version come in
+/// another way by [`twin`].
 pub fn date_in_name(path: &Path) -> Option<DateTime<Utc>> {
     let stem = path.file_stem()?.to_str()?;
     if let Some(stamp) = stem.get(..17)

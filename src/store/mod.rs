@@ -58,8 +58,23 @@ pub struct Store {
 /// before they are copied into the database: 40 MiB.
 const JOB_CHECKPOINT_PAGES: i64 = 10_000;
 
+/// This program's mark in a database's header (`PRAGMA application_id`):
+/// "SWDB". Another application's SQLite file is never taken for ours.
+const APPLICATION_ID: i32 = 0x5357_4442;
+
+/// What a file holds, judged before anything is written to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// A new (zero-length) file, or a SQLite database with nothing in it.
+    Empty,
+    /// A scopewatch database at this schema version.
+    Ours(i64),
+}
+
 impl Store {
-    /// Opens (creating if needed) a database and brings its schema up to date.
+    /// Opens a database for writing and brings its schema up to date. A
+    /// missing or empty file becomes a new database; a file that is not a
+    /// scopewatch database is refused untouched.
     pub fn open(path: &Path) -> Result<Self> {
         let wrap = |source| Error::Database {
             path: path.to_path_buf(),
@@ -69,6 +84,9 @@ impl Store {
         let mut conn = Connection::open(path).map_err(wrap)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(wrap)?;
+        // Judged before the first write below: even setting the journal mode
+        // would change another application's file.
+        let found = identify(&conn, path)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(wrap)?;
         // In WAL mode NORMAL survives a killed process (tests/crash.rs) and
@@ -76,21 +94,65 @@ impl Store {
         // can roll back, and the next run stores them again.
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
-        // Years of history are hundreds of megabytes: map them rather than
-        // copy every page through read(), and keep more of them cached.
-        conn.pragma_update(None, "mmap_size", 1_i64 << 30)
-            .map_err(wrap)?;
-        conn.pragma_update(None, "cache_size", -65_536)
-            .map_err(wrap)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
+        read_settings(&conn).map_err(wrap)?;
+        // Off while migrating: a migration that rebuilds a table checks the
+        // keys itself (`foreign_key_check`), and the pragma cannot change
+        // inside its transaction.
+        conn.pragma_update(None, "foreign_keys", "OFF")
             .map_err(wrap)?;
         schema::migrations().to_latest(&mut conn)?;
-        Ok(Store {
+        if found == Found::Empty || application_id(&conn).map_err(wrap)? != APPLICATION_ID {
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(wrap)?;
+        }
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(wrap)?;
+        Ok(Store::with(conn, path))
+    }
+
+    /// Opens a database for reading only: nothing in the file changes, and
+    /// a database on a read-only mount, or a read-only file, can be read.
+    /// A database at an older schema is refused, with the command that
+    /// upgrades it.
+    pub fn open_read(path: &Path) -> Result<Self> {
+        let no_database = || Error::NoDatabase {
+            path: path.to_path_buf(),
+        };
+        if !path.exists() {
+            return Err(no_database());
+        }
+        let conn = open_read_only(path)?;
+        match identify(&conn, path)? {
+            Found::Empty => Err(no_database()),
+            Found::Ours(found) if found < schema::LATEST => Err(Error::OldSchema {
+                path: path.to_path_buf(),
+                found,
+                known: schema::LATEST,
+            }),
+            Found::Ours(_) => {
+                read_settings(&conn).map_err(|source| Error::Database {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                Ok(Store::with(conn, path))
+            }
+        }
+    }
+
+    fn with(conn: Connection, path: &Path) -> Self {
+        Store {
             conn,
             path: path.to_path_buf(),
             names: NameIds::default(),
             checkpoints: Checkpoints::Off,
-        })
+        }
+    }
+
+    /// The schema version of the database.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -99,9 +161,9 @@ impl Store {
 
     /// Opens a transaction that later writes join until
     /// [`Store::commit_batch`]: one commit for many versions. A version
-    /// that fails to be written rolls the whole batch back (no half-written
+    /// that fails to be written is rolled back alone (no half-written
     /// version can be committed), and closing the store without committing
-    /// rolls the batch back too.
+    /// rolls the batch back.
     pub(crate) fn begin_batch(&mut self) -> Result<()> {
         if self.conn.is_autocommit() {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -187,22 +249,136 @@ impl Store {
             }
             return written;
         }
-        // Inside a batch, a savepoint per write would copy every page it
-        // touches to a sub-journal, a cost paid on every version.
-        // A failed write rolls the whole batch back instead, so that
-        // nothing of it can be committed half-written; the next run fetches
-        // the batch's pages again.
+        // Inside a batch, each write is a savepoint of its own: a version
+        // that fails is rolled back alone, and the batch's other versions
+        // are kept (one source's problem never stops the others).
+        self.conn.execute_batch("SAVEPOINT version")?;
         let written = write(&self.conn, &mut self.names);
-        if written.is_err() {
+        let closed = match &written {
+            Ok(_) => self.conn.execute_batch("RELEASE version"),
+            Err(_) => {
+                // Names the write added to the dictionary are gone again.
+                self.names.forget();
+                self.conn
+                    .execute_batch("ROLLBACK TO version; RELEASE version")
+            }
+        };
+        if let Err(e) = closed {
+            // The savepoint is in an unknown state: nothing of the batch
+            // may be committed half-written.
             self.abandon_batch();
+            return Err(e.into());
         }
         written
     }
 }
 
+/// Settings of every connection, reading or writing.
+fn read_settings(conn: &Connection) -> rusqlite::Result<()> {
+    // Years of history are hundreds of megabytes: map them rather than
+    // copy every page through read(), and keep more of them cached.
+    conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+}
+
+fn application_id(conn: &Connection) -> rusqlite::Result<i32> {
+    conn.query_row("PRAGMA application_id", [], |r| r.get(0))
+}
+
+/// Tells a scopewatch database from an empty file and from anything else,
+/// reading only. Databases made before the header mark are recognised by
+/// their schema version and tables.
+fn identify(conn: &Connection, path: &Path) -> Result<Found> {
+    let not_ours = |what: &str| Error::NotOurs {
+        path: path.to_path_buf(),
+        what: what.to_string(),
+    };
+    let id = match application_id(conn) {
+        Ok(id) => id,
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            return Err(not_ours("it is not a SQLite database"));
+        }
+        Err(source) => {
+            return Err(Error::Database {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let ours = id == APPLICATION_ID
+        || (id == 0
+            && version >= 1
+            && ["source", "snapshot", "document"]
+                .iter()
+                .all(|t| tables.iter().any(|name| name == t)));
+    if ours && version > schema::LATEST {
+        return Err(Error::FutureSchema {
+            path: path.to_path_buf(),
+            found: version,
+            known: schema::LATEST,
+        });
+    }
+    match (ours, id, tables.is_empty()) {
+        (true, _, _) => Ok(Found::Ours(version)),
+        (false, 0, true) if version == 0 => Ok(Found::Empty),
+        (false, 0, _) => Err(not_ours("it is another application's SQLite database")),
+        (false, _, _) => Err(not_ours(&format!(
+            "it is another application's SQLite database (application id {id:#x})"
+        ))),
+    }
+}
+
+/// A read-only connection. A database in WAL mode needs its shared-memory
+/// file; where that cannot be created (a read-only mount) and no log is
+/// left to replay, the file is opened as immutable, which needs neither.
+fn open_read_only(path: &Path) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let wrap = |source| Error::Database {
+        path: path.to_path_buf(),
+        source,
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(wrap)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(wrap)?;
+    let readable = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+        r.get::<_, i64>(0)
+    });
+    let cannot_share = matches!(
+        &readable,
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if matches!(e.code, rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+    );
+    let log = PathBuf::from(format!("{}-wal", path.display()));
+    let log_empty = std::fs::metadata(&log).map_or(true, |m| m.len() == 0);
+    match (readable, path.to_str()) {
+        (Err(_), Some(text)) if cannot_share && log_empty => {
+            let uri = format!("file:{}?immutable=1", uri_path(text));
+            Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI).map_err(wrap)
+        }
+        (Err(source), _) => Err(wrap(source)),
+        (Ok(_), _) => Ok(conn),
+    }
+}
+
+/// A path as the path of a `file:` URI.
+fn uri_path(path: &str) -> String {
+    path.replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23")
+}
+
 /// Creates the database file readable by its owner only: it may hold pages
 /// fetched with credentials and is evidence for audits.
-fn create_private(path: &Path) -> Result<()> {
+pub(super) fn create_private(path: &Path) -> Result<()> {
     if path.exists() {
         return Ok(());
     }
@@ -253,7 +429,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_version_rolls_its_batch_back_whole() {
+    fn a_failed_version_rolls_back_alone() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("t.db")).unwrap();
         let first = snapshot(parse_str(V1));
@@ -277,16 +453,16 @@ mod tests {
         store.import(&later("offering-x", &second)).unwrap();
         let failed = store.import_with_alerts(&later("offering-y", &second), refused);
         assert!(failed.is_err());
-        // Committing after the failure must not write the version before it,
-        // nor any part of the failed one.
+        // Committing after the failure writes the version before it, and
+        // no part of the failed one.
         store.commit_batch().unwrap();
         let count = |sql: &str| -> i64 { store.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
-        assert_eq!(count("SELECT count(*) FROM snapshot"), 1);
-        assert_eq!(count("SELECT count(*) FROM document"), 1);
+        assert_eq!(count("SELECT count(*) FROM snapshot"), 2);
+        assert_eq!(count("SELECT count(*) FROM document"), 2);
         assert_eq!(count("SELECT count(*) FROM source"), 1);
         assert!(crate::ingest::verify(&store).unwrap().problems.is_empty());
         // The store goes on working, with the names the rollback took away.
-        let Imported::Stored(id) = store.import(&later("offering-x", &second)).unwrap() else {
+        let Imported::Stored(id) = store.import(&later("offering-y", &second)).unwrap() else {
             panic!("not stored")
         };
         assert!(store.index_agrees(id, &second).unwrap());
@@ -368,6 +544,56 @@ mod tests {
             .query_row("SELECT count(*) FROM service_name", [], |r| r.get(0))
             .unwrap();
         assert_eq!(names, index_entries(&snap.scopes).len() as i64);
+    }
+
+    #[test]
+    fn reading_never_migrates_and_writing_marks_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let mut conn = Connection::open(&path).unwrap();
+        schema::migrations().to_version(&mut conn, 8).unwrap();
+        drop(conn);
+        let version = || -> i64 {
+            Connection::open(&path)
+                .unwrap()
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap()
+        };
+        match Store::open_read(&path) {
+            Err(Error::OldSchema { found: 8, .. }) => {}
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        assert_eq!(version(), 8, "a read left the schema as it was");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), schema::LATEST);
+        assert_eq!(application_id(&store.conn).unwrap(), APPLICATION_ID);
+        drop(store);
+        assert!(Store::open_read(&path).is_ok());
+    }
+
+    #[test]
+    fn the_same_document_twice_at_one_instant_is_two_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let first = snapshot(parse_str(V1));
+        let v2 = V1.replace("- Azure, Azure Government\n", "- Azure\n");
+        let second = snapshot(parse_str(&v2));
+        store.begin_batch().unwrap();
+        for (raw, snap) in [(V1, &first), (v2.as_str(), &second), (V1, &first)] {
+            let new = NewSnapshot {
+                raw: raw.as_bytes(),
+                ..first_version(snap)
+            };
+            assert!(matches!(store.import(&new).unwrap(), Imported::Stored(_)));
+        }
+        store.commit_batch().unwrap();
+        let history = store.history("offering-x").unwrap();
+        assert_eq!(history.len(), 3);
+        assert_eq!(history[2].document_hash, history[0].document_hash);
+        assert_eq!(
+            store.latest_good("offering-x").unwrap().unwrap().id,
+            history[2].id
+        );
     }
 
     #[cfg(unix)]

@@ -244,6 +244,43 @@ ALTER TABLE snapshot ADD COLUMN service_set_id INTEGER REFERENCES service_set(id
 CREATE INDEX snapshot_by_service_set ON snapshot (service_set_id);
 ";
 
+/// Version 9: a source may hold the same document twice at one instant (a
+/// revert within the second, or `import --date` of A, B, then A again), so
+/// `UNIQUE (source_id, captured_at, document_hash)` goes: versions are
+/// ordered by time, then by id. SQLite drops a constraint only by rebuilding
+/// the table (run with foreign keys off, then checked).
+///
+/// Also an index on source ids ignoring case, for refusing an id that
+/// differs from a stored one only in case.
+const V9: &str = "
+CREATE TABLE snapshot_v9 (
+    id              INTEGER PRIMARY KEY,
+    source_id       TEXT NOT NULL REFERENCES source(id),
+    document_hash   TEXT NOT NULL REFERENCES document(hash),
+    captured_at     TEXT NOT NULL,  -- RFC 3339, UTC
+    page_date       TEXT,           -- YYYY-MM-DD, as the page says
+    title           TEXT,
+    locale          TEXT,
+    form            TEXT NOT NULL,
+    parser_version  INTEGER NOT NULL,
+    scope_found     INTEGER NOT NULL,
+    warnings        TEXT NOT NULL DEFAULT '[]',  -- JSON array
+    origin          TEXT NOT NULL,  -- file path, URL or git commit it came from
+    extraction      BLOB,           -- zstd-compressed JSON [scopes, links]
+    service_set_id  INTEGER REFERENCES service_set(id)
+) STRICT;
+INSERT INTO snapshot_v9 SELECT id, source_id, document_hash, captured_at, page_date, title, locale, form,
+    parser_version, scope_found, warnings, origin, extraction, service_set_id FROM snapshot;
+DROP TABLE snapshot;
+ALTER TABLE snapshot_v9 RENAME TO snapshot;
+CREATE INDEX snapshot_by_source_time ON snapshot (source_id, captured_at);
+CREATE INDEX snapshot_by_service_set ON snapshot (service_set_id);
+CREATE INDEX source_by_id_nocase ON source (id COLLATE NOCASE);
+";
+
+/// The schema version [`migrations`] brings a database to.
+pub(super) const LATEST: i64 = 9;
+
 pub(super) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -254,6 +291,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up_with_hook(V6, super::legacy::fold_into_extraction),
         M::up(V7),
         M::up_with_hook(V8, super::index::share_service_sets),
+        M::up(V9).foreign_key_check(),
     ])
 }
 
@@ -262,5 +300,15 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         super::migrations().validate().unwrap();
+    }
+
+    #[test]
+    fn latest_is_the_last_migration() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, super::LATEST);
     }
 }

@@ -88,6 +88,28 @@ impl Store {
         self.write(|tx, names| import_version(tx, names, new, (&hash, &captured), alerts))
     }
 
+    /// The snapshots of a source whose document is `hash`, captured within
+    /// `window` of `at`: (id, origin).
+    pub(crate) fn same_document_near(
+        &self,
+        source: &str,
+        hash: &str,
+        at: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> Result<Vec<(i64, String)>> {
+        let time = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, origin FROM snapshot
+             WHERE source_id = ?1 AND captured_at BETWEEN ?2 AND ?3 AND document_hash = ?4
+             ORDER BY captured_at, id",
+        )?;
+        let rows = stmt.query_map(
+            params![source, time(at - window), time(at + window), hash],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The latest snapshot of a source that has scope: the one in force.
     pub fn latest_good(&self, source: &str) -> Result<Option<StoredSnapshot>> {
         let id: Option<i64> = self
@@ -371,6 +393,7 @@ fn write_version(
     include_hashes: &[(String, String)],
     alerts: impl FnOnce(i64) -> Vec<NewAlert>,
 ) -> Result<i64> {
+    refuse_case_twin(tx, new.source)?;
     tx.prepare_cached(
         "INSERT INTO source (id, title, locale, created_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET
@@ -396,6 +419,22 @@ fn write_version(
         insert_alert(tx, &alert)?;
     }
     Ok(id)
+}
+
+/// Refuses a source id that differs from a stored one only in case: the
+/// two would be one page kept as two histories.
+fn refuse_case_twin(tx: &Connection, source: &str) -> Result<()> {
+    let existing: Option<String> = tx
+        .prepare_cached("SELECT id FROM source WHERE id = ?1 COLLATE NOCASE AND id <> ?1 LIMIT 1")?
+        .query_row([source], |r| r.get(0))
+        .optional()?;
+    match existing {
+        Some(existing) => Err(Error::SourceCase {
+            given: source.to_string(),
+            existing,
+        }),
+        None => Ok(()),
+    }
 }
 
 fn insert_snapshot(
