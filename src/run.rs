@@ -26,9 +26,10 @@ use crate::ingest::read_snapshot_as;
 use crate::model::{PageForm, Snapshot};
 use crate::report;
 use crate::store::{
-    Attempt, Imported, NewAlert, NewSnapshot, Store, Validators, content_hash, lock,
+    Attempt, Imported, NewAlert, NewSnapshot, Refusal, Store, Validators, content_hash, lock,
 };
 use crate::{Error, Result};
+use scopewatch_core::truncation;
 
 /// What happened to one source in a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -185,7 +186,7 @@ pub async fn run_once(
     let mut outcomes: Vec<Option<Outcome>> = vec![None; config.sources.len()];
     let mut batch: Option<(Instant, usize)> = None;
     loop {
-        let (index, got, attempts) = match results.try_recv() {
+        let (index, got, mut attempts) = match results.try_recv() {
             Ok(checked) => checked,
             Err(_) => {
                 // Nothing ready. A young batch waits a little for more
@@ -219,28 +220,40 @@ pub async fn run_once(
             store.begin_batch()?;
             batch = Some((Instant::now(), 0));
         }
-        for attempt in &attempts {
-            store.record_attempt(&source.id, &source.url, attempt)?;
-        }
-        let outcome = match got {
-            Err(e) => Outcome::Failed(e.to_string()),
-            Ok(Got::NotModified) => Outcome::Unchanged,
+        let (outcome, refused) = match got {
+            Err(e) => (Outcome::Failed(e.to_string()), None),
+            Ok(Got::NotModified) => {
+                store.still_current(&source.id)?;
+                (Outcome::Unchanged, None)
+            }
             Ok(Got::Page {
                 body,
                 validators,
                 parsed,
             }) => {
                 // A version that cannot be stored is rolled back alone and
-                // fetched again next run (its validators are not kept);
-                // the batch's other sources go on.
+                // fetched again next run; the batch's other sources go on.
+                // A refused response's validators, or those of a version not
+                // stored, would make the next run's request a 304 for a
+                // version never stored.
                 take_version(&mut store, &differ, config, source, &body, *parsed)
-                    .and_then(|outcome| {
-                        store.set_validators(&source.id, &validators)?;
-                        Ok(outcome)
+                    .and_then(|(outcome, refused)| {
+                        if refused.is_none() {
+                            store.set_validators(&source.id, &validators)?;
+                        }
+                        Ok((outcome, refused))
                     })
-                    .unwrap_or_else(|e| Outcome::Failed(format!("not stored: {e}")))
+                    .unwrap_or_else(|e| (Outcome::Failed(format!("not stored: {e}")), None))
             }
         };
+        // The attempt that brought a refused response says so: the record
+        // shows why nothing was kept, and the next run reads it back.
+        if let (Some(refusal), Some(last)) = (&refused, attempts.last_mut()) {
+            last.error = Some(refusal.note());
+        }
+        for attempt in &attempts {
+            store.record_attempt(&source.id, &source.url, attempt)?;
+        }
         if let Some((opened, pages)) = &mut batch {
             *pages += 1;
             if *pages >= BATCH_PAGES || opened.elapsed() >= BATCH_TIME {
@@ -336,6 +349,9 @@ fn host_queues(store: &Store, sources: &[SourceConfig]) -> Result<Vec<VecDeque<J
 }
 
 /// Stores a fetched page version and queues the alerts it calls for.
+/// Returns the outcome, and why the response was refused if it was: only a
+/// response whose version is accepted (stored, or the same as stored) keeps
+/// its validators.
 fn take_version(
     store: &mut Store,
     differ: &Differ<'_>,
@@ -343,44 +359,76 @@ fn take_version(
     source: &SourceConfig,
     body: &[u8],
     parsed: Result<Snapshot>,
-) -> Result<Outcome> {
+) -> Result<(Outcome, Option<Refusal>)> {
     let previous = store.latest_good(&source.id)?;
     let last_good = previous
         .as_ref()
         .map(|p| p.captured_at.date_naive().to_string());
+    // An anomaly of one kind alerts once until the page recovers, then at
+    // most daily; its variants (a login page's tokens, another cut) are
+    // not news.
+    let anomaly_alerts = |store: &Store, kind: &str, problem: &str| -> Result<Vec<NewAlert>> {
+        let now = Utc::now();
+        // `alerts_for` and `alert::anomaly` put the source and "anomaly:"
+        // before the key given here.
+        let kind_key = format!("{}:anomaly:{kind}:", source.id);
+        if !store.anomaly_alert_due(&source.id, &kind_key, now)? {
+            return Ok(Vec::new());
+        }
+        let key = format!(
+            "{kind}:{}",
+            now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        );
+        let message = alert::anomaly(&source.id, &source.url, problem, last_good.as_deref(), &key);
+        Ok(alerts_for(config, &source.id, &message))
+    };
     // A page served but not readable is an anomaly once there is a good
     // version to keep; before that, the source simply failed.
-    let unusable = |store: &mut Store, problem: String| -> Result<Outcome> {
+    let unusable = |store: &mut Store, kind: &str, problem: String, refusal: Refusal| {
         if previous.is_none() {
-            return Ok(Outcome::Failed(problem));
+            return Ok((Outcome::Failed(problem), Some(refusal)));
         }
-        let key = format!("{}:{}", source.id, content_hash(body));
-        let message = alert::anomaly(
-            &source.id,
-            &source.url,
-            &problem,
-            last_good.as_deref(),
-            &key,
-        );
-        store.enqueue_alerts(&alerts_for(config, &source.id, &message))?;
-        Ok(Outcome::Anomaly(problem))
+        let alerts = anomaly_alerts(store, kind, &problem)?;
+        store.enqueue_alerts(&alerts)?;
+        Ok((Outcome::Anomaly(problem), Some(refusal)))
     };
     let mut snapshot = match parsed {
         Ok(s) => s,
-        Err(e) => return unusable(store, format!("the page is served but unreadable: {e}")),
+        Err(e) => {
+            let problem = format!("the page is served but unreadable: {e}");
+            return unusable(store, "unreadable", problem, Refusal::Anomaly);
+        }
     };
     if snapshot.truncated {
-        return unusable(
-            store,
-            "the page looks truncated (it never closes </html>); nothing was stored".into(),
-        );
+        let problem =
+            "the page looks truncated (it never closes </html>); nothing was stored".to_string();
+        return unusable(store, "truncated", problem, Refusal::Anomaly);
+    }
+    if let Some(p) = previous.as_ref().filter(|_| snapshot.has_scope()) {
+        let before = store.document_size(&p.document_hash)?.unwrap_or(0);
+        if let Some(sign) = truncation::cut_short(&p.snapshot, before, &snapshot, body.len()) {
+            let hash = content_hash(body);
+            if !store.suspected_before(&source.id, &hash)? {
+                let problem = format!(
+                    "the page looks cut short: {sign}; nothing was stored, and the same page on the next run will be taken as a real change"
+                );
+                return unusable(store, "cut-short", problem, Refusal::suspect(&hash));
+            }
+        }
     }
     if snapshot.locale.is_none() {
         snapshot.locale = source.locale.clone();
     }
+    let missing = "the in-scope section is missing or empty while the page is still served";
+    if previous.is_some() && !snapshot.has_scope() && store.anomaly_on_record(&source.id)? {
+        // The first such version is kept as evidence; its variants (a login
+        // page's tokens, say) are not.
+        let alerts = anomaly_alerts(store, "scope-missing", missing)?;
+        store.enqueue_alerts(&alerts)?;
+        return Ok((Outcome::Anomaly(missing.into()), Some(Refusal::Anomaly)));
+    }
     // Decide the alerts before storing, so that the version and its alerts
     // are written in one transaction.
-    let missing = "the in-scope section is missing or empty while the page is still served";
     let change = previous
         .as_ref()
         .filter(|_| snapshot.has_scope())
@@ -391,6 +439,10 @@ fn take_version(
             to: Utc::now().date_naive(),
             diff: differ.diff(&p.snapshot, &snapshot),
         });
+    let missing_alerts = match (&previous, &change) {
+        (Some(_), None) => anomaly_alerts(store, "scope-missing", missing)?,
+        _ => Vec::new(),
+    };
     let imported = store.import_with_alerts(
         &NewSnapshot {
             source: &source.id,
@@ -401,14 +453,7 @@ fn take_version(
             includes: &[],
         },
         |id| match (&previous, &change) {
-            (Some(_), None) => {
-                let key = format!("{}:{id}", source.id);
-                alerts_for(
-                    config,
-                    &source.id,
-                    &alert::anomaly(&source.id, &source.url, missing, last_good.as_deref(), &key),
-                )
-            }
+            (Some(_), None) => missing_alerts,
             (Some(p), Some(change)) if change.diff.has_scope_changes() => alerts_for(
                 config,
                 &source.id,
@@ -418,18 +463,26 @@ fn take_version(
         },
     )?;
     store.set_source_url(&source.id, &source.url)?;
-    if let Imported::Unchanged(_) = imported {
-        return Ok(Outcome::Unchanged);
+    if !snapshot.has_scope() {
+        let problem = match previous {
+            None => "no in-scope services found on the first version",
+            Some(_) => missing,
+        };
+        return Ok((Outcome::Anomaly(problem.into()), Some(Refusal::Anomaly)));
     }
-    Ok(match (previous, change) {
-        (None, _) if snapshot.has_scope() => Outcome::First,
-        (None, _) => Outcome::Anomaly("no in-scope services found on the first version".into()),
-        (Some(_), None) => Outcome::Anomaly(missing.into()),
-        (Some(_), Some(change)) if change.diff.has_scope_changes() => {
-            Outcome::ScopeChanged(report::summary(&change.diff))
-        }
-        (Some(_), Some(_)) => Outcome::NoScopeChange,
-    })
+    if let Imported::Unchanged(_) = imported {
+        return Ok((Outcome::Unchanged, None));
+    }
+    Ok((
+        match change {
+            None => Outcome::First,
+            Some(change) if change.diff.has_scope_changes() => {
+                Outcome::ScopeChanged(report::summary(&change.diff))
+            }
+            Some(_) => Outcome::NoScopeChange,
+        },
+        None,
+    ))
 }
 
 /// The ledger entries of a message: one per channel.

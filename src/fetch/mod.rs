@@ -40,6 +40,10 @@ pub enum Fetched {
 pub enum FetchError {
     #[error("HTTP {0}")]
     Status(u16),
+    /// A 304 says "the version you have is current"; to a request that
+    /// named no version it says nothing, and there is nothing to keep.
+    #[error("HTTP 304 (not modified) to a request that named no stored version: nothing to store")]
+    NotModifiedUnasked,
     #[error("page larger than {0} bytes")]
     TooLarge(u64),
     #[error("asked to retry after {0} s, more than the {1} s allowed")]
@@ -61,7 +65,8 @@ impl FetchError {
         match self {
             FetchError::Status(s) => *s == 429 || *s >= 500,
             FetchError::Transport(_) => true,
-            FetchError::TooLarge(_)
+            FetchError::NotModifiedUnasked
+            | FetchError::TooLarge(_)
             | FetchError::RetryAfterTooLong(..)
             | FetchError::Redirect(_)
             | FetchError::NotHttp(_)
@@ -226,7 +231,9 @@ impl Fetcher {
                 let status = response.status();
                 record.status = Some(status.as_u16());
                 let retry_after = retry_after(response.headers());
-                if status == StatusCode::NOT_MODIFIED {
+                if status == StatusCode::NOT_MODIFIED && validators.is_empty() {
+                    (Err(FetchError::NotModifiedUnasked), None)
+                } else if status == StatusCode::NOT_MODIFIED {
                     (Ok(Fetched::NotModified), None)
                 } else if let Some(scheme) = foreign_redirect(url, &response) {
                     // reqwest hands back redirects it cannot follow; name the refusal.

@@ -1,7 +1,7 @@
 //! Raw documents, content-addressed: each page or included document is
 //! stored once, zstd-compressed, under the SHA-256 of its raw bytes.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::Store;
@@ -61,6 +61,16 @@ impl Store {
     /// A stored version's raw document and includes, as stored.
     pub(crate) fn raw_version(&self, id: i64) -> Result<RawVersion> {
         raw_version(&self.conn, id)
+    }
+
+    /// The size in bytes of a stored raw document, uncompressed.
+    pub(crate) fn document_size(&self, hash: &str) -> Result<Option<usize>> {
+        let size: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT size FROM document WHERE hash = ?1")?
+            .query_row([hash], |r| r.get(0))
+            .optional()?;
+        Ok(size.and_then(|s| usize::try_from(s).ok()))
     }
 }
 

@@ -27,6 +27,7 @@ mod sources;
 mod testing;
 
 pub use documents::{Included, RawVersion};
+pub(crate) use ledger::Refusal;
 pub use ledger::{Attempt, Validators};
 pub use lock::{WriteLock, lock};
 pub use snapshots::{Imported, Reparsed, StoredSnapshot, VersionRef};
