@@ -410,8 +410,7 @@ pub async fn deliver_pending(store: &Store, config: &Config) -> Result<Deliverie
         else {
             continue;
         };
-        let outcome: Result<(), DeliveryError> = outcome;
-        match &outcome {
+        match outcome {
             Ok(()) => {
                 store.alert_delivered(id, Ok(()))?;
                 report.sent += 1;
@@ -419,7 +418,7 @@ pub async fn deliver_pending(store: &Store, config: &Config) -> Result<Deliverie
             Err(e) => {
                 let why = e.to_string();
                 store.alert_delivered(id, Err(&why))?;
-                if matches!(e, DeliveryError::TimedOut(_)) {
+                if let DeliveryError::TimedOut(_) = e {
                     timed_out.insert(channel.name().to_string());
                 }
                 report
