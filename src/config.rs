@@ -34,7 +34,32 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     #[serde(default, rename = "alert")]
     pub alerts: Vec<AlertConfig>,
+    #[serde(default)]
+    pub delivery: DeliverySettings,
 }
+
+/// How long a run may spend delivering alerts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliverySettings {
+    /// All channels together, per run; what is left is tried next run.
+    pub budget_secs: u64,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        DeliverySettings { budget_secs: 300 }
+    }
+}
+
+impl DeliverySettings {
+    pub fn budget(&self) -> Duration {
+        Duration::from_secs(self.budget_secs)
+    }
+}
+
+/// The longest a delivery or a run's deliveries may be given: an hour.
+const MAX_DELIVERY_SECS: u64 = 3600;
 
 mod defaults {
     use std::path::PathBuf;
@@ -145,6 +170,9 @@ pub struct AlertConfig {
     /// command: the program and its arguments.
     #[serde(default)]
     pub command: Vec<String>,
+    /// How long one delivery may take [default: 30 s, 60 s for a command].
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -173,6 +201,69 @@ impl AlertConfig {
     pub fn name(&self) -> &str {
         self.name.as_deref().unwrap_or(self.kind.as_str())
     }
+
+    pub fn timeout(&self) -> Duration {
+        let default = match self.kind {
+            AlertKind::Command => 60,
+            _ => 30,
+        };
+        Duration::from_secs(self.timeout_secs.unwrap_or(default))
+    }
+}
+
+/// Why an address cannot be used. Neither variant repeats a secret: a
+/// webhook's address is one, and so are a URL's credentials.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("not a valid http or https address")]
+    Invalid,
+    #[error("a {scheme}: address; only http and https are supported")]
+    NotHttp { scheme: String },
+    #[error(
+        "{redacted} carries credentials, which would be stored in the database and sent in every alert; \
+         credentials in a source URL are not supported: serve the page without login, or reach it \
+         through an authenticating proxy named in HTTPS_PROXY or HTTP_PROXY (which may hold its own \
+         user:password)"
+    )]
+    Credentials { redacted: String },
+}
+
+/// Checks an address alerts are posted to: http or https. It may carry a
+/// receiver's credentials, as it is a secret that is never stored or shown.
+pub fn http_url(url: &str) -> Result<reqwest::Url, UrlError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| UrlError::Invalid)?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(UrlError::NotHttp {
+            scheme: parsed.scheme().to_string(),
+        });
+    }
+    Ok(parsed)
+}
+
+/// Checks an address scopewatch fetches: http or https, with no credentials,
+/// as it is stored and shown in every alert about the page.
+pub fn source_url(url: &str) -> Result<reqwest::Url, UrlError> {
+    let parsed = http_url(url)?;
+    refuse_credentials(url)?;
+    Ok(parsed)
+}
+
+/// Refuses text that is a URL with a user or password in it. Anything else
+/// (a file path, a git commit) passes: this guards what the store keeps and
+/// alerts show, where an origin may be either.
+pub fn refuse_credentials(text: &str) -> Result<(), UrlError> {
+    let Ok(mut url) = reqwest::Url::parse(text) else {
+        return Ok(());
+    };
+    if url.username().is_empty() && url.password().is_none() {
+        return Ok(());
+    }
+    // Shown in the error, so the credentials themselves are left out.
+    let _ = url.set_password(None);
+    let _ = url.set_username("***");
+    Err(UrlError::Credentials {
+        redacted: url.to_string(),
+    })
 }
 
 fn invalid(path: &Path, message: impl std::fmt::Display) -> Error {
@@ -201,6 +292,7 @@ impl Config {
 
     fn validate(&self, path: &Path) -> Result<()> {
         self.schedule_parsed().map_err(|e| invalid(path, e))?;
+        source_url(&self.hub).map_err(|e| invalid(path, format!("hub: {e}")))?;
         // Ids are compared ignoring case: two that differ only in case
         // would be one page kept as two histories.
         let mut ids = std::collections::HashMap::new();
@@ -216,13 +308,8 @@ impl Config {
                 };
                 return Err(invalid(path, what));
             }
-            let scheme_ok = s.url.starts_with("https://") || s.url.starts_with("http://");
-            if !scheme_ok {
-                return Err(invalid(
-                    path,
-                    format!("source {:?}: only http and https URLs are fetched", s.id),
-                ));
-            }
+            source_url(&s.url)
+                .map_err(|e| invalid(path, format!("source {:?}: {e}", s.id.as_str())))?;
         }
         let mut names = std::collections::HashSet::new();
         for a in &self.alerts {
@@ -243,10 +330,16 @@ impl Config {
                 }
             };
             match a.kind {
-                AlertKind::Webhook | AlertKind::Slack | AlertKind::Teams => need(
-                    a.url.is_some() != a.url_env.is_some(),
-                    "one of url or url_env",
-                )?,
+                AlertKind::Webhook | AlertKind::Slack | AlertKind::Teams => {
+                    need(
+                        a.url.is_some() != a.url_env.is_some(),
+                        "one of url or url_env",
+                    )?;
+                    if let Some(url) = &a.url {
+                        http_url(url)
+                            .map_err(|e| invalid(path, format!("alert {:?}: {e}", a.name())))?;
+                    }
+                }
                 AlertKind::Email => {
                     need(
                         a.smtp_host.is_some() && a.from.is_some() && !a.to.is_empty(),
@@ -259,6 +352,17 @@ impl Config {
                 }
                 AlertKind::Command => need(!a.command.is_empty(), "a command")?,
             }
+            need(
+                a.timeout_secs
+                    .is_none_or(|t| (1..=MAX_DELIVERY_SECS).contains(&t)),
+                &format!("timeout_secs between 1 and {MAX_DELIVERY_SECS}"),
+            )?;
+        }
+        if !(1..=MAX_DELIVERY_SECS).contains(&self.delivery.budget_secs) {
+            return Err(invalid(
+                path,
+                format!("delivery.budget_secs must be between 1 and {MAX_DELIVERY_SECS}"),
+            ));
         }
         if self.fetch.per_host_concurrency == 0 {
             return Err(invalid(
@@ -347,6 +451,17 @@ mod tests {
         assert!(err("schedule = \"every night\"\n").contains("not a cron expression"));
         assert!(err("[[alert]]\nkind = \"webhook\"\n").contains("one of url or url_env"));
         assert!(err("[[alert]]\nkind = \"pager\"\n").contains("unknown variant"));
+        let creds = err("[[source]]\nid = \"a\"\nurl = \"https://me:pw@x/a\"\n");
+        assert!(creds.contains("https://***@x/a carries credentials") && !creds.contains("pw"));
+        assert!(
+            err("[[alert]]\nkind = \"slack\"\nurl = \"file:///tmp/x\"\n")
+                .contains("a file: address; only http and https")
+        );
+        assert!(
+            err("[[alert]]\nkind = \"command\"\ncommand = [\"true\"]\ntimeout_secs = 0\n")
+                .contains("timeout_secs between 1 and 3600")
+        );
+        assert!(err("[delivery]\nbudget_secs = 0\n").contains("budget_secs"));
         assert!(err("[[source]]\nid = \"a\"\nurl = \"http://x/a\"\n[[source]]\nid = \"a\"\nurl = \"http://x/b\"\n").contains("twice"));
     }
 }

@@ -94,6 +94,13 @@ pub enum Error {
     NotAHub(String),
     #[error("git: {0}")]
     Git(#[from] crate::ingest::git::GitError),
+    /// A URL with credentials, about to be stored or shown.
+    #[error(transparent)]
+    Url(#[from] crate::config::UrlError),
+    #[error(
+        "the archive does not match its manifest: {0}; nothing was restored (export it again from the database it came from)"
+    )]
+    ArchiveManifest(crate::store::ManifestMismatch),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }

@@ -279,7 +279,9 @@ pub async fn run_once(
             });
         }
     }
-    deliver_pending(&store, config, &mut report).await?;
+    let deliveries = alert::deliver_pending(&store, config).await?;
+    report.alerts_sent = deliveries.sent;
+    report.alerts_failed = deliveries.failed;
     Ok(report)
 }
 
@@ -500,44 +502,6 @@ fn alerts_for(config: &Config, source: &str, message: &Message) -> Vec<NewAlert>
             payload: payload.clone(),
         })
         .collect()
-}
-
-/// Delivers every queued alert whose channel is still configured.
-async fn deliver_pending(store: &Store, config: &Config, report: &mut RunReport) -> Result<()> {
-    let pending = store.pending_alerts()?;
-    if pending.is_empty() {
-        // Most nights there is nothing to deliver, and no client to build.
-        return Ok(());
-    }
-    let client = reqwest::Client::builder()
-        .user_agent(config.user_agent.as_str())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| FetchError::Client(e.without_url()))?;
-    for pending in pending {
-        let Some(channel) = config.alerts.iter().find(|c| c.name() == pending.channel) else {
-            continue;
-        };
-        let outcome = alert::deliver(
-            channel,
-            &client,
-            &pending.subject,
-            &pending.body,
-            &pending.payload,
-        )
-        .await;
-        store.alert_delivered(
-            pending.id,
-            outcome.as_ref().map(|_| ()).map_err(String::as_str),
-        )?;
-        match outcome {
-            Ok(()) => report.alerts_sent += 1,
-            Err(e) => report
-                .alerts_failed
-                .push(format!("{} on {}: {e}", pending.source, pending.channel)),
-        }
-    }
-    Ok(())
 }
 
 /// Runs the job on the configured schedule until SIGINT or SIGTERM; a run

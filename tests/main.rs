@@ -11,6 +11,7 @@ mod cli;
 mod corpus;
 mod crash;
 mod faults;
+mod faults_alert;
 mod faults_fetch;
 mod faults_store;
 mod history;

@@ -10,9 +10,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::config::{AlertConfig, AlertKind};
+use crate::Result;
+use crate::config::{AlertConfig, AlertKind, Config, UrlError, http_url};
+use crate::fetch::FetchError;
 use crate::history::SourceDiff;
 use crate::report;
+use crate::store::{PendingAlert, Store};
 
 /// A message ready for any channel.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,37 +89,115 @@ pub fn anomaly(
     }
 }
 
-/// Reads a secret named by a channel from the environment.
-fn secret(var: &str) -> Result<String, String> {
-    std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))
+/// Why an alert was not delivered. None of them repeats a channel's URL or
+/// credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("environment variable {0} is not set")]
+    MissingEnv(String),
+    #[error("the channel's address: {0}")]
+    Address(#[from] UrlError),
+    #[error("the channel has no {0}")]
+    Incomplete(&'static str),
+    #[error("timed out after {} s", .0.as_secs())]
+    TimedOut(Duration),
+    #[error("timed out: the run's delivery budget of {} s was spent", .0.as_secs())]
+    BudgetSpent(Duration),
+    #[error("delivery failed: {0}")]
+    Transport(#[source] reqwest::Error),
+    #[error("receiver answered HTTP {0}")]
+    Status(u16),
+    #[error("the queued payload is not JSON: {0}")]
+    Payload(#[from] serde_json::Error),
+    #[error("e-mail address {address:?}: {source}")]
+    Address822 {
+        address: String,
+        source: lettre::address::AddressError,
+    },
+    #[error("e-mail: {0}")]
+    Mail(#[from] lettre::error::Error),
+    #[error("smtp: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("cannot run {program}: {source}")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+    /// The command did not exit 0: its status, and the end of what it said.
+    #[error("{program} exited with {status}{}", describe_stderr(.stderr, .stopped_reading))]
+    Command {
+        program: String,
+        status: std::process::ExitStatus,
+        stderr: String,
+        stopped_reading: bool,
+    },
 }
 
-fn url_of(channel: &AlertConfig) -> Result<String, String> {
-    match (&channel.url, &channel.url_env) {
-        (Some(url), _) => Ok(url.clone()),
-        (None, Some(var)) => secret(var),
-        (None, None) => Err("no url".into()),
+fn describe_stderr(stderr: &str, stopped_reading: &bool) -> String {
+    let mut out = String::new();
+    if *stopped_reading {
+        out.push_str(", before reading all of the alert");
     }
+    if !stderr.is_empty() {
+        out.push_str(": ");
+        out.push_str(stderr);
+    }
+    out
 }
 
-/// Delivers one queued message on a channel. Errors never include the
-/// channel's URL or credentials.
-pub async fn deliver(
+/// Reads a secret named by a channel from the environment.
+fn secret(var: &str) -> Result<String, DeliveryError> {
+    std::env::var(var).map_err(|_| DeliveryError::MissingEnv(var.to_string()))
+}
+
+/// The channel's address, checked where it is used: one read from the
+/// environment was never seen by the configuration's validation.
+fn url_of(channel: &AlertConfig) -> Result<reqwest::Url, DeliveryError> {
+    let url = match (&channel.url, &channel.url_env) {
+        (Some(url), _) => url.clone(),
+        (None, Some(var)) => secret(var)?,
+        (None, None) => return Err(DeliveryError::Incomplete("url")),
+    };
+    Ok(http_url(&url)?)
+}
+
+/// Delivers one queued message on a channel, within the channel's timeout
+/// or what is `left` of the run's budget, whichever is shorter.
+async fn deliver(
     channel: &AlertConfig,
     client: &reqwest::Client,
-    subject: &str,
-    body: &str,
-    payload: &str,
-) -> Result<(), String> {
+    alert: &PendingAlert,
+    left: Duration,
+    budget: Duration,
+) -> Result<(), DeliveryError> {
+    let (limit, timed_out) = if channel.timeout() <= left {
+        (
+            channel.timeout(),
+            DeliveryError::TimedOut(channel.timeout()),
+        )
+    } else {
+        (left, DeliveryError::BudgetSpent(budget))
+    };
+    tokio::time::timeout(limit, deliver_now(channel, client, alert))
+        .await
+        .map_err(|_| timed_out)?
+}
+
+async fn deliver_now(
+    channel: &AlertConfig,
+    client: &reqwest::Client,
+    alert: &PendingAlert,
+) -> Result<(), DeliveryError> {
+    let (subject, body) = (&alert.subject, &alert.body);
     match channel.kind {
         AlertKind::Webhook => {
-            let payload: Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
-            post(client, &url_of(channel)?, &payload).await
+            let payload: Value = serde_json::from_str(&alert.payload)?;
+            post(client, url_of(channel)?, &payload).await
         }
         AlertKind::Slack => {
             post(
                 client,
-                &url_of(channel)?,
+                url_of(channel)?,
                 &json!({ "text": format!("*{subject}*\n{body}") }),
             )
             .await
@@ -129,73 +210,86 @@ pub async fn deliver(
                 "title": subject,
                 "text": body,
             });
-            post(client, &url_of(channel)?, &card).await
+            post(client, url_of(channel)?, &card).await
         }
         AlertKind::Email => email(channel, subject, body).await,
-        AlertKind::Command => command(&channel.command, payload).await,
+        AlertKind::Command => command(&channel.command, &alert.payload).await,
     }
 }
 
-async fn post(client: &reqwest::Client, url: &str, body: &Value) -> Result<(), String> {
+async fn post(
+    client: &reqwest::Client,
+    url: reqwest::Url,
+    body: &Value,
+) -> Result<(), DeliveryError> {
     let response = client
         .post(url)
         .json(body)
-        .timeout(Duration::from_secs(30))
         .send()
         .await
-        .map_err(|e| format!("delivery failed: {}", e.without_url()))?;
+        .map_err(|e| DeliveryError::Transport(e.without_url()))?;
     if response.status().is_success() {
         Ok(())
     } else {
-        Err(format!(
-            "receiver answered HTTP {}",
-            response.status().as_u16()
-        ))
+        Err(DeliveryError::Status(response.status().as_u16()))
     }
 }
 
-async fn email(channel: &AlertConfig, subject: &str, body: &str) -> Result<(), String> {
+async fn email(channel: &AlertConfig, subject: &str, body: &str) -> Result<(), DeliveryError> {
     use lettre::message::header::ContentType;
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message as Mail, Tokio1Executor};
 
-    let host = channel.smtp_host.as_deref().ok_or("no smtp_host")?;
-    let from = channel.from.as_deref().ok_or("no from")?;
+    let host = channel
+        .smtp_host
+        .as_deref()
+        .ok_or(DeliveryError::Incomplete("smtp_host"))?;
+    let from = channel
+        .from
+        .as_deref()
+        .ok_or(DeliveryError::Incomplete("from"))?;
+    let address = |a: &str| {
+        a.parse().map_err(|source| DeliveryError::Address822 {
+            address: a.to_string(),
+            source,
+        })
+    };
     let mut mail = Mail::builder()
-        .from(from.parse().map_err(|e| format!("from address: {e}"))?)
+        .from(address(from)?)
         .subject(subject)
         .header(ContentType::TEXT_PLAIN);
     for to in &channel.to {
-        mail = mail.to(to.parse().map_err(|e| format!("to address {to:?}: {e}"))?);
+        mail = mail.to(address(to)?);
     }
-    let mail = mail.body(body.to_string()).map_err(|e| e.to_string())?;
+    let mail = mail.body(body.to_string())?;
     let mut transport = match channel.tls.as_deref().unwrap_or("starttls") {
-        "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(host),
-        "none" => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
-            host,
-        )),
-        _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),
-    }
-    .map_err(|e| format!("smtp: {e}"))?
-    .timeout(Some(Duration::from_secs(30)));
+        "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
+        "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+        _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?,
+    };
     if let Some(port) = channel.smtp_port {
         transport = transport.port(port);
     }
     if let (Some(user), Some(var)) = (&channel.username, &channel.password_env) {
         transport = transport.credentials(Credentials::new(user.clone(), secret(var)?));
     }
-    transport
-        .build()
-        .send(mail)
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("smtp: {e}"))
+    transport.build().send(mail).await?;
+    Ok(())
 }
 
-async fn command(argv: &[String], payload: &str) -> Result<(), String> {
+/// How much of a command's standard error a failure reports: its end.
+const STDERR_TAIL: usize = 500;
+
+/// Runs a command with the alert on its standard input. Writing the input
+/// and waiting for the exit go on together, so a command that never reads
+/// is caught by the timeout around this call, and one that exits 0 without
+/// reading everything has still received the alert.
+async fn command(argv: &[String], payload: &str) -> Result<(), DeliveryError> {
     use tokio::io::AsyncWriteExt;
 
-    let (program, args) = argv.split_first().ok_or("no command")?;
+    let (program, args) = argv
+        .split_first()
+        .ok_or(DeliveryError::Incomplete("command"))?;
     let mut child = tokio::process::Command::new(program)
         .args(args)
         .stdin(std::process::Stdio::piped())
@@ -203,22 +297,156 @@ async fn command(argv: &[String], payload: &str) -> Result<(), String> {
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(payload.as_bytes())
-            .await
-            .map_err(|e| format!("{program}: {e}"))?;
-    }
-    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .map_err(|_| format!("{program} did not finish within 60 s"))?
-        .map_err(|e| format!("{program}: {e}"))?;
+        .map_err(|source| DeliveryError::Spawn {
+            program: program.clone(),
+            source,
+        })?;
+    let stdin = child.stdin.take();
+    let write = async move {
+        match stdin {
+            // Dropped once written, so that the command sees the end.
+            Some(mut stdin) => stdin.write_all(payload.as_bytes()).await.is_ok(),
+            None => false,
+        }
+    };
+    let (written, output) = tokio::join!(write, child.wait_with_output());
+    let output = output.map_err(|source| DeliveryError::Spawn {
+        program: program.clone(),
+        source,
+    })?;
     if output.status.success() {
-        Ok(())
-    } else {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr.lines().last().unwrap_or("").trim();
-        Err(format!("{program} exited with {}: {last}", output.status))
+        return Ok(());
     }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = stderr.trim();
+    let cut = stderr.len().saturating_sub(STDERR_TAIL);
+    let cut = (cut..stderr.len())
+        .find(|&i| stderr.is_char_boundary(i))
+        .unwrap_or(stderr.len());
+    Err(DeliveryError::Command {
+        program: program.clone(),
+        status: output.status,
+        stderr: stderr[cut..].to_string(),
+        stopped_reading: !written,
+    })
+}
+
+/// What came of the run's deliveries.
+#[derive(Debug, Default)]
+pub struct Deliveries {
+    pub sent: usize,
+    /// `{source} on {channel}: {why}` for each alert not delivered.
+    pub failed: Vec<String>,
+}
+
+/// Delivers every queued alert whose channel is still configured, recording
+/// each outcome in the ledger as it comes.
+///
+/// Each channel has a task of its own, so a hanging receiver delays only its
+/// own alerts; within a channel alerts go in the order they were queued. A
+/// channel that times out is not tried again this run, and nothing is tried
+/// once the run's budget (`[delivery] budget_secs`) is spent: what is left
+/// stays queued for the next run.
+pub async fn deliver_pending(store: &Store, config: &Config) -> Result<Deliveries> {
+    let mut queues: Vec<(AlertConfig, Vec<PendingAlert>)> = Vec::new();
+    for pending in store.pending_alerts()? {
+        let Some(channel) = config.alerts.iter().find(|c| c.name() == pending.channel) else {
+            continue;
+        };
+        match queues.iter_mut().find(|(c, _)| c.name() == channel.name()) {
+            Some((_, alerts)) => alerts.push(pending),
+            None => queues.push((channel.clone(), vec![pending])),
+        }
+    }
+    let mut report = Deliveries::default();
+    if queues.is_empty() {
+        // Most nights there is nothing to deliver, and no client to build.
+        return Ok(report);
+    }
+    let client = reqwest::Client::builder()
+        .user_agent(config.user_agent.as_str())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| FetchError::Client(e.without_url()))?;
+    let budget = config.delivery.budget();
+    let deadline = tokio::time::Instant::now() + budget;
+    let (sender, mut outcomes) = tokio::sync::mpsc::unbounded_channel();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (channel, alerts) in &queues {
+        let (channel, alerts, client, sender) = (
+            channel.clone(),
+            alerts.clone(),
+            client.clone(),
+            sender.clone(),
+        );
+        tasks.spawn(async move {
+            for alert in alerts {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    return;
+                }
+                let outcome = deliver(&channel, &client, &alert, left, budget).await;
+                let timed_out = matches!(
+                    outcome,
+                    Err(DeliveryError::TimedOut(_) | DeliveryError::BudgetSpent(_))
+                );
+                if sender.send((alert.id, outcome)).is_err() || timed_out {
+                    return;
+                }
+            }
+        });
+    }
+    drop(sender);
+    let mut done = std::collections::HashSet::new();
+    let mut timed_out = std::collections::HashSet::new();
+    // Every task stops by the deadline; the margin lets the last outcomes in.
+    while let Ok(Some((id, outcome))) =
+        tokio::time::timeout_at(deadline + Duration::from_secs(1), outcomes.recv()).await
+    {
+        done.insert(id);
+        let Some((channel, alert)) = queues
+            .iter()
+            .find_map(|(c, alerts)| alerts.iter().find(|a| a.id == id).map(|a| (c, a)))
+        else {
+            continue;
+        };
+        match outcome {
+            Ok(()) => {
+                store.alert_delivered(id, Ok(()))?;
+                report.sent += 1;
+            }
+            Err(e) => {
+                let why = e.to_string();
+                store.alert_delivered(id, Err(&why))?;
+                if let DeliveryError::TimedOut(_) = e {
+                    timed_out.insert(channel.name().to_string());
+                }
+                report
+                    .failed
+                    .push(format!("{} on {}: {why}", alert.source, channel.name()));
+            }
+        }
+    }
+    tasks.abort_all();
+    let budget_spent = tokio::time::Instant::now() >= deadline;
+    for (channel, alerts) in &queues {
+        for alert in alerts.iter().filter(|a| !done.contains(&a.id)) {
+            let why = if timed_out.contains(channel.name()) {
+                "not tried: the channel timed out earlier in this run".to_string()
+            } else if budget_spent {
+                format!(
+                    "not tried: the run's delivery budget of {} s was spent",
+                    config.delivery.budget_secs
+                )
+            } else {
+                "not tried".to_string()
+            };
+            report.failed.push(format!(
+                "{} on {}: {why}; it stays queued for the next run",
+                alert.source,
+                channel.name()
+            ));
+        }
+    }
+    Ok(report)
 }

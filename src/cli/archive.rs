@@ -87,9 +87,13 @@ pub(super) fn restore(db: &Path, args: RestoreArgs) -> anyhow::Result<ExitCode> 
     let archive = &args.archive;
     let file =
         std::fs::File::open(archive).with_context(|| format!("reading {}", archive.display()))?;
-    let _lock = store::lock(db)?;
-    let mut store = Store::open(db)?;
-    let counts = store.restore(std::io::BufReader::new(file))?;
+    let input = std::io::BufReader::new(file);
+    let counts = if db.exists() {
+        let _lock = store::lock(db)?;
+        Store::open(db)?.restore(input)?
+    } else {
+        restore_new(db, input)?
+    };
     emit(&format!(
         "restored {} sources, {} documents, {} snapshots and {} other records into {}\n",
         counts.sources,
@@ -99,4 +103,31 @@ pub(super) fn restore(db: &Path, args: RestoreArgs) -> anyhow::Result<ExitCode> 
         db.display()
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Restores into a database that does not exist yet. It is built under a
+/// temporary name beside `db` and given its name only when whole, so a
+/// refused archive leaves no file behind; and it never replaces a database
+/// that appeared meanwhile.
+fn restore_new(db: &Path, input: impl std::io::BufRead) -> anyhow::Result<store::Counts> {
+    let dir = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let staging = tempfile::Builder::new()
+        .prefix(".scopewatch-restore-")
+        .tempfile_in(dir)
+        .with_context(|| format!("writing into {}", dir.display()))?;
+    let counts = {
+        let mut store = Store::open(staging.path())?;
+        store.restore(input)?
+        // Closed here, so that its log is folded into the file renamed.
+    };
+    staging.persist_noclobber(db).with_context(|| {
+        format!(
+            "{} appeared while restoring; nothing was restored",
+            db.display()
+        )
+    })?;
+    Ok(counts)
 }

@@ -1,6 +1,11 @@
 //! Export and restore: the whole store as JSON Lines, one record a line,
 //! raw documents in base64. A restore into an empty database followed by an
 //! export gives back the same file, so an archive is a faithful copy.
+//!
+//! The last line is a manifest: the number of records before it and the
+//! SHA-256 of their lines. Restore refuses an archive whose records do not
+//! match it, so a date, a service, a title changed, or a line removed or
+//! added after export, is refused like a changed document is.
 
 use std::io::{BufRead, Write};
 
@@ -8,16 +13,19 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::Store;
 use super::documents::{content_hash, insert_document, stored_includes, unpack};
 use super::index::{NameIds, service_set};
+use super::outbox::refuse_alert_credentials;
 use super::snapshots::{extraction, stored_extraction};
+use crate::config::refuse_credentials;
 use crate::model::{Link, Scope};
 use crate::{Error, Result};
 
-/// The archive format's version.
-const FORMAT: u32 = 1;
+/// The archive format's version: 2 added the manifest.
+const FORMAT: u32 = 2;
 
 /// One line of an archive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +97,42 @@ enum Record {
         attempts: i64,
         last_error: Option<String>,
     },
+    /// The last line: what every line before it must hash to.
+    Manifest {
+        records: u64,
+        sha256: String,
+    },
+}
+
+/// Why an archive does not match its manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestMismatch {
+    #[error("it has no manifest: it is cut short, or older than archive format {FORMAT}")]
+    Missing,
+    #[error("it has records after its manifest")]
+    AfterManifest,
+    #[error("its records were changed, added or removed after export")]
+    Records,
+}
+
+/// Writes through, hashing every byte and counting lines, for the manifest.
+struct Hashed<'a, W: Write> {
+    out: &'a mut W,
+    hasher: Sha256,
+    lines: u64,
+}
+
+impl<W: Write> Write for Hashed<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        // Serialized JSON escapes newlines: each one ends a record.
+        self.lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Reads one record from a row of a simple table.
@@ -111,6 +155,26 @@ fn line(out: &mut impl Write, record: &Record) -> Result<()> {
 impl Store {
     /// Writes the whole store to `out`, in a stable order.
     pub(crate) fn export(&self, out: &mut impl Write) -> Result<Counts> {
+        let mut hashed = Hashed {
+            out,
+            hasher: Sha256::new(),
+            lines: 0,
+        };
+        let counts = self.export_records(&mut hashed)?;
+        let Hashed {
+            out, hasher, lines, ..
+        } = hashed;
+        line(
+            out,
+            &Record::Manifest {
+                records: lines,
+                sha256: hex::encode(hasher.finalize()),
+            },
+        )?;
+        Ok(counts)
+    }
+
+    fn export_records(&self, out: &mut impl Write) -> Result<Counts> {
         let mut counts = Counts::default();
         let schema_version: i64 = self
             .conn
@@ -248,8 +312,9 @@ impl Store {
     }
 
     /// Restores an archive into this store, which must be empty. All of it
-    /// is written, or nothing: a bad line or a document whose content does
-    /// not match its hash stops the restore.
+    /// is written, or nothing: a bad line, a document whose content does not
+    /// match its hash, a URL with credentials, or records that do not match
+    /// the manifest stop the restore.
     pub(crate) fn restore(&mut self, input: impl BufRead) -> Result<Counts> {
         let empty: bool = self.conn.query_row(
             "SELECT NOT EXISTS (SELECT 1 FROM source) AND NOT EXISTS (SELECT 1 FROM document)",
@@ -266,15 +331,36 @@ impl Store {
         // Dies with the transaction, should that roll back.
         let mut names = NameIds::default();
         let mut counts = Counts::default();
+        let mut hasher = Sha256::new();
+        let mut lines = 0_u64;
+        let mut manifest_ok = false;
         for (n, text) in input.lines().enumerate() {
             let text = text.map_err(|e| Error::Corrupt(format!("reading the archive: {e}")))?;
             if text.trim().is_empty() {
                 continue;
             }
+            if manifest_ok {
+                return Err(Error::ArchiveManifest(ManifestMismatch::AfterManifest));
+            }
             let record: Record = serde_json::from_str(&text)
                 .map_err(|e| Error::Corrupt(format!("archive line {}: {e}", n + 1)))?;
-            restore_record(&tx, &mut names, record, &mut counts)
-                .map_err(|e| Error::Corrupt(format!("archive line {}: {e}", n + 1)))?;
+            if let Record::Manifest { records, sha256 } = &record {
+                if *records != lines || *sha256 != hex::encode(hasher.finalize_reset()) {
+                    return Err(Error::ArchiveManifest(ManifestMismatch::Records));
+                }
+                manifest_ok = true;
+                continue;
+            }
+            hasher.update(text.as_bytes());
+            hasher.update(b"\n");
+            lines += 1;
+            restore_record(&tx, &mut names, record, &mut counts).map_err(|e| match e {
+                Error::Url(_) => e,
+                e => Error::Corrupt(format!("archive line {}: {e}", n + 1)),
+            })?;
+        }
+        if !manifest_ok {
+            return Err(Error::ArchiveManifest(ManifestMismatch::Missing));
         }
         tx.commit()?;
         Ok(counts)
@@ -301,6 +387,9 @@ fn restore_record(
             locale,
             created_at,
         } => {
+            if let Some(url) = &url {
+                refuse_credentials(url)?;
+            }
             tx.execute(
                 "INSERT INTO source (id, url, title, locale, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![id, url, title, locale, created_at],
@@ -346,6 +435,7 @@ fn restore_record(
             links,
             includes,
         } => {
+            refuse_credentials(&origin)?;
             tx.execute(
                 "INSERT INTO snapshot (id, source_id, document_hash, captured_at, page_date, title, locale, form,
                                        parser_version, scope_found, warnings, origin, extraction, service_set_id)
@@ -366,6 +456,7 @@ fn restore_record(
             retired_at,
             origin,
         } => {
+            refuse_credentials(&origin)?;
             tx.execute(
                 "INSERT INTO retirement (source_id, retired_at, origin) VALUES (?1, ?2, ?3)",
                 params![source, retired_at, origin],
@@ -381,6 +472,7 @@ fn restore_record(
             bytes,
             error,
         } => {
+            refuse_credentials(&url)?;
             tx.execute(
                 "INSERT INTO fetch_attempt (source_id, url, started_at, elapsed_ms, status, bytes, error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -412,6 +504,7 @@ fn restore_record(
             attempts,
             last_error,
         } => {
+            refuse_alert_credentials(&payload)?;
             tx.execute(
                 "INSERT INTO alert (channel, source_id, event_key, subject, body, payload, created_at, sent_at, attempts, last_error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -419,6 +512,8 @@ fn restore_record(
             )?;
             counts.other += 1;
         }
+        // Checked, and never stored, by the caller.
+        Record::Manifest { .. } => {}
     }
     Ok(())
 }

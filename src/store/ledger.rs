@@ -14,6 +14,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::Store;
 use crate::Result;
+use crate::config::refuse_credentials;
 
 /// What a server last said about a page's version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,6 +44,7 @@ pub struct Attempt {
 impl Store {
     /// Records one fetch attempt.
     pub fn record_attempt(&self, source: &str, url: &str, a: &Attempt) -> Result<()> {
+        refuse_credentials(url)?;
         self.conn
             .prepare_cached(
                 "INSERT INTO fetch_attempt (source_id, url, started_at, elapsed_ms, status, bytes, error)

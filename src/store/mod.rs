@@ -26,6 +26,8 @@ mod sources;
 #[cfg(test)]
 mod testing;
 
+pub(crate) use archive::Counts;
+pub use archive::ManifestMismatch;
 pub use documents::{Included, RawVersion};
 pub(crate) use ledger::Refusal;
 pub use ledger::{Attempt, Validators};
@@ -34,7 +36,7 @@ pub use snapshots::{Imported, Reparsed, StoredSnapshot, VersionRef};
 pub use sources::SourceInfo;
 
 pub(crate) use documents::content_hash;
-pub(crate) use outbox::NewAlert;
+pub(crate) use outbox::{NewAlert, PendingAlert};
 pub(crate) use snapshots::NewSnapshot;
 
 use std::path::{Path, PathBuf};

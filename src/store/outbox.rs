@@ -6,6 +6,7 @@ use rusqlite::{Connection, params};
 
 use super::Store;
 use crate::Result;
+use crate::config::refuse_credentials;
 
 /// An alert waiting for delivery on a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +84,19 @@ impl Store {
     }
 }
 
+/// Refuses an alert whose payload names a page's address with credentials
+/// in it: chat, webhooks and commands would all show it.
+pub(super) fn refuse_alert_credentials(payload: &str) -> Result<()> {
+    if let Ok(payload) = serde_json::from_str::<serde_json::Value>(payload)
+        && let Some(url) = payload.get("url").and_then(|u| u.as_str())
+    {
+        refuse_credentials(url)?;
+    }
+    Ok(())
+}
+
 pub(super) fn insert_alert(tx: &Connection, a: &NewAlert) -> Result<()> {
+    refuse_alert_credentials(&a.payload)?;
     tx.prepare_cached(
         "INSERT OR IGNORE INTO alert (channel, source_id, event_key, subject, body, payload, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

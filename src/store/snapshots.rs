@@ -10,6 +10,7 @@ use super::documents::{
 };
 use super::index::{NameIds, service_set};
 use super::outbox::{NewAlert, insert_alert};
+use crate::config::refuse_credentials;
 use crate::model::SourceId;
 use crate::model::{Link, PageForm, Scope, Snapshot};
 use crate::{Error, PARSER_VERSION, Result};
@@ -444,6 +445,7 @@ fn insert_snapshot(
     hash: &str,
     captured: &str,
 ) -> Result<i64> {
+    refuse_credentials(new.origin)?;
     let s = new.snapshot;
     let set = service_set(tx, names, &s.scopes)?;
     tx.prepare_cached(

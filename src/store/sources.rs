@@ -8,6 +8,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::Store;
 use super::snapshots::parse_time;
+use crate::config::refuse_credentials;
 use crate::{Error, Result};
 
 /// A tracked page and how much history it has.
@@ -71,6 +72,7 @@ impl Store {
 
     /// Sets the published URL of a source.
     pub(crate) fn set_source_url(&mut self, source: &str, url: &str) -> Result<()> {
+        refuse_credentials(url)?;
         self.conn
             .prepare_cached("UPDATE source SET url = ?2 WHERE id = ?1")?
             .execute(params![source, url])?;
@@ -81,6 +83,7 @@ impl Store {
     /// Returns false when that was already known.
     pub(crate) fn retire(&mut self, source: &str, at: DateTime<Utc>, origin: &str) -> Result<bool> {
         self.require_source(source)?;
+        refuse_credentials(origin)?;
         let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let n = self.conn.execute(
             "INSERT OR IGNORE INTO retirement (source_id, retired_at, origin) VALUES (?1, ?2, ?3)",
