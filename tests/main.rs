@@ -11,6 +11,7 @@ mod cli;
 mod corpus;
 mod crash;
 mod faults;
+mod faults_input;
 mod history;
 mod integrity;
 mod nightly;
