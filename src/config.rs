@@ -107,8 +107,16 @@ impl FetchSettings {
             ("retries", count(self.retries), 0..=10),
             ("backoff_min_ms", self.backoff_min_ms, 0..=600_000),
             ("backoff_max_ms", self.backoff_max_ms, 0..=3_600_000),
-            ("max_retry_after_secs", self.max_retry_after_secs, 0..=86_400),
-            ("per_host_concurrency", count(self.per_host_concurrency), 1..=64),
+            (
+                "max_retry_after_secs",
+                self.max_retry_after_secs,
+                0..=86_400,
+            ),
+            (
+                "per_host_concurrency",
+                count(self.per_host_concurrency),
+                1..=64,
+            ),
             ("per_host_delay_ms", self.per_host_delay_ms, 0..=600_000),
         ]
     }

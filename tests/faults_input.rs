@@ -163,8 +163,14 @@ fn a_fifo_in_an_import_folder_is_refused_not_waited_on() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("2024-01-01.md: not a regular file"), "{stderr}");
-    assert!(stdout.contains("2024-01-02.md: stored as snapshot"), "{stdout}");
+    assert!(
+        stderr.contains("2024-01-01.md: not a regular file"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("2024-01-02.md: stored as snapshot"),
+        "{stdout}"
+    );
 }
 
 #[test]

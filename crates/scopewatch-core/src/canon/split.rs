@@ -506,7 +506,10 @@ mod tests {
 
     #[test]
     fn a_hyphen_before_eight_letters_starts_a_description() {
-        assert_eq!(names(&split_item("Contoso - abcdefgh").services), ["Contoso"]);
+        assert_eq!(
+            names(&split_item("Contoso - abcdefgh").services),
+            ["Contoso"]
+        );
         assert_eq!(
             names(&split_item("Contoso - abcdefg").services),
             ["Contoso - abcdefg"]
