@@ -1,5 +1,6 @@
 //! The pipeline's own costs: parse throughput per page form (MB/s), diff
-//! latency for two versions of a large page, and the store's import rate.
+//! latency for two versions of a large page, how splitting and diffing
+//! scale with the number of names, and the store's import rate.
 //!
 //! `cargo bench --bench pipeline`. Pages come from `snapshots/`; the text
 //! form uses the seed export in `../shared` when it is there.
@@ -8,8 +9,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use scopewatch::canon::AliasTable;
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use scopewatch::canon::{AliasTable, split_item};
 use scopewatch::diff::Differ;
 use scopewatch::ingest::{import_bytes, read_snapshot};
 use scopewatch::model::PageForm;
@@ -94,6 +95,54 @@ fn diffing(c: &mut Criterion) {
     group.finish();
 }
 
+/// Splitting one item of n names, and diffing pages of n names (1 in 50
+/// renamed, as in `diffing`, and all renamed): time per name should stay
+/// flat from 1,000 to 16,000 names.
+fn scaling(c: &mut Criterion) {
+    let aliases = AliasTable::builtin();
+    let differ = Differ::new(&aliases);
+    let list = |n: usize, name: &str| -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                if name.is_empty() && i % 50 == 0 {
+                    format!("Renamed Service {i}")
+                } else {
+                    format!("{name}Service {i}")
+                }
+            })
+            .collect()
+    };
+    let page = |items: &[String]| {
+        let mut md = String::from("# Scaling\n\n## Microsoft in-scope cloud services\n\n");
+        for item in items {
+            md.push_str(&format!("- {item}\n"));
+        }
+        read_snapshot("scaling", md.as_bytes()).expect("parses")
+    };
+    let mut group = c.benchmark_group("scaling");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for n in [1_000, 4_000, 16_000] {
+        group.throughput(Throughput::Elements(n as u64));
+        let item = list(n, "Azure ").join(", ");
+        group.bench_function(BenchmarkId::new("split one item", n), |b| {
+            b.iter(|| split_item(&item))
+        });
+        let old = page(&list(n, "Azure "));
+        let some = page(&list(n, ""));
+        group.bench_function(BenchmarkId::new("diff, 1 in 50 renamed", n), |b| {
+            b.iter(|| differ.diff(&old, &some))
+        });
+        let all = page(&list(n, "Contoso "));
+        group.bench_function(BenchmarkId::new("diff, all renamed", n), |b| {
+            b.iter(|| differ.diff(&old, &all))
+        });
+    }
+    group.finish();
+}
+
 fn importing(c: &mut Criterion) {
     const VERSIONS: usize = 200;
     let pages: Vec<Vec<u8>> = (0..VERSIONS)
@@ -120,5 +169,5 @@ fn importing(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parsing, diffing, importing);
+criterion_group!(benches, parsing, diffing, scaling, importing);
 criterion_main!(benches);

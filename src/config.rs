@@ -4,6 +4,7 @@
 //! Secrets never live here: channels name the environment variables that
 //! hold them (`url_env`, `password_env`).
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -97,12 +98,15 @@ pub struct FetchSettings {
     pub per_host_delay_ms: u64,
 }
 
+/// The default cap on a page's size, fetched or read from a file.
+pub const MAX_PAGE_BYTES: u64 = 5_000_000;
+
 impl Default for FetchSettings {
     fn default() -> Self {
         FetchSettings {
             timeout_secs: 30,
             connect_timeout_secs: 10,
-            max_page_bytes: 5_000_000,
+            max_page_bytes: MAX_PAGE_BYTES,
             max_redirects: 5,
             retries: 3,
             backoff_min_ms: 500,
@@ -115,6 +119,33 @@ impl Default for FetchSettings {
 }
 
 impl FetchSettings {
+    /// Each setting with the values it may take: a count or a time past
+    /// these is a typing slip (`retries = 1000000` would retry all night,
+    /// and a bigger one overflows).
+    fn bounds(&self) -> [(&'static str, u64, RangeInclusive<u64>); 10] {
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        [
+            ("timeout_secs", self.timeout_secs, 1..=3_600),
+            ("connect_timeout_secs", self.connect_timeout_secs, 1..=3_600),
+            ("max_page_bytes", self.max_page_bytes, 1..=1_000_000_000),
+            ("max_redirects", count(self.max_redirects), 0..=20),
+            ("retries", count(self.retries), 0..=10),
+            ("backoff_min_ms", self.backoff_min_ms, 0..=600_000),
+            ("backoff_max_ms", self.backoff_max_ms, 0..=3_600_000),
+            (
+                "max_retry_after_secs",
+                self.max_retry_after_secs,
+                0..=86_400,
+            ),
+            (
+                "per_host_concurrency",
+                count(self.per_host_concurrency),
+                1..=64,
+            ),
+            ("per_host_delay_ms", self.per_host_delay_ms, 0..=600_000),
+        ]
+    }
+
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_secs)
     }
@@ -364,11 +395,16 @@ impl Config {
                 format!("delivery.budget_secs must be between 1 and {MAX_DELIVERY_SECS}"),
             ));
         }
-        if self.fetch.per_host_concurrency == 0 {
-            return Err(invalid(
-                path,
-                "fetch.per_host_concurrency must be at least 1",
-            ));
+        for (key, value, range) in self.fetch.bounds() {
+            if !range.contains(&value) {
+                return Err(Error::ConfigRange {
+                    path: path.to_path_buf(),
+                    key,
+                    value,
+                    min: *range.start(),
+                    max: *range.end(),
+                });
+            }
         }
         Ok(())
     }
@@ -463,5 +499,18 @@ mod tests {
         );
         assert!(err("[delivery]\nbudget_secs = 0\n").contains("budget_secs"));
         assert!(err("[[source]]\nid = \"a\"\nurl = \"http://x/a\"\n[[source]]\nid = \"a\"\nurl = \"http://x/b\"\n").contains("twice"));
+    }
+
+    #[test]
+    fn every_count_and_time_is_bounded() {
+        let err = |t: &str| load(t).unwrap_err().to_string();
+        assert!(
+            err("[fetch]\nretries = 1000000\n")
+                .contains("fetch.retries = 1000000 is out of range: give a value from 0 to 10")
+        );
+        assert!(err("[fetch]\nper_host_concurrency = 0\n").contains("from 1 to 64"));
+        assert!(err("[fetch]\nmax_redirects = 1000\n").contains("fetch.max_redirects"));
+        assert!(err("[fetch]\ntimeout_secs = 0\n").contains("fetch.timeout_secs"));
+        assert!(load("[fetch]\nretries = 10\nmax_redirects = 0\n").is_ok());
     }
 }

@@ -71,6 +71,24 @@ pub enum Error {
     #[error("configuration {path}: {message}")]
     Config { path: PathBuf, message: String },
     #[error(
+        "configuration {path}: fetch.{key} = {value} is out of range: give a value from {min} to {max}"
+    )]
+    ConfigRange {
+        path: PathBuf,
+        key: &'static str,
+        value: u64,
+        min: u64,
+        max: u64,
+    },
+    #[error(
+        "cannot read {path}: not a regular file (pipes, devices and sockets are never read); give a saved page"
+    )]
+    NotAFile { path: PathBuf },
+    #[error(
+        "cannot read {path}: larger than {limit} bytes, the cap on a page; is it a saved page?"
+    )]
+    FileTooLarge { path: PathBuf, limit: u64 },
+    #[error(
         "another scopewatch process is writing {db} (lock held by {holder}); try again when it has finished"
     )]
     Locked { db: PathBuf, holder: String },

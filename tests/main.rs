@@ -13,6 +13,7 @@ mod crash;
 mod faults;
 mod faults_alert;
 mod faults_fetch;
+mod faults_input;
 mod faults_store;
 mod history;
 mod integrity;

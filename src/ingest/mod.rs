@@ -5,10 +5,14 @@
 
 pub mod git;
 
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
+use crate::config::MAX_PAGE_BYTES;
 use crate::model::{Snapshot, SourceId};
 use crate::store::{Imported, Included, NewSnapshot, RawVersion, Reparsed, Store, content_hash};
 use crate::{Error, Result};
@@ -23,14 +27,43 @@ pub fn read_file(path: &Path) -> Result<(Vec<u8>, Snapshot)> {
 }
 
 fn read_file_with_includes(path: &Path) -> Result<(Vec<u8>, Snapshot, Included)> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = read_page(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let beside = |target: &str| std::fs::read(dir.join(target)).ok();
+    let beside = |target: &str| read_page(&dir.join(target)).ok();
     let (snapshot, includes) = read_snapshot_with(&path.display().to_string(), &bytes, &beside)?;
     Ok((bytes, snapshot, includes))
+}
+
+/// Reads a saved page: a regular file of at most the cap on a fetched page.
+/// A pipe would block (while the write lock is held) and a device such as
+/// `/dev/zero` never ends, so neither is opened.
+fn read_page(path: &Path) -> Result<Vec<u8>> {
+    let failed = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let too_large = || Error::FileTooLarge {
+        path: path.to_path_buf(),
+        limit: MAX_PAGE_BYTES,
+    };
+    let meta = std::fs::metadata(path).map_err(failed)?;
+    if !meta.is_file() {
+        return Err(Error::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
+    if meta.len() > MAX_PAGE_BYTES {
+        return Err(too_large());
+    }
+    // The file may grow after the check: read one byte past the cap at most.
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(MAX_PAGE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(failed)?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_PAGE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// The outcome of importing one page version.
@@ -151,10 +184,22 @@ pub fn import_file(
 /// The page versions in a folder tree, in capture order: files named by
 /// date (`offering-soc-2/2021-07-20.md`); other files (a manifest, a README)
 /// are not versions and are left out.
+///
+/// Each folder is read once, however many links lead to it, so a symbolic
+/// link loop ends. Anything that is not a folder is a version if its name
+/// says so; reading it then tells what it is.
 pub fn versions_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
+    let mut seen = HashSet::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
+        let real = std::fs::canonicalize(&dir).map_err(|source| Error::Read {
+            path: dir.clone(),
+            source,
+        })?;
+        if !seen.insert(real) {
+            continue;
+        }
         let entries = std::fs::read_dir(&dir).map_err(|source| Error::Read {
             path: dir.clone(),
             source,

@@ -14,7 +14,10 @@
 //! failure is not "everything removed".
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::hash_map::Entry as Slot;
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+use unicode_script::{Script, UnicodeScript};
 
 use serde::Serialize;
 
@@ -338,6 +341,10 @@ impl<'a> Differ<'a> {
     /// current name stands for it.
     fn listed(&self, snapshot: &Snapshot) -> Vec<(Option<String>, Vec<Listed>)> {
         let mut groups: Vec<(Option<String>, Vec<Listed>)> = Vec::new();
+        // Where each environment's group is, and each identity in it: a
+        // scan per entry made a page of thousands of names quadratic.
+        let mut group_at: HashMap<Option<String>, usize> = HashMap::new();
+        let mut listed_at: HashMap<(usize, ServiceKey), usize> = HashMap::new();
         for entry in snapshot.entries() {
             let env = entry.environment.map(|e| self.environment_of(e));
             let (key, canonical) = self.keys_of(entry.service.name());
@@ -348,49 +355,49 @@ impl<'a> Differ<'a> {
                 text: entry.item.text.clone(),
                 formerly: entry.item.formerly.iter().map(ServiceKey::from).collect(),
             };
-            let index = match groups.iter().position(|(e, _)| *e == env) {
-                Some(i) => i,
+            let index = match group_at.get(&env) {
+                Some(&i) => i,
                 None => {
+                    group_at.insert(env.clone(), groups.len());
                     groups.push((env, Vec::new()));
                     groups.len() - 1
                 }
             };
             let group = &mut groups[index].1;
-            match group.iter_mut().find(|l| l.canonical == listed.canonical) {
-                Some(existing)
-                    if listed.key == listed.canonical && existing.key != existing.canonical =>
-                {
-                    *existing = listed;
+            match listed_at.entry((index, listed.canonical.clone())) {
+                Slot::Occupied(at) => {
+                    let existing = &mut group[*at.get()];
+                    if listed.key == listed.canonical && existing.key != existing.canonical {
+                        *existing = listed;
+                    }
                 }
-                Some(_) => {}
-                None => group.push(listed),
+                Slot::Vacant(at) => {
+                    at.insert(group.len());
+                    group.push(listed);
+                }
             }
         }
         groups
     }
 
     fn diff_scope(&self, old: &Snapshot, new: &Snapshot, diff: &mut Diff) {
-        let old_groups = self.listed(old);
-        let new_groups = self.listed(new);
-        let mut envs: Vec<Option<String>> = Vec::new();
-        for (env, _) in old_groups.iter().chain(&new_groups) {
-            if !envs.contains(env) {
-                envs.push(env.clone());
+        // Each environment's old and new services, old environments first.
+        let mut sides: Vec<(Option<String>, Vec<Listed>, Vec<Listed>)> = Vec::new();
+        let mut side_at: HashMap<Option<String>, usize> = HashMap::new();
+        for (env, olds) in self.listed(old) {
+            side_at.insert(env.clone(), sides.len());
+            sides.push((env, olds, Vec::new()));
+        }
+        for (env, news) in self.listed(new) {
+            match side_at.get(&env) {
+                Some(&i) => sides[i].2 = news,
+                None => sides.push((env, Vec::new(), news)),
             }
         }
-        let empty = Vec::new();
         let mut added = Vec::new();
         let mut removed = Vec::new();
         let mut rewords = Rewords::default();
-        for env in envs {
-            let find = |groups: &'_ [(Option<String>, Vec<Listed>)]| {
-                groups
-                    .iter()
-                    .find(|(e, _)| *e == env)
-                    .map(|(_, l)| l.clone())
-                    .unwrap_or_else(|| empty.clone())
-            };
-            let (olds, news) = (find(&old_groups), find(&new_groups));
+        for (env, olds, news) in sides {
             self.pair(
                 &env,
                 olds,
@@ -407,12 +414,16 @@ impl<'a> Differ<'a> {
     }
 
     /// Pairs one environment's old and new services, strongest evidence first.
+    ///
+    /// Names are unique per side (see [`Self::listed`]), so the exact stages
+    /// look each one up in an index; only the close-name stages compare
+    /// pairs, and only within [`FUZZY_PAIRING_BUDGET`].
     #[allow(clippy::too_many_arguments)]
     fn pair(
         &self,
         env: &Option<String>,
-        mut olds: Vec<Listed>,
-        mut news: Vec<Listed>,
+        olds: Vec<Listed>,
+        news: Vec<Listed>,
         diff: &mut Diff,
         rewords: &mut Rewords,
         added: &mut Vec<(Listed, Option<String>)>,
@@ -428,49 +439,89 @@ impl<'a> Differ<'a> {
                 text: n.text.clone(),
             })
         };
-        let mut reword = |o: &Listed, n: &Listed| rewords.add(env, o, n);
+        let mut old_done = vec![false; olds.len()];
+        let mut new_done = vec![false; news.len()];
 
         // Same name: unchanged, or reworded.
-        let mut i = 0;
-        while i < olds.len() {
-            if let Some(j) = news.iter().position(|n| n.key == olds[i].key) {
-                let (o, n) = (olds.remove(i), news.remove(j));
-                reword(&o, &n);
-            } else {
-                i += 1;
+        let new_at: HashMap<&ServiceKey, usize> =
+            news.iter().enumerate().map(|(j, n)| (&n.key, j)).collect();
+        for (i, o) in olds.iter().enumerate() {
+            if let Some(&j) = new_at.get(&o.key) {
+                rewords.add(env, o, &news[j]);
+                (old_done[i], new_done[j]) = (true, true);
             }
         }
 
-        // The page says "formerly".
-        let mut j = 0;
-        while j < news.len() {
-            if let Some(i) = olds.iter().position(|o| news[j].formerly.contains(&o.key)) {
-                let (o, n) = (olds.remove(i), news.remove(j));
-                diff.changes.push(rename(&o, &n, Evidence::Formerly, 1.0));
-            } else {
-                j += 1;
+        // The page says "formerly": the first old name, in page order, that it
+        // gives.
+        let old_at: HashMap<&ServiceKey, usize> =
+            olds.iter().enumerate().map(|(i, o)| (&o.key, i)).collect();
+        for (j, n) in news.iter().enumerate() {
+            if new_done[j] {
+                continue;
+            }
+            let former = n
+                .formerly
+                .iter()
+                .filter_map(|k| old_at.get(k).copied())
+                .filter(|&i| !old_done[i])
+                .min();
+            if let Some(i) = former {
+                diff.changes
+                    .push(rename(&olds[i], n, Evidence::Formerly, 1.0));
+                (old_done[i], new_done[j]) = (true, true);
             }
         }
 
         // The alias table knows both names: a rename if either is a former
         // name, else two spellings of one name.
-        let mut j = 0;
-        while j < news.len() {
-            if let Some(i) = olds.iter().position(|o| o.canonical == news[j].canonical) {
-                let (o, n) = (olds.remove(i), news.remove(j));
-                let former = |l: &Listed| {
-                    self.aliases
-                        .resolve(&l.key)
-                        .is_some_and(|r| r.kind == NameKind::Former)
-                };
-                if former(&o) || former(&n) {
-                    diff.changes.push(rename(&o, &n, Evidence::Alias, 1.0));
-                } else {
-                    reword(&o, &n);
-                }
-            } else {
-                j += 1;
+        let old_at: HashMap<&ServiceKey, usize> = olds
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !old_done[*i])
+            .map(|(i, o)| (&o.canonical, i))
+            .collect();
+        for (j, n) in news.iter().enumerate() {
+            let Some(&i) = old_at.get(&n.canonical).filter(|&&i| !old_done[i]) else {
+                continue;
+            };
+            if new_done[j] {
+                continue;
             }
+            let o = &olds[i];
+            let former = |l: &Listed| {
+                self.aliases
+                    .resolve(&l.key)
+                    .is_some_and(|r| r.kind == NameKind::Former)
+            };
+            if former(o) || former(n) {
+                diff.changes.push(rename(o, n, Evidence::Alias, 1.0));
+            } else {
+                rewords.add(env, o, n);
+            }
+            (old_done[i], new_done[j]) = (true, true);
+        }
+
+        // A name written with look-alike letters of another script is the
+        // name it imitates, with a warning; never a rename by similarity.
+        let mut olds = undone(olds, &old_done);
+        let mut news = undone(news, &new_done);
+        let suspects = look_alikes(&mut olds, &mut news, env, diff, rewords);
+
+        // A missing or extra comma, or close names: these compare names in
+        // pairs, so a page on which thousands of names changed at once
+        // would take minutes. Past a budget, they are reported as they are.
+        let work = |side: &[Listed]| side.iter().map(|l| l.key.as_str().len()).sum::<usize>();
+        if work(&olds).saturating_mul(work(&news)) > FUZZY_PAIRING_BUDGET {
+            diff.warnings.push(format!(
+                "{}too many unmatched names ({} removed, {} added) to look for renames: they are reported as added and removed",
+                env.as_ref().map(|e| format!("{e}: ")).unwrap_or_default(),
+                olds.len(),
+                news.len(),
+            ));
+            removed.extend(olds.into_iter().map(|o| (o, env.clone())));
+            added.extend(news.into_iter().map(|n| (n, env.clone())));
+            return;
         }
 
         // A missing or extra comma: one name that is two others run together.
@@ -480,12 +531,11 @@ impl<'a> Differ<'a> {
             .extend(rejoin(&mut news, &mut olds, env, false));
 
         // Close names, best pairs first.
+        let comparable =
+            |l: &Listed| l.key.as_str().chars().count() >= 5 && !suspects.contains(&l.key);
         let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
-        for (i, o) in olds.iter().enumerate() {
-            for (j, n) in news.iter().enumerate() {
-                if o.key.as_str().chars().count() < 5 || n.key.as_str().chars().count() < 5 {
-                    continue;
-                }
+        for (i, o) in olds.iter().enumerate().filter(|(_, o)| comparable(o)) {
+            for (j, n) in news.iter().enumerate().filter(|(_, n)| comparable(n)) {
                 let score = strsim::normalized_levenshtein(o.key.as_str(), n.key.as_str());
                 if score >= SIMILARITY_THRESHOLD {
                     candidates.push((score, i, j));
@@ -520,6 +570,104 @@ impl<'a> Differ<'a> {
     }
 }
 
+/// How much pairwise comparison one environment's unmatched names may cost:
+/// the product of the two sides' total key lengths, which bounds both the
+/// edit distances and the run-together search. Real versions stay far
+/// below: 50 changed names of 20 letters on each side cost one million; the
+/// budget is reached near 350 on each side of one list.
+pub const FUZZY_PAIRING_BUDGET: usize = 50_000_000;
+
+/// The entries of `list` not yet paired, in order.
+fn undone(list: Vec<Listed>, done: &[bool]) -> Vec<Listed> {
+    list.into_iter()
+        .zip(done)
+        .filter(|(_, done)| !**done)
+        .map(|(l, _)| l)
+        .collect()
+}
+
+/// Pairs the names written with look-alike letters of another script
+/// ("Intunе" with a Cyrillic е) with the name they imitate, as rewordings,
+/// and warns of each. Returns the keys of the suspect names left unpaired:
+/// they are never taken for a rename by similarity.
+fn look_alikes(
+    olds: &mut Vec<Listed>,
+    news: &mut Vec<Listed>,
+    env: &Option<String>,
+    diff: &mut Diff,
+    rewords: &mut Rewords,
+) -> HashSet<ServiceKey> {
+    let suspects: HashSet<ServiceKey> = olds
+        .iter()
+        .chain(news.iter())
+        .filter(|l| mixes_scripts(&l.name))
+        .map(|l| l.key.clone())
+        .collect();
+    if suspects.is_empty() {
+        return suspects;
+    }
+    let mut old_at: HashMap<ServiceKey, usize> = HashMap::new();
+    for (i, o) in olds.iter().enumerate() {
+        old_at.entry(skeleton_key(&o.name)).or_insert(i);
+    }
+    let (mut old_done, mut new_done) = (vec![false; olds.len()], vec![false; news.len()]);
+    for (j, n) in news.iter().enumerate() {
+        let Some(&i) = old_at.get(&skeleton_key(&n.name)) else {
+            continue;
+        };
+        let o = &olds[i];
+        if old_done[i] || !(suspects.contains(&o.key) || suspects.contains(&n.key)) {
+            continue;
+        }
+        let (suspect, genuine) = if suspects.contains(&n.key) {
+            (n, o)
+        } else {
+            (o, n)
+        };
+        diff.warnings.push(format!(
+            "suspicious name {:?}: it mixes Latin letters with look-alike Cyrillic or Greek ones, and looks like {:?}; taken for the same service, not a rename: check the page",
+            suspect.name, genuine.name
+        ));
+        rewords.add(env, o, n);
+        (old_done[i], new_done[j]) = (true, true);
+    }
+    for l in olds
+        .iter()
+        .zip(&old_done)
+        .chain(news.iter().zip(&new_done))
+        .filter(|(l, done)| !**done && suspects.contains(&l.key))
+        .map(|(l, _)| l)
+    {
+        diff.warnings.push(format!(
+            "suspicious name {:?}: it mixes Latin letters with look-alike Cyrillic or Greek ones; not taken for a rename of a similar name: check the page",
+            l.name
+        ));
+    }
+    *olds = undone(std::mem::take(olds), &old_done);
+    *news = undone(std::mem::take(news), &new_done);
+    suspects
+}
+
+/// A word that mixes Latin letters with Cyrillic or Greek letters that look
+/// like Latin ones: a homoglyph, by mistake or to deceive.
+fn mixes_scripts(name: &str) -> bool {
+    // Nearly every name is ASCII, and ASCII is one script.
+    !name.is_ascii()
+        && name.split_whitespace().any(|word| {
+            let latin = word.chars().any(|c| c.script() == Script::Latin);
+            latin
+                && word.chars().any(|c| {
+                    matches!(c.script(), Script::Cyrillic | Script::Greek)
+                        && unicode_security::is_potential_mixed_script_confusable_char(c)
+                })
+        })
+}
+
+/// The identity of what a name looks like (Unicode's confusable skeleton).
+fn skeleton_key(name: &str) -> ServiceKey {
+    ServiceKey::of(&unicode_security::skeleton(name).collect::<String>())
+}
+
 /// Takes out each name of `wholes` that is two names of `parts` run together
 /// ("Microsoft Defender for Office 365 Microsoft Teams"), as rewordings:
 /// `split` when `wholes` is the old side.
@@ -533,34 +681,39 @@ fn rejoin(
     if wholes.is_empty() || parts.len() < 2 {
         return rewords;
     }
-    let mut bares: Vec<String> = parts.iter().map(bare).collect();
-    let mut i = 0;
-    while i < wholes.len() {
-        let Some((a, b)) = joined_pair(&bare(&wholes[i]), &bares) else {
-            i += 1;
+    let bares: Vec<String> = parts.iter().map(bare).collect();
+    // Each bare name's places, first first: a name once joined is gone.
+    let mut places: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (at, b) in bares.iter().enumerate() {
+        places.entry(b.as_str()).or_default().push(at);
+    }
+    let mut gone = vec![false; parts.len()];
+    let mut whole_done = vec![false; wholes.len()];
+    for (w, whole) in wholes.iter().enumerate() {
+        let Some((a, b)) = joined_pair(&bare(whole), &bares, &places, &gone) else {
             continue;
         };
-        let (first, second) = (parts[a].clone(), parts[b].clone());
-        parts.retain(|l| l.key != first.key && l.key != second.key);
-        bares = parts.iter().map(bare).collect();
-        let whole = wholes.remove(i);
+        let (first, second) = (&parts[a], &parts[b]);
+        (gone[a], gone[b], whole_done[w]) = (true, true, true);
         let joined = format!("{}, {}", first.text, second.text);
         rewords.push(if split {
             Reword {
-                services: vec![first.name, second.name],
+                services: vec![first.name.clone(), second.name.clone()],
                 environment: env.clone(),
-                from: whole.text,
+                from: whole.text.clone(),
                 to: joined,
             }
         } else {
             Reword {
-                services: vec![whole.name],
+                services: vec![whole.name.clone()],
                 environment: env.clone(),
                 from: joined,
-                to: whole.text,
+                to: whole.text.clone(),
             }
         });
     }
+    *wholes = undone(std::mem::take(wholes), &whole_done);
+    *parts = undone(std::mem::take(parts), &gone);
     rewords
 }
 
@@ -570,16 +723,25 @@ fn bare(l: &Listed) -> String {
     l.key.as_str().replace("microsoft", "")
 }
 
-/// Two of `bares` that, run together, are `whole`.
-fn joined_pair(whole: &str, bares: &[String]) -> Option<(usize, usize)> {
-    for (a, first) in bares.iter().enumerate() {
+/// Two of `bares` not yet `gone` that, run together, are `whole`: the first
+/// in order, then the first place of the rest.
+fn joined_pair(
+    whole: &str,
+    bares: &[String],
+    places: &HashMap<&str, Vec<usize>>,
+    gone: &[bool],
+) -> Option<(usize, usize)> {
+    for (a, first) in bares.iter().enumerate().filter(|(a, _)| !gone[*a]) {
         let Some(rest) = whole
             .strip_prefix(first.as_str())
             .filter(|r| !r.is_empty() && !first.is_empty())
         else {
             continue;
         };
-        if let Some(b) = bares.iter().position(|o| o == rest) {
+        let second = places
+            .get(rest)
+            .and_then(|at| at.iter().copied().find(|&b| !gone[b]));
+        if let Some(b) = second {
             return Some((a, b));
         }
     }
@@ -619,27 +781,38 @@ impl Rewords {
 /// same version has moved; everything else stays added or removed.
 fn pair_moves(
     added: Vec<(Listed, Option<String>)>,
-    mut removed: Vec<(Listed, Option<String>)>,
+    removed: Vec<(Listed, Option<String>)>,
     diff: &mut Diff,
 ) {
+    // The removals of each service from a row, in order: a scan of them
+    // per addition made a page of thousands of changes quadratic.
+    let mut rows_left: HashMap<ServiceKey, VecDeque<usize>> = HashMap::new();
+    for (i, (o, env)) in removed.iter().enumerate() {
+        if env.is_some() {
+            rows_left
+                .entry(o.canonical.clone())
+                .or_default()
+                .push_back(i);
+        }
+    }
+    let mut removed: Vec<Option<(Listed, Option<String>)>> =
+        removed.into_iter().map(Some).collect();
     let mut moves = Vec::new();
     let mut adds = Vec::new();
     for (n, env) in added {
         let from = env.as_ref().and_then(|_| {
-            removed
-                .iter()
-                .position(|(o, e)| e.is_some() && o.canonical == n.canonical)
+            rows_left
+                .get_mut(&n.canonical)
+                .and_then(VecDeque::pop_front)
+                .and_then(|i| removed[i].take())
         });
         match (from, env) {
-            (Some(i), Some(to)) => {
-                let (_, from_env) = removed.remove(i);
-                moves.push(Change::Moved(Move {
-                    service: n.name,
-                    from: from_env.unwrap_or_default(),
-                    to,
-                    text: n.text,
-                }));
-            }
+            (Some((_, from_env)), Some(to)) => moves.push(Change::Moved(Move {
+                service: n.name,
+                from: from_env.unwrap_or_default(),
+                to,
+                text: n.text,
+            })),
             (_, environment) => adds.push(Change::Added(Entry {
                 service: n.name,
                 environment,
@@ -649,7 +822,7 @@ fn pair_moves(
     }
     diff.changes.extend(adds);
     diff.changes
-        .extend(removed.into_iter().map(|(o, environment)| {
+        .extend(removed.into_iter().flatten().map(|(o, environment)| {
             Change::Removed(Entry {
                 service: o.name,
                 environment,
@@ -934,5 +1107,32 @@ mod tests {
         );
         let new = page(&["Azure"], &[("GCC High", "Power Automate, Forms")], &[]);
         assert!(diff(&old, &new).is_empty());
+    }
+
+    #[test]
+    fn too_many_unmatched_names_are_added_and_removed_with_a_warning() {
+        let names =
+            |prefix: &str| -> Vec<String> { (0..3_000).map(|i| format!("{prefix} {i}")).collect() };
+        let list = |v: &[String]| page(&v.iter().map(String::as_str).collect::<Vec<_>>(), &[], &[]);
+        let d = diff(
+            &list(&names("Contoso Service")),
+            &list(&names("Contoso Servic")),
+        );
+        assert!(d.renamed().is_empty());
+        assert_eq!((d.added().len(), d.removed().len()), (3_000, 3_000));
+        assert!(d.warnings[0].contains("too many unmatched names (3000 removed, 3000 added)"));
+    }
+
+    #[test]
+    fn a_homoglyph_is_the_name_it_imitates_with_a_warning() {
+        let old = page(&["Azure", "Intune"], &[], &[]);
+        let new = page(&["Azure", "Intun\u{435}"], &[], &[]);
+        for d in [diff(&old, &new), diff(&new, &old)] {
+            assert!(!d.has_scope_changes(), "{:?}", d.changes);
+            assert!(d.warnings[0].contains("suspicious name \"Intun\u{435}\""));
+        }
+        // Latin and Cyrillic words side by side are no homoglyph.
+        assert!(!mixes_scripts("Azure в России"));
+        assert!(mixes_scripts("Micros\u{43e}ft Teams"));
     }
 }

@@ -14,6 +14,7 @@
 //! forms seen in their translations; anything they do not recognise stays in
 //! the name, where a later edit shows up as a rewording rather than vanishing.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -265,14 +266,29 @@ fn descriptive_hyphen(text: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(found) = text[from..].find(" - ") {
         let pos = from + found;
-        let after = &text[pos + 3..];
-        let segment = after.split([',', '、']).next().unwrap_or("");
-        if segment.split_whitespace().count() >= 2 || segment.chars().count() >= 8 {
+        if describes(&text[pos + 3..]) {
             return Some(pos);
         }
         from = pos + 3;
     }
     None
+}
+
+/// Whether the text up to the next separator is long: two words or more, or
+/// eight characters or more. Only its first eight characters are looked at,
+/// so that an item of many hyphens and no comma is read in linear time.
+fn describes(after: &str) -> bool {
+    let mut end = after.len();
+    for (count, (at, c)) in after.char_indices().enumerate() {
+        if matches!(c, ',' | '、') {
+            end = at;
+            break;
+        }
+        if count + 1 == 8 {
+            return true;
+        }
+    }
+    after[..end].split_whitespace().count() >= 2
 }
 
 /// A ". " that ends a sentence, as in "Dynamics 365. The certificate applies
@@ -300,6 +316,9 @@ fn sentence_break(text: &str) -> Option<usize> {
 /// Splits "A, B, and C" (or "A、B、C", or "A and A Government") into names.
 fn split_compound(text: &str) -> Vec<Service> {
     let mut out: Vec<Service> = Vec::new();
+    // Keys seen so far: a scan of `out` per name made an item of thousands
+    // of names quadratic.
+    let mut seen = HashSet::new();
     for part in text.split([',', '、', '，', ';']) {
         let part = strip_conjunction(part.trim());
         for name in split_and(part) {
@@ -308,10 +327,7 @@ fn split_compound(text: &str) -> Vec<Service> {
                 continue;
             }
             let service = Service::new(name);
-            if !out
-                .iter()
-                .any(|s| ServiceKey::from(s) == ServiceKey::from(&service))
-            {
+            if seen.insert(ServiceKey::from(&service)) {
                 out.push(service);
             }
         }
@@ -330,29 +346,47 @@ fn strip_conjunction(part: &str) -> &str {
 
 /// Splits on an inner "and"/"&" only where both sides are service names of
 /// their own (see [`BRANDS`]).
+///
+/// After each split the rest is read as a part of its own: the first
+/// occurrence of each conjunction in it is tried, most telling first. A
+/// split only moves the start forward, so each conjunction's occurrences,
+/// found once, are walked once, and the part is read in linear time (a
+/// search of the rest after each split was quadratic).
 fn split_and(part: &str) -> Vec<&str> {
     // Most names have no conjunction: a plain search, with its fast
     // prefilter, rules that out before the overlapping one.
     if !CONJUNCTION_FINDER.is_match(part) {
         return vec![part];
     }
-    // Where each conjunction first occurs, found in one pass.
-    let mut first = [None; CONJUNCTIONS.len()];
-    for found in CONJUNCTION_FINDER.find_overlapping_iter(part) {
-        first[found.pattern().as_usize()].get_or_insert(found.start());
+    // Each conjunction's occurrences in order, with the word after each.
+    let mut found: [Vec<(usize, &str)>; CONJUNCTIONS.len()] = Default::default();
+    for m in CONJUNCTION_FINDER.find_overlapping_iter(part) {
+        found[m.pattern().as_usize()].push((m.start(), first_word(&part[m.end()..])));
     }
-    for (conj, pos) in CONJUNCTIONS.iter().zip(first) {
-        let Some(pos) = pos else { continue };
-        let (left, right) = (&part[..pos], &part[pos + conj.len()..]);
-        let left_first = left.split_whitespace().next().unwrap_or("");
-        let right_first = right.split_whitespace().next().unwrap_or("");
-        if right_first == left_first || BRANDS.contains(&right_first) {
-            let mut names = vec![left];
-            names.extend(split_and(right));
-            return names;
+    let mut next = [0; CONJUNCTIONS.len()];
+    let mut names = Vec::new();
+    let mut start = 0;
+    'rest: loop {
+        for (c, conj) in CONJUNCTIONS.iter().enumerate() {
+            while found[c].get(next[c]).is_some_and(|&(pos, _)| pos < start) {
+                next[c] += 1;
+            }
+            let Some(&(pos, right_first)) = found[c].get(next[c]) else {
+                continue;
+            };
+            if right_first == first_word(&part[start..pos]) || BRANDS.contains(&right_first) {
+                names.push(&part[start..pos]);
+                start = pos + conj.len();
+                continue 'rest;
+            }
         }
+        names.push(&part[start..]);
+        return names;
     }
-    vec![part]
+}
+
+fn first_word(text: &str) -> &str {
+    text.split_whitespace().next().unwrap_or("")
 }
 
 /// Conjunctions that may join two service names, most telling first.
@@ -468,6 +502,34 @@ mod tests {
         let p = split_item("See a detailed list of covered services in Office 365");
         assert!(p.services.is_empty());
         assert!(p.note.is_some());
+    }
+
+    #[test]
+    fn a_hyphen_before_eight_letters_starts_a_description() {
+        assert_eq!(
+            names(&split_item("Contoso - abcdefgh").services),
+            ["Contoso"]
+        );
+        assert_eq!(
+            names(&split_item("Contoso - abcdefg").services),
+            ["Contoso - abcdefg"]
+        );
+        assert_eq!(
+            names(&split_item("Contoso - abcdefg, Fabrikam").services),
+            ["Contoso - abcdefg", "Fabrikam"]
+        );
+    }
+
+    #[test]
+    fn each_split_tries_the_first_conjunction_of_the_rest() {
+        assert_eq!(
+            names(&split_item("Azure A and Azure B and Support and Azure C").services),
+            ["Azure A", "Azure B and Support and Azure C"]
+        );
+        assert_eq!(
+            names(&split_item("Teams & Exchange and Exchange Online").services),
+            ["Teams & Exchange", "Exchange Online"]
+        );
     }
 
     #[test]
