@@ -181,13 +181,7 @@ fn credentials_cannot_enter_the_store_another_way() {
     conn.execute("UPDATE source SET url = ?1", [&url]).unwrap();
     drop(conn);
     let archive = dir.path().join("old.jsonl");
-    common::bin()
-        .arg("--db")
-        .arg(&db)
-        .args(["export", "-o"])
-        .arg(&archive)
-        .assert()
-        .success();
+    common::export(&db, &archive);
     let restored = dir.path().join("restored.db");
     let out = common::bin()
         .arg("--db")
@@ -450,13 +444,7 @@ fn archived() -> (tempfile::TempDir, PathBuf, String) {
     .unwrap();
     drop(conn);
     let archive = dir.path().join("a.jsonl");
-    common::bin()
-        .arg("--db")
-        .arg(&db)
-        .args(["export", "-o"])
-        .arg(&archive)
-        .assert()
-        .success();
+    common::export(&db, &archive);
     let text = std::fs::read_to_string(&archive).unwrap();
     (dir, archive, text)
 }

@@ -73,13 +73,7 @@ async fn export_and_restore_round_trip_losslessly() {
         .arg(&first)
         .assert()
         .success();
-    common::bin()
-        .arg("--db")
-        .arg(&restored)
-        .args(["export", "-o"])
-        .arg(&second)
-        .assert()
-        .success();
+    common::export(&restored, &second);
     let (a, b) = (
         std::fs::read_to_string(&first).unwrap(),
         std::fs::read_to_string(&second).unwrap(),

@@ -32,6 +32,17 @@ pub fn bin() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("scopewatch").expect("binary built")
 }
 
+/// Exports the database `db` to the archive `to`, which must succeed.
+pub fn export(db: &std::path::Path, to: &std::path::Path) {
+    bin()
+        .arg("--db")
+        .arg(db)
+        .args(["export", "-o"])
+        .arg(to)
+        .assert()
+        .success();
+}
+
 /// A temporary folder with a configuration and its database.
 pub struct Setup {
     pub dir: tempfile::TempDir,
