@@ -102,13 +102,7 @@ fn killed_backfills_recover_to_the_uninterrupted_state() {
     };
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("docs");
-    let cloned = Command::new("git")
-        .args(["-c", "init.defaultBranch=main", "clone", "-q", "-b", "main"])
-        .arg(shared.join("corpus/compliance-docs.bundle"))
-        .arg(&repo)
-        .status()
-        .unwrap();
-    assert!(cloned.success());
+    common::clone_bundle(&shared, &repo);
     let import = |db: &Path| {
         let mut cmd = Command::new(binary());
         cmd.arg("--db").arg(db).arg("import-git").arg(&repo);

@@ -201,13 +201,7 @@ fn one_version_come_by_a_folder_and_by_git_is_one_version() {
     };
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("docs");
-    let cloned = Command::new("git")
-        .args(["-c", "init.defaultBranch=main", "clone", "-q", "-b", "main"])
-        .arg(shared.join("corpus/compliance-docs.bundle"))
-        .arg(&repo)
-        .status()
-        .unwrap();
-    assert!(cloned.success());
+    common::clone_bundle(&shared, &repo);
     // Source ids, and the page files in git.
     let pages = [
         ("offering-abs-ospar", "offering-abs-ospar.md"),

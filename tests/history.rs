@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::NaiveDate;
 use scopewatch::canon::{AliasTable, ServiceKey};
@@ -22,13 +21,7 @@ fn setup() -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
     let shared = common::shared()?;
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("docs");
-    let status = Command::new("git")
-        .args(["-c", "init.defaultBranch=main", "clone", "-q", "-b", "main"])
-        .arg(shared.join("corpus/compliance-docs.bundle"))
-        .arg(&repo)
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "cloning the bundle");
+    common::clone_bundle(&shared, &repo);
     let db = dir.path().join("history.db");
     Some((dir, repo, db))
 }

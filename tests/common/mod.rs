@@ -32,6 +32,18 @@ pub fn bin() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("scopewatch").expect("binary built")
 }
 
+/// Clones the corpus's git bundle (`shared/corpus/compliance-docs.bundle`)
+/// into `dest`.
+pub fn clone_bundle(shared: &std::path::Path, dest: &std::path::Path) {
+    let status = std::process::Command::new("git")
+        .args(["-c", "init.defaultBranch=main", "clone", "-q", "-b", "main"])
+        .arg(shared.join("corpus/compliance-docs.bundle"))
+        .arg(dest)
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "cloning the bundle");
+}
+
 /// Exports the database `db` to the archive `to`, which must succeed.
 pub fn export(db: &std::path::Path, to: &std::path::Path) {
     bin()
