@@ -24,6 +24,8 @@ use serde::Serialize;
 use crate::canon::{AliasTable, NameKind, ServiceKey};
 use crate::model::{Link, Snapshot};
 
+mod close_names;
+
 /// Names at least this similar (normalised Levenshtein on their keys) are
 /// taken for a rename when nothing better explains them.
 pub const SIMILARITY_THRESHOLD: f64 = 0.8;
@@ -416,8 +418,8 @@ impl<'a> Differ<'a> {
     /// Pairs one environment's old and new services, strongest evidence first.
     ///
     /// Names are unique per side (see [`Self::listed`]), so the exact stages
-    /// look each one up in an index; only the close-name stages compare
-    /// pairs, and only within [`FUZZY_PAIRING_BUDGET`].
+    /// look each one up in an index, and so does the close-name stage, with
+    /// an index of letter pairs, within [`FUZZY_PAIRING_BUDGET`].
     #[allow(clippy::too_many_arguments)]
     fn pair(
         &self,
@@ -508,11 +510,35 @@ impl<'a> Differ<'a> {
         let mut news = undone(news, &new_done);
         let suspects = look_alikes(&mut olds, &mut news, env, diff, rewords);
 
-        // A missing or extra comma, or close names: these compare names in
-        // pairs, so a page on which thousands of names changed at once
-        // would take minutes. Past a budget, they are reported as they are.
-        let work = |side: &[Listed]| side.iter().map(|l| l.key.as_str().len()).sum::<usize>();
-        if work(&olds).saturating_mul(work(&news)) > FUZZY_PAIRING_BUDGET {
+        // A missing or extra comma: one name that is two others run together.
+        rewords.list.extend(rejoin(&mut olds, &mut news, env, true));
+        rewords
+            .list
+            .extend(rejoin(&mut news, &mut olds, env, false));
+
+        // Close names, best pairs first. A page on which thousands of names
+        // changed at once can still make too many pairs alike; past a
+        // budget, they are reported as they are.
+        let comparable =
+            |l: &Listed| l.key.as_str().chars().count() >= 5 && !suspects.contains(&l.key);
+        let (old_at, old_keys): (Vec<usize>, Vec<&str>) = olds
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| comparable(o))
+            .map(|(i, o)| (i, o.key.as_str()))
+            .unzip();
+        let (new_at, new_keys): (Vec<usize>, Vec<&str>) = news
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| comparable(n))
+            .map(|(j, n)| (j, n.key.as_str()))
+            .unzip();
+        let Some(candidates) = close_names::close_pairs(
+            &old_keys,
+            &new_keys,
+            SIMILARITY_THRESHOLD,
+            FUZZY_PAIRING_BUDGET,
+        ) else {
             diff.warnings.push(format!(
                 "{}too many unmatched names ({} removed, {} added) to look for renames: they are reported as added and removed",
                 env.as_ref().map(|e| format!("{e}: ")).unwrap_or_default(),
@@ -522,29 +548,10 @@ impl<'a> Differ<'a> {
             removed.extend(olds.into_iter().map(|o| (o, env.clone())));
             added.extend(news.into_iter().map(|n| (n, env.clone())));
             return;
-        }
-
-        // A missing or extra comma: one name that is two others run together.
-        rewords.list.extend(rejoin(&mut olds, &mut news, env, true));
-        rewords
-            .list
-            .extend(rejoin(&mut news, &mut olds, env, false));
-
-        // Close names, best pairs first.
-        let comparable =
-            |l: &Listed| l.key.as_str().chars().count() >= 5 && !suspects.contains(&l.key);
-        let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
-        for (i, o) in olds.iter().enumerate().filter(|(_, o)| comparable(o)) {
-            for (j, n) in news.iter().enumerate().filter(|(_, n)| comparable(n)) {
-                let score = strsim::normalized_levenshtein(o.key.as_str(), n.key.as_str());
-                if score >= SIMILARITY_THRESHOLD {
-                    candidates.push((score, i, j));
-                }
-            }
-        }
-        candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+        };
         let (mut used_old, mut used_new) = (HashSet::new(), HashSet::new());
         for (score, i, j) in candidates {
+            let (i, j) = (old_at[i], new_at[j]);
             if used_old.contains(&i) || used_new.contains(&j) {
                 continue;
             }
@@ -570,11 +577,10 @@ impl<'a> Differ<'a> {
     }
 }
 
-/// How much pairwise comparison one environment's unmatched names may cost:
-/// the product of the two sides' total key lengths, which bounds both the
-/// edit distances and the run-together search. Real versions stay far
-/// below: 50 changed names of 20 letters on each side cost one million; the
-/// budget is reached near 350 on each side of one list.
+/// How much work the search for close names in one environment may take:
+/// index lookups plus the letter pairs of each edit distance computed (see
+/// `close_names`). Real versions stay far below; names that all look alike,
+/// thousands on each side, reach it.
 pub const FUZZY_PAIRING_BUDGET: usize = 50_000_000;
 
 /// The entries of `list` not yet paired, in order.
@@ -690,7 +696,7 @@ fn rejoin(
     let mut gone = vec![false; parts.len()];
     let mut whole_done = vec![false; wholes.len()];
     for (w, whole) in wholes.iter().enumerate() {
-        let Some((a, b)) = joined_pair(&bare(whole), &bares, &places, &gone) else {
+        let Some((a, b)) = joined_pair(&bare(whole), &places, &gone) else {
             continue;
         };
         let (first, second) = (&parts[a], &parts[b]);
@@ -724,28 +730,29 @@ fn bare(l: &Listed) -> String {
 }
 
 /// Two of `bares` not yet `gone` that, run together, are `whole`: the first
-/// in order, then the first place of the rest.
+/// in order, then the first place of the rest. Each cut of `whole` is looked
+/// up, so the search takes the length of `whole`, not of `bares`.
 fn joined_pair(
     whole: &str,
-    bares: &[String],
     places: &HashMap<&str, Vec<usize>>,
     gone: &[bool],
 ) -> Option<(usize, usize)> {
-    for (a, first) in bares.iter().enumerate().filter(|(a, _)| !gone[*a]) {
-        let Some(rest) = whole
-            .strip_prefix(first.as_str())
-            .filter(|r| !r.is_empty() && !first.is_empty())
-        else {
-            continue;
-        };
-        let second = places
-            .get(rest)
-            .and_then(|at| at.iter().copied().find(|&b| !gone[b]));
-        if let Some(b) = second {
-            return Some((a, b));
-        }
-    }
-    None
+    let first_left = |name: &str, other_than: Option<usize>| {
+        places.get(name).and_then(|at| {
+            at.iter()
+                .copied()
+                .find(|&i| !gone[i] && Some(i) != other_than)
+        })
+    };
+    whole
+        .char_indices()
+        .skip(1)
+        .filter_map(|(cut, _)| {
+            let a = first_left(&whole[..cut], None)?;
+            let b = first_left(&whole[cut..], Some(a))?;
+            Some((a, b))
+        })
+        .min()
 }
 
 /// Rewordings found so far; one per changed item text, naming every service
