@@ -31,6 +31,14 @@ pub enum Error {
     },
     #[error("invalid date {0:?}: expected YYYY-MM-DD")]
     Date(String),
+    #[error(
+        "invalid locale {0:?}: give a language and a region as Microsoft's addresses write them, such as de-de, ja-jp, pt-br, zh-cn or zh-tw"
+    )]
+    Locale(String),
+    #[error(
+        "{0:?} has no English source to compare with: store the English page under the same id without the locale (offering-soc-2 beside offering-soc-2-ja-jp), or name it with `english = \"ID\"` in the source's [[source]] and pass --config"
+    )]
+    NotTranslated(String),
     #[error("unknown source {0:?} (see `scopewatch sources`)")]
     UnknownSource(String),
     #[error(

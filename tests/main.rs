@@ -17,6 +17,7 @@ mod faults_input;
 mod faults_store;
 mod history;
 mod integrity;
+mod lag;
 mod nightly;
 mod props;
 mod report;

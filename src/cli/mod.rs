@@ -137,6 +137,14 @@ Example:\n  scopewatch feed --since 2022-01-01 -o /var/www/scope/changes.atom"
     /// When a service entered and left each offering's scope, renames followed
     #[command(after_help = "Example:\n  scopewatch timeline \"Microsoft Defender for Endpoint\"")]
     Timeline(history::TimelineArgs),
+    /// Where each translated page differs from its English page, and since when
+    #[command(
+        after_help = "A translated source is compared with the English source of the same id without its \
+locale suffix (offering-soc-2-ja-jp with offering-soc-2), or the one its [[source]] names with `english`. \
+Exit status 3 with --exit-code when a translation differs.\n\n\
+Example:\n  scopewatch lag --source offering-iso-27001-ja-jp --format json"
+    )]
+    Lag(history::LagArgs),
     /// Services × offerings in scope at a date
     #[command(
         after_help = "Example:\n  scopewatch matrix --at 2022-01-01 --format csv > matrix.csv"
@@ -266,7 +274,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => archive::export(&db, args),
         Command::Restore(args) => archive::restore(&db, args),
         Command::Log(args) => history::log(&db, &differ, args),
-        Command::Report(args) => history::report(&db, &differ, &aliases, args),
+        Command::Report(args) => history::report(&db, config, &differ, &aliases, args),
         Command::Feed(args) => history::feed(&db, &differ, args),
         Command::Completions { shell } => {
             clap_complete::generate(
@@ -279,6 +287,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Timeline(args) => history::timeline(&db, &aliases, args),
         Command::Matrix(args) => history::matrix(&db, &aliases, args),
+        Command::Lag(args) => history::lag(&db, config, &differ, &aliases, args),
         Command::Sources(args) => job::sources(config, &db, args),
         Command::Init(args) => job::init(args),
         Command::Run(args) => job::run(need_config(config)?, &aliases, &db, progress, args),
