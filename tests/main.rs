@@ -18,6 +18,7 @@ mod faults_store;
 mod history;
 mod integrity;
 mod lag;
+mod newcomer;
 mod nightly;
 mod props;
 mod report;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{ArgAction, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::canon::AliasTable;
 use crate::config::{self, Config};
@@ -43,6 +43,10 @@ pub struct Cli {
     /// History database [default: scopewatch.db]
     #[arg(long, global = true, env = "SCOPEWATCH_DB", value_name = "PATH")]
     db: Option<PathBuf>,
+    /// Whether `--db` was on the command line rather than from
+    /// `SCOPEWATCH_DB`: the demo writes only into a database it was handed.
+    #[arg(skip)]
+    db_given: bool,
     /// Alias table of known renames, instead of the built-in one
     #[arg(long, global = true, value_name = "FILE")]
     aliases: Option<PathBuf>,
@@ -173,7 +177,7 @@ Example:\n  scopewatch --config /etc/scopewatch.toml daemon --log-format json")]
     Daemon,
     /// Replay the bundled page versions through parse, store and diff, offline
     #[command(
-        after_help = "Uses a temporary database unless --db is given.\n\nExamples:\n  scopewatch demo\n  scopewatch --db demo.db demo --format markdown"
+        after_help = "Uses a temporary database unless --db is given on the command line; SCOPEWATCH_DB is never used.\n\nExamples:\n  scopewatch demo\n  scopewatch --db demo.db demo --format markdown"
     )]
     Demo(demo::DemoArgs),
 }
@@ -201,7 +205,18 @@ enum DataFormat {
 
 /// Runs the command line and turns errors into one line on stderr.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // A global option may come before the command or after it.
+    let on_command_line =
+        |m: &clap::ArgMatches| m.value_source("db") == Some(clap::parser::ValueSource::CommandLine);
+    cli.db_given = on_command_line(&matches)
+        || matches
+            .subcommand()
+            .is_some_and(|(_, sub)| on_command_line(sub));
     init_logging(cli.verbose, cli.log_format);
     match run(cli) {
         Ok(code) => code,
@@ -292,7 +307,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(args) => job::init(args),
         Command::Run(args) => job::run(need_config(config)?, &aliases, &db, progress, args),
         Command::Daemon => job::daemon(need_config(config)?, &aliases, &db),
-        Command::Demo(args) => demo::demo(cli.db.as_deref(), &differ, args),
+        Command::Demo(args) => {
+            demo::demo(cli.db.as_deref().filter(|_| cli.db_given), &differ, args)
+        }
     }
 }
 
