@@ -120,6 +120,16 @@ pub fn between_all(
     Ok(all)
 }
 
+/// The capture date of a source's first version with scope: the earliest
+/// `from` it can be compared at. `None` when no version has scope.
+pub fn first_in_force(store: &Store, source: &str) -> Result<Option<NaiveDate>> {
+    Ok(store
+        .versions(Some(source))?
+        .into_iter()
+        .find(|v| v.has_scope)
+        .map(|v| v.captured_at.date_naive()))
+}
+
 /// Every step of a source's history, oldest first: each version with scope
 /// against the previous version with scope. Versions whose extraction found
 /// nothing are skipped, never reported as removals.

@@ -111,12 +111,47 @@ pub(super) fn diff_store(
     format: Format,
 ) -> anyhow::Result<bool> {
     let store = open_existing(db)?;
+    let first_words = |first: Option<NaiveDate>| match first {
+        Some(d) => format!("its first is on {d}"),
+        None => "it has no version with scope".to_string(),
+    };
     let diffs: Vec<SourceDiff> = if source == "all" {
-        history::between_all(&store, aliases, from, to)?
+        let diffs = history::between_all(&store, aliases, from, to)?;
+        let mut not_yet = Vec::new();
+        for s in store.sources()? {
+            if !diffs.iter().any(|d| d.source == s.id) {
+                let first = history::first_in_force(&store, &s.id)?;
+                not_yet.push((s.id, first));
+            }
+        }
+        if diffs.is_empty() {
+            let Some((id, first)) = not_yet
+                .iter()
+                .filter_map(|(id, first)| Some((id, (*first)?)))
+                .min_by_key(|(_, first)| *first)
+            else {
+                bail!("the database holds no version with scope: import pages first");
+            };
+            bail!(
+                "none of the {} sources has a version with scope in force on {from}; the earliest is {id}, on {first}: give a later --from",
+                not_yet.len()
+            );
+        }
+        // As for one source, said for each source that had no version yet.
+        for (id, first) in &not_yet {
+            eprintln!(
+                "warning: {id}: no version with scope in force on {from} ({}); left out",
+                first_words(*first)
+            );
+        }
+        diffs
     } else {
         match history::between(&store, differ, source, from, to)? {
             Some(d) => vec![d],
-            None => bail!("{source} has no version with scope in force on {from}"),
+            None => bail!(
+                "{source} has no version with scope in force on {from} ({}): give a later --from",
+                first_words(history::first_in_force(&store, source)?)
+            ),
         }
     };
     for d in &diffs {
