@@ -316,7 +316,8 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut config: Config = toml::from_str(&text).map_err(|e| invalid(path, e))?;
+        let mut config: Config =
+            toml::from_str(&text).map_err(|e| invalid(path, toml_reason(&text, &e)))?;
         if config.database.is_relative() {
             let dir = path.parent().unwrap_or(Path::new("."));
             config.database = dir.join(&config.database);
@@ -441,10 +442,29 @@ pub fn load_aliases(path: &Path) -> Result<AliasTable> {
         path: path.to_path_buf(),
         source,
     })?;
-    AliasTable::from_toml(&text).map_err(|source| Error::AliasFile {
+    AliasTable::from_toml(&text).map_err(|e| Error::AliasFile {
         path: path.to_path_buf(),
-        source,
+        reason: match e {
+            scopewatch_core::AliasError::Toml(e) => toml_reason(&text, &e),
+            other => other.to_string(),
+        },
     })
+}
+
+/// A TOML error on one line: where, and what (its own text draws the line
+/// over several).
+fn toml_reason(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim().trim_end_matches('.');
+    let Some(span) = error.span() else {
+        return message.to_string();
+    };
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!(
+        "line {line}, column {column}: {}",
+        message.replace('\n', " ")
+    )
 }
 
 /// The locale Microsoft's addresses use: the language, an optional script,

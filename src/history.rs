@@ -43,7 +43,8 @@ pub fn between(
     between_known(store, differ, source, from, to)
 }
 
-fn in_order(from: NaiveDate, to: NaiveDate) -> Result<()> {
+/// Refuses a period whose start is after its end.
+pub fn in_order(from: NaiveDate, to: NaiveDate) -> Result<()> {
     if from > to {
         return Err(Error::DateOrder { from, to });
     }

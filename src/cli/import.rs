@@ -78,6 +78,8 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
                     file.display()
                 ))?;
             }
+            // One file: its error is the command's, said once.
+            Err(e) if files.len() == 1 => return Err(e.into()),
             Err(e) => {
                 eprintln!("error: {e}");
                 failed += 1;

@@ -232,7 +232,10 @@ pub fn main() -> ExitCode {
 fn one_line(error: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in error.chain() {
-        let text = cause.to_string();
+        let text = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => crate::error::io_reason(io),
+            None => cause.to_string(),
+        };
         if line.contains(&text) {
             continue;
         }

@@ -66,6 +66,9 @@ pub fn gather(
     from: Option<NaiveDate>,
     to: NaiveDate,
 ) -> Result<ReportData> {
+    if let Some(from) = from {
+        history::in_order(from, to)?;
+    }
     let end = ingest::midnight(to.succ_opt().unwrap_or(to));
     let events: Vec<Event> = history::log(store, differ, source, from)?
         .into_iter()
