@@ -168,6 +168,10 @@ pub struct SourceConfig {
     /// Read the page as this form instead of detecting it.
     #[serde(default)]
     pub format: Option<PageForm>,
+    /// The English source this page is translated from, for `scopewatch
+    /// lag` [default: the id without its locale suffix].
+    #[serde(default)]
+    pub english: Option<SourceId>,
 }
 
 /// An alert channel.
@@ -312,7 +316,8 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut config: Config = toml::from_str(&text).map_err(|e| invalid(path, e))?;
+        let mut config: Config =
+            toml::from_str(&text).map_err(|e| invalid(path, toml_reason(&text, &e)))?;
         if config.database.is_relative() {
             let dir = path.parent().unwrap_or(Path::new("."));
             config.database = dir.join(&config.database);
@@ -341,6 +346,18 @@ impl Config {
             }
             source_url(&s.url)
                 .map_err(|e| invalid(path, format!("source {:?}: {e}", s.id.as_str())))?;
+            if let Some(l) = &s.locale {
+                locale(l).map_err(|e| invalid(path, format!("source {:?}: {e}", s.id.as_str())))?;
+            }
+            if s.english.as_ref() == Some(&s.id) {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "source {:?} names itself as its English source: give the id of the English page",
+                        s.id.as_str()
+                    ),
+                ));
+            }
         }
         let mut names = std::collections::HashSet::new();
         for a in &self.alerts {
@@ -425,17 +442,94 @@ pub fn load_aliases(path: &Path) -> Result<AliasTable> {
         path: path.to_path_buf(),
         source,
     })?;
-    AliasTable::from_toml(&text).map_err(|source| Error::AliasFile {
+    AliasTable::from_toml(&text).map_err(|e| Error::AliasFile {
         path: path.to_path_buf(),
-        source,
+        reason: match e {
+            scopewatch_core::AliasError::Toml(e) => toml_reason(&text, &e),
+            other => other.to_string(),
+        },
     })
 }
 
+/// A TOML error on one line: where, and what (its own text draws the line
+/// over several).
+fn toml_reason(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim().trim_end_matches('.');
+    let Some(span) = error.span() else {
+        return message.to_string();
+    };
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!(
+        "line {line}, column {column}: {}",
+        message.replace('\n', " ")
+    )
+}
+
+/// The locale Microsoft's addresses use: the language, an optional script,
+/// and the region, in lower case (`de-de`, `pt-br`, `zh-tw`, `sr-latn-rs`).
+pub fn locale(text: &str) -> Result<String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let parts: Vec<&str> = lower.split('-').collect();
+    let letters = |p: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase())
+    };
+    let region =
+        |p: &str| letters(p, 2..=2) || (p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit()));
+    let ok = match parts[..] {
+        [language, r] => letters(language, 2..=3) && region(r),
+        [language, script, r] => letters(language, 2..=3) && letters(script, 4..=4) && region(r),
+        _ => false,
+    };
+    if ok {
+        Ok(lower)
+    } else {
+        Err(Error::Locale(text.to_string()))
+    }
+}
+
+/// The source id of a page in a locale: the page's id, with a locale other
+/// than en-us appended (`offering-soc-2-ja-jp`).
+pub fn localized_id(id: &str, locale: &str) -> String {
+    let locale = locale.to_ascii_lowercase();
+    if locale == "en-us" || id.ends_with(&format!("-{locale}")) {
+        id.to_string()
+    } else {
+        format!("{id}-{locale}")
+    }
+}
+
 /// The starter configuration for a locale: the shipped file with its pages'
-/// addresses in that locale.
-pub fn starter(locale: &str) -> String {
-    let locale = locale.to_lowercase();
-    DEFAULT_CONFIG.replace("/en-us/", &format!("/{locale}/"))
+/// addresses in that locale and, other than en-us, source ids that carry
+/// the locale as `import-git` writes them.
+pub fn starter(locale: &str) -> Result<String> {
+    let locale = self::locale(locale)?;
+    if locale == "en-us" {
+        return Ok(DEFAULT_CONFIG.to_string());
+    }
+    let mut out = String::with_capacity(DEFAULT_CONFIG.len() * 2);
+    for line in DEFAULT_CONFIG
+        .replace("/en-us/", &format!("/{locale}/"))
+        .lines()
+    {
+        match line
+            .strip_prefix("id = \"")
+            .and_then(|rest| rest.strip_suffix('"'))
+        {
+            Some(id) => {
+                out.push_str(&format!(
+                    "id = \"{}\"\nlocale = \"{locale}\"\n",
+                    localized_id(id, &locale)
+                ));
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -467,9 +561,41 @@ mod tests {
 
     #[test]
     fn starter_for_another_locale() {
-        let c = load(&starter("fr-FR")).unwrap();
+        let c = load(&starter("fr-FR").unwrap()).unwrap();
         assert!(c.sources[0].url.contains("/fr-fr/"));
+        assert!(c.sources[0].id.ends_with("-fr-fr"));
+        assert_eq!(c.sources[0].locale.as_deref(), Some("fr-fr"));
         assert!(c.hub.contains("/fr-fr/"));
+        assert_eq!(starter("en-US").unwrap(), DEFAULT_CONFIG);
+    }
+
+    #[test]
+    fn locales_take_microsofts_forms() {
+        for (given, want) in [
+            ("de-de", "de-de"),
+            ("pt-BR", "pt-br"),
+            ("zh-cn", "zh-cn"),
+            ("zh-tw", "zh-tw"),
+            ("sr-Latn-RS", "sr-latn-rs"),
+            ("es-419", "es-419"),
+        ] {
+            assert_eq!(locale(given).unwrap(), want);
+        }
+        for bad in [
+            "german", "de", "de_de", "de-de-", "/de-de", "d-de", "de-deu1", "",
+        ] {
+            let err = locale(bad).unwrap_err().to_string();
+            assert!(err.contains("such as de-de"), "{bad}: {err}");
+        }
+        assert_eq!(
+            localized_id("offering-soc-2", "ja-JP"),
+            "offering-soc-2-ja-jp"
+        );
+        assert_eq!(localized_id("offering-soc-2", "en-us"), "offering-soc-2");
+        assert_eq!(
+            localized_id("offering-soc-2-ja-jp", "ja-jp"),
+            "offering-soc-2-ja-jp"
+        );
     }
 
     #[test]

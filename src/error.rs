@@ -9,7 +9,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {}", io_reason(source))]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -18,12 +18,9 @@ pub enum Error {
     #[error(transparent)]
     Core(#[from] scopewatch_core::Error),
     #[error(
-        "alias table {path}: {source}; fix the file, or leave out --aliases to use the built-in table"
+        "alias table {path}: {reason}; fix the file, or leave out --aliases to use the built-in table"
     )]
-    AliasFile {
-        path: PathBuf,
-        source: scopewatch_core::AliasError,
-    },
+    AliasFile { path: PathBuf, reason: String },
     #[error("the start date {from} is after the end date {to}: give the earlier date first")]
     DateOrder {
         from: chrono::NaiveDate,
@@ -31,6 +28,14 @@ pub enum Error {
     },
     #[error("invalid date {0:?}: expected YYYY-MM-DD")]
     Date(String),
+    #[error(
+        "invalid locale {0:?}: give a language and a region as Microsoft's addresses write them, such as de-de, ja-jp, pt-br, zh-cn or zh-tw"
+    )]
+    Locale(String),
+    #[error(
+        "{0:?} has no English source to compare with: store the English page under the same id without the locale (offering-soc-2 beside offering-soc-2-ja-jp), or name it with `english = \"ID\"` in the source's [[source]] and pass --config"
+    )]
+    NotTranslated(String),
     #[error("unknown source {0:?} (see `scopewatch sources`)")]
     UnknownSource(String),
     #[error(
@@ -119,6 +124,28 @@ pub enum Error {
         "the archive does not match its manifest: {0}; nothing was restored (export it again from the database it came from)"
     )]
     ArchiveManifest(crate::store::ManifestMismatch),
+    #[error(
+        "{path} already holds a history: restore into a new database (pass --db with a path that does not exist yet)"
+    )]
+    NotEmpty { path: PathBuf },
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+}
+
+/// An I/O error as a reader needs it: what happened and, for the usual
+/// cases, what to do; without the operating system's error number.
+pub fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory: check the path".into(),
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied: check the file's owner and mode".into()
+        }
+        _ => {
+            let text = error.to_string();
+            match text.find(" (os error") {
+                Some(at) => text[..at].to_string(),
+                None => text,
+            }
+        }
+    }
 }

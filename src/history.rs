@@ -43,7 +43,8 @@ pub fn between(
     between_known(store, differ, source, from, to)
 }
 
-fn in_order(from: NaiveDate, to: NaiveDate) -> Result<()> {
+/// Refuses a period whose start is after its end.
+pub fn in_order(from: NaiveDate, to: NaiveDate) -> Result<()> {
     if from > to {
         return Err(Error::DateOrder { from, to });
     }
@@ -118,6 +119,16 @@ pub fn between_all(
         all.extend(part?);
     }
     Ok(all)
+}
+
+/// The capture date of a source's first version with scope: the earliest
+/// `from` it can be compared at. `None` when no version has scope.
+pub fn first_in_force(store: &Store, source: &str) -> Result<Option<NaiveDate>> {
+    Ok(store
+        .versions(Some(source))?
+        .into_iter()
+        .find(|v| v.has_scope)
+        .map(|v| v.captured_at.date_naive()))
 }
 
 /// Every step of a source's history, oldest first: each version with scope

@@ -24,6 +24,7 @@ pub mod error;
 pub mod fetch;
 pub mod history;
 pub mod ingest;
+pub mod lag;
 pub mod report;
 pub mod run;
 pub mod store;

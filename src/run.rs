@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::alert::{self, Message};
 use crate::canon::AliasTable;
-use crate::config::{Config, SourceConfig};
+use crate::config::{self, Config, SourceConfig};
 use crate::diff::Differ;
 use crate::fetch::{FetchError, Fetched, Fetcher};
 use crate::history::SourceDiff;
@@ -607,10 +607,19 @@ pub async fn discover(config: &Config, hub: &str) -> Result<Discovery> {
             continue;
         };
         let id = last.trim_end_matches(".md").to_lowercase();
-        if id.starts_with("offering-")
-            && id != "offering-home"
-            && !found.iter().any(|(i, _)| *i == id)
+        if !id.starts_with("offering-") || id == "offering-home" {
+            continue;
+        }
+        // A page in another language is named as `init --locale` names it.
+        let id = match url
+            .path_segments()
+            .and_then(|mut s| s.next())
+            .and_then(|first| config::locale(first).ok())
         {
+            Some(locale) => config::localized_id(&id, &locale),
+            None => id,
+        };
+        if !found.iter().any(|(i, _)| *i == id) {
             let mut clean = url.clone();
             clean.set_query(None);
             clean.set_fragment(None);

@@ -115,7 +115,7 @@ async fn export_and_restore_round_trip_losslessly() {
         .arg(&first)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("is not empty"));
+        .stderr(predicate::str::contains("already holds a history"));
     let tampered = dir.join("tampered.jsonl");
     std::fs::write(&tampered, a.replacen("\"body\":\"", "\"body\":\"AAAA", 1)).unwrap();
     let fresh = dir.join("fresh.db");

@@ -17,6 +17,8 @@ mod faults_input;
 mod faults_store;
 mod history;
 mod integrity;
+mod lag;
+mod newcomer;
 mod nightly;
 mod props;
 mod report;

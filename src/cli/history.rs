@@ -1,5 +1,5 @@
 //! Questions to the history database: `diff --source`, `log`, `timeline`,
-//! `matrix`, and the `report` and `feed` files.
+//! `matrix`, `lag`, and the `report` and `feed` files.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,12 +8,13 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 
-use super::{Format, emit, json, open_existing, warn_all};
+use super::{DataFormat, EXIT_SCOPE_CHANGED, Format, emit, json, open_existing, warn_all};
 use crate::canon::AliasTable;
+use crate::config::Config;
 use crate::diff::Differ;
 use crate::history::{self, SourceDiff};
 use crate::ingest::parse_day;
-use crate::report;
+use crate::{lag, report};
 
 #[derive(Debug, Args)]
 pub(super) struct LogArgs {
@@ -66,6 +67,21 @@ pub(super) struct MatrixArgs {
     format: TableFormat,
 }
 
+#[derive(Debug, Args)]
+pub(super) struct LagArgs {
+    /// One translated source [default: every one]
+    #[arg(long)]
+    source: Option<String>,
+    /// The date [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    at: Option<String>,
+    #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+    format: DataFormat,
+    /// Exit with status 3 when a translation differs from its English page
+    #[arg(long)]
+    exit_code: bool,
+}
+
 /// Formats of the change log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum EventsFormat {
@@ -95,12 +111,47 @@ pub(super) fn diff_store(
     format: Format,
 ) -> anyhow::Result<bool> {
     let store = open_existing(db)?;
+    let first_words = |first: Option<NaiveDate>| match first {
+        Some(d) => format!("its first is on {d}"),
+        None => "it has no version with scope".to_string(),
+    };
     let diffs: Vec<SourceDiff> = if source == "all" {
-        history::between_all(&store, aliases, from, to)?
+        let diffs = history::between_all(&store, aliases, from, to)?;
+        let mut not_yet = Vec::new();
+        for s in store.sources()? {
+            if !diffs.iter().any(|d| d.source == s.id) {
+                let first = history::first_in_force(&store, &s.id)?;
+                not_yet.push((s.id, first));
+            }
+        }
+        if diffs.is_empty() {
+            let Some((id, first)) = not_yet
+                .iter()
+                .filter_map(|(id, first)| Some((id, (*first)?)))
+                .min_by_key(|(_, first)| *first)
+            else {
+                bail!("the database holds no version with scope: import pages first");
+            };
+            bail!(
+                "none of the {} sources has a version with scope in force on {from}; the earliest is {id}, on {first}: give a later --from",
+                not_yet.len()
+            );
+        }
+        // As for one source, said for each source that had no version yet.
+        for (id, first) in &not_yet {
+            eprintln!(
+                "warning: {id}: no version with scope in force on {from} ({}); left out",
+                first_words(*first)
+            );
+        }
+        diffs
     } else {
         match history::between(&store, differ, source, from, to)? {
             Some(d) => vec![d],
-            None => bail!("{source} has no version with scope in force on {from}"),
+            None => bail!(
+                "{source} has no version with scope in force on {from} ({}): give a later --from",
+                first_words(history::first_in_force(&store, source)?)
+            ),
         }
     };
     for d in &diffs {
@@ -131,6 +182,7 @@ pub(super) fn log(db: &Path, differ: &Differ<'_>, args: LogArgs) -> anyhow::Resu
 
 pub(super) fn report(
     db: &Path,
+    config: Option<&Config>,
     differ: &Differ<'_>,
     aliases: &AliasTable,
     args: ReportArgs,
@@ -144,7 +196,8 @@ pub(super) fn report(
         .transpose()?
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let source = (args.source != "all").then_some(args.source.as_str());
-    let data = report::data::gather(&store, differ, aliases, source, from, to)?;
+    let pairs = lag::pairs(&store, &english_sources(config))?;
+    let data = report::data::gather(&store, differ, aliases, &pairs, source, from, to)?;
     let output = &args.output;
     std::fs::write(output, report::html::render(&data))
         .with_context(|| format!("writing {}", output.display()))?;
@@ -206,4 +259,47 @@ pub(super) fn matrix(
         TableFormat::Csv => report::matrix_csv(&m)?,
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The configuration's explicit pairs: (translated source, English source).
+fn english_sources(config: Option<&Config>) -> Vec<(String, String)> {
+    config
+        .map(|c| {
+            c.sources
+                .iter()
+                .filter_map(|s| Some((s.id.to_string(), s.english.as_ref()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `lag`: where each translation differs from its English page, and since
+/// when.
+pub(super) fn lag(
+    db: &Path,
+    config: Option<&Config>,
+    differ: &Differ<'_>,
+    aliases: &AliasTable,
+    args: LagArgs,
+) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let at = match &args.at {
+        Some(d) => parse_day(d)?,
+        None => chrono::Utc::now().date_naive(),
+    };
+    let mut pairs = lag::pairs(&store, &english_sources(config))?;
+    if let Some(source) = &args.source {
+        pairs = vec![lag::require_pair(&pairs, &store, source)?.clone()];
+    }
+    let lags = lag::lag(&store, differ, aliases, &pairs, at)?;
+    emit(&match args.format {
+        DataFormat::Text => report::lag::lag_text(&lags),
+        DataFormat::Json => json(&lags)?,
+    })?;
+    let behind = lags.iter().any(|l| !l.lags.is_empty());
+    Ok(if args.exit_code && behind {
+        ExitCode::from(EXIT_SCOPE_CHANGED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -7,6 +7,7 @@ use anyhow::bail;
 use clap::Args;
 
 use super::{emit, warn_all};
+use crate::config;
 use crate::ingest::{self, parse_day};
 use crate::store::{self, Imported, Store};
 
@@ -77,6 +78,8 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
                     file.display()
                 ))?;
             }
+            // One file: its error is the command's, said once.
+            Err(e) if files.len() == 1 => return Err(e.into()),
             Err(e) => {
                 eprintln!("error: {e}");
                 failed += 1;
@@ -90,10 +93,11 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(super) fn import_git(db: &Path, args: ImportGitArgs) -> anyhow::Result<ExitCode> {
+    let locale = args.locale.as_deref().map(config::locale).transpose()?;
     let _lock = store::lock(db)?;
     let mut store = Store::open(db)?;
     let options = ingest::git::GitOptions {
-        locale: args.locale.as_deref(),
+        locale: locale.as_deref(),
         url_base: args.url_base.as_deref(),
     };
     let report = ingest::git::import_git(&mut store, &args.repo, &args.path, &options)?;

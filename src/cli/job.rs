@@ -35,7 +35,8 @@ enum SourcesAction {
 
 #[derive(Debug, Args)]
 pub(super) struct InitArgs {
-    /// Locale of the pages' addresses
+    /// Locale of the pages (de-de, ja-jp, pt-br, zh-tw ...): their addresses,
+    /// and source ids with the locale appended, as `import-git` writes them
     #[arg(long, default_value = "en-us")]
     locale: String,
     #[arg(long, short, default_value = "scopewatch.toml")]
@@ -66,14 +67,15 @@ pub(super) fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
         output,
         force,
     } = args;
+    let text = config::starter(&locale)?;
     if output.exists() && !force {
         bail!("{} exists (pass --force to replace it)", output.display());
     }
-    std::fs::write(&output, config::starter(&locale))
-        .with_context(|| format!("writing {}", output.display()))?;
+    std::fs::write(&output, text).with_context(|| format!("writing {}", output.display()))?;
     emit(&format!(
-        "wrote {} with Microsoft's offering pages ({locale}); add alert channels, then: scopewatch --config {} run\n",
+        "wrote {} with Microsoft's offering pages ({}); add alert channels, then: scopewatch --config {} run\n",
         output.display(),
+        locale.to_ascii_lowercase(),
         output.display()
     ))?;
     Ok(ExitCode::SUCCESS)

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{ArgAction, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::canon::AliasTable;
 use crate::config::{self, Config};
@@ -43,6 +43,10 @@ pub struct Cli {
     /// History database [default: scopewatch.db]
     #[arg(long, global = true, env = "SCOPEWATCH_DB", value_name = "PATH")]
     db: Option<PathBuf>,
+    /// Whether `--db` was on the command line rather than from
+    /// `SCOPEWATCH_DB`: the demo writes only into a database it was handed.
+    #[arg(skip)]
+    db_given: bool,
     /// Alias table of known renames, instead of the built-in one
     #[arg(long, global = true, value_name = "FILE")]
     aliases: Option<PathBuf>,
@@ -137,6 +141,14 @@ Example:\n  scopewatch feed --since 2022-01-01 -o /var/www/scope/changes.atom"
     /// When a service entered and left each offering's scope, renames followed
     #[command(after_help = "Example:\n  scopewatch timeline \"Microsoft Defender for Endpoint\"")]
     Timeline(history::TimelineArgs),
+    /// Where each translated page differs from its English page, and since when
+    #[command(
+        after_help = "A translated source is compared with the English source of the same id without its \
+locale suffix (offering-soc-2-ja-jp with offering-soc-2), or the one its [[source]] names with `english`. \
+Exit status 3 with --exit-code when a translation differs.\n\n\
+Example:\n  scopewatch lag --source offering-iso-27001-ja-jp --format json"
+    )]
+    Lag(history::LagArgs),
     /// Services × offerings in scope at a date
     #[command(
         after_help = "Example:\n  scopewatch matrix --at 2022-01-01 --format csv > matrix.csv"
@@ -165,7 +177,7 @@ Example:\n  scopewatch --config /etc/scopewatch.toml daemon --log-format json")]
     Daemon,
     /// Replay the bundled page versions through parse, store and diff, offline
     #[command(
-        after_help = "Uses a temporary database unless --db is given.\n\nExamples:\n  scopewatch demo\n  scopewatch --db demo.db demo --format markdown"
+        after_help = "Uses a temporary database unless --db is given on the command line; SCOPEWATCH_DB is never used.\n\nExamples:\n  scopewatch demo\n  scopewatch --db demo.db demo --format markdown"
     )]
     Demo(demo::DemoArgs),
 }
@@ -193,7 +205,18 @@ enum DataFormat {
 
 /// Runs the command line and turns errors into one line on stderr.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // A global option may come before the command or after it.
+    let on_command_line =
+        |m: &clap::ArgMatches| m.value_source("db") == Some(clap::parser::ValueSource::CommandLine);
+    cli.db_given = on_command_line(&matches)
+        || matches
+            .subcommand()
+            .is_some_and(|(_, sub)| on_command_line(sub));
     init_logging(cli.verbose, cli.log_format);
     match run(cli) {
         Ok(code) => code,
@@ -209,7 +232,10 @@ pub fn main() -> ExitCode {
 fn one_line(error: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in error.chain() {
-        let text = cause.to_string();
+        let text = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => crate::error::io_reason(io),
+            None => cause.to_string(),
+        };
         if line.contains(&text) {
             continue;
         }
@@ -229,8 +255,13 @@ fn init_logging(verbose: u8, format: LogFormat) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("scopewatch={level}")));
+    // Colors only on a terminal, as for the commands' output: a log file
+    // (`2>>file` from cron) gets plain text. NO_COLOR and CLICOLOR_FORCE
+    // count as they do there.
+    let ansi = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
@@ -266,7 +297,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => archive::export(&db, args),
         Command::Restore(args) => archive::restore(&db, args),
         Command::Log(args) => history::log(&db, &differ, args),
-        Command::Report(args) => history::report(&db, &differ, &aliases, args),
+        Command::Report(args) => history::report(&db, config, &differ, &aliases, args),
         Command::Feed(args) => history::feed(&db, &differ, args),
         Command::Completions { shell } => {
             clap_complete::generate(
@@ -279,11 +310,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Timeline(args) => history::timeline(&db, &aliases, args),
         Command::Matrix(args) => history::matrix(&db, &aliases, args),
+        Command::Lag(args) => history::lag(&db, config, &differ, &aliases, args),
         Command::Sources(args) => job::sources(config, &db, args),
         Command::Init(args) => job::init(args),
         Command::Run(args) => job::run(need_config(config)?, &aliases, &db, progress, args),
         Command::Daemon => job::daemon(need_config(config)?, &aliases, &db),
-        Command::Demo(args) => demo::demo(cli.db.as_deref(), &differ, args),
+        Command::Demo(args) => {
+            demo::demo(cli.db.as_deref().filter(|_| cli.db_given), &differ, args)
+        }
     }
 }
 

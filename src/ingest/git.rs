@@ -119,9 +119,9 @@ fn source_id(path: &str, locale: Option<&str>) -> String {
         .rsplit_once('.')
         .map_or(file, |(s, _)| s)
         .to_lowercase();
-    match locale.map(str::to_lowercase) {
-        Some(l) if l != "en-us" => format!("{stem}-{l}"),
-        _ => stem,
+    match locale {
+        Some(l) => crate::config::localized_id(&stem, l),
+        None => stem,
     }
 }
 

@@ -159,9 +159,12 @@ pub fn import_file(
     date: Option<NaiveDate>,
 ) -> Result<ImportReport> {
     let (bytes, snapshot, includes) = read_file_with_includes(path)?;
-    let source = match source {
-        Some(s) => s.to_string(),
-        None => source_for(path),
+    // A page in another language is its own source, named as `import-git`
+    // names it, so that it is never taken for a version of the English page.
+    let source = match (source, snapshot.locale.as_deref()) {
+        (Some(s), _) => s.to_string(),
+        (None, Some(locale)) => crate::config::localized_id(&source_for(path), locale),
+        (None, None) => source_for(path),
     };
     SourceId::new(&source)?;
     let name = path.display().to_string();
@@ -309,12 +312,19 @@ pub fn source_for(path: &Path) -> String {
 }
 
 /// A capture time written at the start of a file name: `2021-08-26`,
-/// `2021-08-26T123109_e038881`. The name does not say its zone; it is read
-/// as UTC, and a version dated so is matched with the same version come in
-/// another way by [`twin`].
+/// `2021-08-26T123109_e038881`, `20210826T123109_e038881`. The name does
+/// not say its zone; it is read as UTC, and a version dated so is matched
+/// with the same version come in another way by [`twin`].
 pub fn date_in_name(path: &Path) -> Option<DateTime<Utc>> {
     let stem = path.file_stem()?.to_str()?;
-    if let Some(stamp) = stem.get(..17)
+    // The compact form as the long one: chrono reads a year of any length.
+    let long = match stem.get(..15) {
+        Some(c) if c.as_bytes()[8] == b'T' && c[..8].bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{}-{}-{}{}", &c[..4], &c[4..6], &c[6..8], &c[8..])
+        }
+        _ => stem.to_string(),
+    };
+    if let Some(stamp) = long.get(..17)
         && let Ok(at) = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%dT%H%M%S")
     {
         return Some(at.and_utc());
@@ -350,6 +360,11 @@ mod tests {
         assert_eq!(
             date_in_name(&p).unwrap().date_naive().to_string(),
             "2021-07-20"
+        );
+        let p = PathBuf::from("de-de/offering-iso-27001/20210824T022541_662e538.md");
+        assert_eq!(
+            date_in_name(&p).unwrap().to_rfc3339(),
+            "2021-08-24T02:25:41+00:00"
         );
         let p = PathBuf::from("pages/Offering-SOC-2.md");
         assert_eq!(source_for(&p), "offering-soc-2");

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::canon::AliasTable;
 use crate::diff::{Diff, Differ};
 use crate::history::{self, Event, Matrix};
+use crate::lag::{self, Pair, SourceLag};
 use crate::store::{Store, VersionRef};
 use crate::{Result, ingest};
 
@@ -47,20 +48,27 @@ pub struct ReportData {
     pub generated: DateTime<Utc>,
     pub offerings: Vec<OfferingReport>,
     pub matrix: Matrix,
+    /// How each translated source stands against its English page at `to`.
+    pub lag: Vec<SourceLag>,
 }
 
 /// Most hunks shown per step; a rewritten page would otherwise fill the report.
 const MAX_HUNKS: usize = 12;
 
-/// Gathers the report for one source or all, between two dates.
+/// Gathers the report for one source or all, between two dates; `pairs`
+/// are the translated sources with their English ones.
 pub fn gather(
     store: &Store,
     differ: &Differ<'_>,
     aliases: &AliasTable,
+    pairs: &[Pair],
     source: Option<&str>,
     from: Option<NaiveDate>,
     to: NaiveDate,
 ) -> Result<ReportData> {
+    if let Some(from) = from {
+        history::in_order(from, to)?;
+    }
     let end = ingest::midnight(to.succ_opt().unwrap_or(to));
     let events: Vec<Event> = history::log(store, differ, source, from)?
         .into_iter()
@@ -116,12 +124,18 @@ pub fn gather(
             steps,
         });
     }
+    let pairs: Vec<Pair> = pairs
+        .iter()
+        .filter(|p| source.is_none_or(|s| p.translation == s || p.english == s))
+        .cloned()
+        .collect();
     Ok(ReportData {
         from,
         to,
         generated: Utc::now(),
         offerings,
         matrix: history::matrix(store, aliases, to)?,
+        lag: lag::lag(store, differ, aliases, &pairs, to)?,
     })
 }
 

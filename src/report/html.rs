@@ -7,9 +7,11 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::data::{OfferingReport, ReportData, Row, StepView};
+use super::lag::{began_words, gap_words, state_words};
 use super::{event_line, summary};
 use crate::diff::{Change, Evidence, LinkChange};
 use crate::history::{Event, EventKind, Matrix};
+use crate::lag::{Gap, SourceLag};
 
 const CSS: &str = r#"
 :root { --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --add: #1a7f37; --del: #cf222e; --ren: #9a6700; --mov: #0969da; }
@@ -53,6 +55,7 @@ pub fn render(data: &ReportData) -> String {
                 @for offering in &data.offerings {
                     (offering_section(offering))
                 }
+                (lag_section(&data.lag, data.to))
                 (matrix_table(&data.matrix))
             }
         }
@@ -205,6 +208,52 @@ fn chart(sizes: &[(chrono::NaiveDate, usize)]) -> Markup {
             }
             figcaption.muted { "Services in scope: " (first.1) " on " (first.0) ", " (last.1) " on " (last.0) " (peak " (max as usize) ")." }
         }
+    }
+}
+
+/// Each translated page against its English page: what the translation
+/// does not list yet, or still lists, and since when.
+fn lag_section(lags: &[SourceLag], to: chrono::NaiveDate) -> Markup {
+    html! {
+        @if !lags.is_empty() {
+            section.lag id="translation-lag" {
+                h2 { "Translation lag on " (to) }
+                table {
+                    thead { tr { th { "Translated page" } th { "Against" } th { "Difference" } th { "Service or row" } th { "Since" } th { "Days" } } }
+                    tbody {
+                        @for s in lags {
+                            @if s.lags.is_empty() {
+                                tr {
+                                    td { (s.source) } td { (s.english) }
+                                    td colspan="4" { span.muted { (state_words(s)) } }
+                                }
+                            }
+                            @for lag in &s.lags {
+                                @let (what, detail) = gap_words(&lag.gap);
+                                tr {
+                                    td { (s.source) } td { (s.english) }
+                                    td { span class={ "tag " (gap_class(&lag.gap)) } { (what) } }
+                                    td { (detail) }
+                                    td { (lag.since) br; span.muted { (began_words(lag.began_with)) } }
+                                    td.n { (lag.days) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The color of a difference: what the translation lacks reads as a
+/// removal, what it still has as an addition, the rest as a rename.
+fn gap_class(gap: &Gap) -> &'static str {
+    match gap {
+        Gap::Missing { .. } | Gap::MissingEnvironment { .. } => "removed",
+        Gap::Extra { .. } | Gap::ExtraEnvironment { .. } => "added",
+        Gap::Renamed { .. } => "renamed",
+        Gap::Moved { .. } => "moved",
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod data;
 pub mod feed;
 pub mod html;
+pub mod lag;
 
 use std::fmt::Write as _;
 

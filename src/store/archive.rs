@@ -322,10 +322,9 @@ impl Store {
             |r| r.get(0),
         )?;
         if !empty {
-            return Err(Error::Corrupt(format!(
-                "{} is not empty: restore into a new database",
-                self.path.display()
-            )));
+            return Err(Error::NotEmpty {
+                path: self.path.clone(),
+            });
         }
         let tx = self.conn.transaction()?;
         // Dies with the transaction, should that roll back.
