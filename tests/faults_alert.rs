@@ -264,11 +264,17 @@ fn large_page() -> String {
 }
 
 /// A store holding V1, and a run whose scope change (a large alert) goes to
-/// `command`; returns the setup, the second run's output and how long it took.
-async fn large_alert_to(command: &str) -> (Setup, Output, Duration, MockServer) {
+/// `command`, within `timeout_secs` where given (the channel's default, a
+/// configuration the code before issue 19 accepted too, where not); returns
+/// the setup, the second run's output and how long it took.
+async fn large_alert_to(
+    command: &str,
+    timeout_secs: Option<u64>,
+) -> (Setup, Output, Duration, MockServer) {
     let site = MockServer::start().await;
     serve(&site, "/p", V1).await;
-    let alerts = format!("[[alert]]\nkind = \"command\"\ncommand = {command}\ntimeout_secs = 3\n");
+    let timeout = timeout_secs.map_or(String::new(), |t| format!("timeout_secs = {t}\n"));
+    let alerts = format!("[[alert]]\nkind = \"command\"\ncommand = {command}\n{timeout}");
     let s = Setup::new(&[("p", format!("{}/p", site.uri()))], &alerts, "");
     assert!(s.run(&["run"], "").await.status.success());
     serve(&site, "/p", &large_page()).await;
@@ -290,7 +296,7 @@ fn pending(db: &Path) -> i64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_command_that_never_reads_times_out() {
-    let (s, out, took, _site) = large_alert_to("[\"sleep\", \"100\"]").await;
+    let (s, out, took, _site) = large_alert_to("[\"sleep\", \"100\"]", Some(3)).await;
     let said = output_of(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(took < Duration::from_secs(30), "the run hung for {took:?}");
@@ -300,7 +306,7 @@ async fn a_command_that_never_reads_times_out() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_command_that_exits_0_without_reading_has_received_the_alert() {
-    let (s, out, _, _site) = large_alert_to("[\"true\"]").await;
+    let (s, out, _, _site) = large_alert_to("[\"true\"]", None).await;
     let said = output_of(&out);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("1 alerts sent, 0 failed"), "{said}");
@@ -310,7 +316,11 @@ async fn a_command_that_exits_0_without_reading_has_received_the_alert() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_command_reports_its_exit_status_and_stderr() {
     let (s, out, _, _site) =
-        large_alert_to("[\"sh\", \"-c\", \"echo 'ticket queue is full' >&2; exit 3\"]").await;
+        large_alert_to(
+            "[\"sh\", \"-c\", \"echo 'ticket queue is full' >&2; exit 3\"]",
+            None,
+        )
+        .await;
     let said = output_of(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(
