@@ -17,6 +17,7 @@ mod faults_input;
 mod faults_store;
 mod history;
 mod integrity;
+mod l10n;
 mod nightly;
 mod props;
 mod report;

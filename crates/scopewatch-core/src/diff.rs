@@ -21,7 +21,7 @@ use unicode_script::{Script, UnicodeScript};
 
 use serde::Serialize;
 
-use crate::canon::{AliasTable, NameKind, ServiceKey};
+use crate::canon::{AliasTable, NameKind, ServiceKey, l10n};
 use crate::model::{Link, Snapshot};
 
 /// Names at least this similar (normalised Levenshtein on their keys) are
@@ -283,7 +283,7 @@ pub struct Differ<'a> {
     aliases: &'a AliasTable,
     /// Each name's key and canonical key, and each row label's environment:
     /// pages repeat the same few hundred names across thousands of versions.
-    keys: RefCell<HashMap<String, (ServiceKey, ServiceKey)>>,
+    keys: RefCell<HashMap<String, (ServiceKey, ServiceKey, Option<String>)>>,
     environments: RefCell<HashMap<String, String>>,
 }
 
@@ -297,15 +297,19 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn keys_of(&self, name: &str) -> (ServiceKey, ServiceKey) {
+    /// A name's key, its canonical key, and its English name when the page
+    /// writes a translation.
+    fn keys_of(&self, name: &str) -> (ServiceKey, ServiceKey, Option<String>) {
         let mut keys = self.keys.borrow_mut();
         if let Some(found) = keys.get(name) {
             return found.clone();
         }
         let key = ServiceKey::of(name);
         let canonical = self.aliases.canonical_key(&key);
-        keys.insert(name.to_string(), (key.clone(), canonical.clone()));
-        (key, canonical)
+        let english = self.aliases.english_of(name).map(str::to_string);
+        let found = (key, canonical, english);
+        keys.insert(name.to_string(), found.clone());
+        found
     }
 
     fn environment_of(&self, label: &str) -> String {
@@ -316,8 +320,46 @@ impl<'a> Differ<'a> {
             .clone()
     }
 
-    /// The changes from `old` to `new`.
+    /// The changes from `old` to `new`. Two pages in different languages
+    /// are compared through the names their aligned lists give each other
+    /// as well (see [`l10n::align`]); two versions in one language never
+    /// are, so that alignment cannot hide a change.
     pub fn diff(&self, old: &Snapshot, new: &Snapshot) -> Diff {
+        let Some((english, localized, locale)) = l10n::cross_language(old, new) else {
+            return self.compare(old, new);
+        };
+        let aligned = l10n::align(english, localized);
+        let seen = l10n::Provenance {
+            source: "the two pages compared".into(),
+            date: String::new(),
+            english_ref: String::new(),
+            localized_ref: String::new(),
+        };
+        let learned: Vec<_> = aligned
+            .iter()
+            .filter(|a| match a.kind {
+                l10n::Kind::Service => self
+                    .aliases
+                    .resolve(&ServiceKey::of(&a.localized))
+                    .is_none(),
+                l10n::Kind::Environment => self.aliases.environment(&a.localized) == a.localized,
+            })
+            .map(|a| l10n::LearnedName {
+                locale: locale.clone(),
+                kind: a.kind,
+                localized: a.localized.clone(),
+                english: a.english.clone(),
+                pairs: 1,
+                first: seen.clone(),
+            })
+            .collect();
+        let aliases = self.aliases.clone().with_localized(learned);
+        let mut diff = Differ::new(&aliases).compare(old, new);
+        translation_lag(&aligned, &aliases, &mut diff);
+        diff
+    }
+
+    fn compare(&self, old: &Snapshot, new: &Snapshot) -> Diff {
         let mut diff = Diff::default();
         match (old.has_scope(), new.has_scope()) {
             (true, true) => self.diff_scope(old, new, &mut diff),
@@ -347,9 +389,9 @@ impl<'a> Differ<'a> {
         let mut listed_at: HashMap<(usize, ServiceKey), usize> = HashMap::new();
         for entry in snapshot.entries() {
             let env = entry.environment.map(|e| self.environment_of(e));
-            let (key, canonical) = self.keys_of(entry.service.name());
+            let (key, canonical, english) = self.keys_of(entry.service.name());
             let listed = Listed {
-                name: entry.service.name().to_string(),
+                name: english.unwrap_or_else(|| entry.service.name().to_string()),
                 canonical,
                 key,
                 text: entry.item.text.clone(),
@@ -576,6 +618,33 @@ impl<'a> Differ<'a> {
 /// below: 50 changed names of 20 letters on each side cost one million; the
 /// budget is reached near 350 on each side of one list.
 pub const FUZZY_PAIRING_BUDGET: usize = 50_000_000;
+
+/// A translation that still gives a service its former name, at the very
+/// place where the English page gives the new one, is behind the English
+/// page, not a rename: the pair is a rewording.
+fn translation_lag(aligned: &[l10n::Aligned], aliases: &AliasTable, diff: &mut Diff) {
+    let places: HashSet<(ServiceKey, ServiceKey)> = aligned
+        .iter()
+        .filter(|a| a.kind == l10n::Kind::Service)
+        .map(|a| {
+            let shown = aliases.english_of(&a.localized).unwrap_or(&a.localized);
+            (ServiceKey::of(shown), ServiceKey::of(&a.english))
+        })
+        .collect();
+    for change in &mut diff.changes {
+        if let Change::Renamed(r) = change {
+            let (from, to) = (ServiceKey::of(&r.from), ServiceKey::of(&r.to));
+            if places.contains(&(from.clone(), to.clone())) || places.contains(&(to, from)) {
+                *change = Change::Reworded(Reword {
+                    services: vec![r.to.clone()],
+                    environment: r.environment.clone(),
+                    from: r.from.clone(),
+                    to: r.to.clone(),
+                });
+            }
+        }
+    }
+}
 
 /// The entries of `list` not yet paired, in order.
 fn undone(list: Vec<Listed>, done: &[bool]) -> Vec<Listed> {

@@ -71,6 +71,8 @@ const QUALIFIERS: &[&str] = &[
     " for the following ",
     "クラウド サービス",
     "クラウドサービス",
+    " 云服务",
+    " 雲端服務",
 ];
 
 /// Where a name may end: a colon or a spaced dash, or a qualifier phrase.
@@ -238,6 +240,15 @@ fn cut_qualifier(text: &str) -> (&str, Option<String>) {
     if text.ends_with(':') {
         consider(text.len() - 1);
     }
+    // Scripts written without spaces put none after a colon either
+    // ("Intune：Office 365 的 ...", full-width colon folded).
+    if let Some(pos) = text
+        .match_indices(':')
+        .map(|(at, _)| at)
+        .find(|&at| text[at + 1..].starts_with(|c: char| !c.is_ascii()))
+    {
+        consider(pos);
+    }
     if let Some(pos) = descriptive_hyphen(text) {
         consider(pos);
     }
@@ -390,7 +401,8 @@ fn first_word(text: &str) -> &str {
 }
 
 /// Conjunctions that may join two service names, most telling first.
-const CONJUNCTIONS: [&str; 5] = [" and ", " & ", " et ", " und ", " y "];
+/// Chinese writes its "and" without spaces ("Azure 政府和 Azure 德国").
+const CONJUNCTIONS: [&str; 8] = [" and ", " & ", " et ", " und ", " y ", "与", "和", "及"];
 
 static CONJUNCTION_FINDER: LazyLock<AhoCorasick> =
     LazyLock::new(|| AhoCorasick::new(CONJUNCTIONS).expect("fixed patterns build"));
