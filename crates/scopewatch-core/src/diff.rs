@@ -277,13 +277,17 @@ struct Listed {
     formerly: Vec<ServiceKey>,
 }
 
+/// A name's key, its canonical key, and its English name when it is a
+/// translation.
+type Keys = (ServiceKey, ServiceKey, Option<String>);
+
 /// Compares snapshots with an alias table.
 #[derive(Debug)]
 pub struct Differ<'a> {
     aliases: &'a AliasTable,
     /// Each name's key and canonical key, and each row label's environment:
     /// pages repeat the same few hundred names across thousands of versions.
-    keys: RefCell<HashMap<String, (ServiceKey, ServiceKey, Option<String>)>>,
+    keys: RefCell<HashMap<String, Keys>>,
     environments: RefCell<HashMap<String, String>>,
 }
 
@@ -299,7 +303,7 @@ impl<'a> Differ<'a> {
 
     /// A name's key, its canonical key, and its English name when the page
     /// writes a translation.
-    fn keys_of(&self, name: &str) -> (ServiceKey, ServiceKey, Option<String>) {
+    fn keys_of(&self, name: &str) -> Keys {
         let mut keys = self.keys.borrow_mut();
         if let Some(found) = keys.get(name) {
             return found.clone();

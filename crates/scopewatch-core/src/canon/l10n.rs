@@ -279,7 +279,7 @@ impl Learner {
             .filter_map(|((locale, kind, _), tally)| {
                 let total: u32 = tally.votes.values().map(|v| v.1).sum();
                 let (name, pairs, first) = tally.votes.into_values().max_by_key(|v| v.1)?;
-                (pairs * 3 >= total * 2).then(|| LearnedName {
+                (pairs * 3 >= total * 2).then_some(LearnedName {
                     locale,
                     kind,
                     localized: tally.localized,
