@@ -4,6 +4,7 @@
 //! version is named (source), dated, then parsed, extracted and stored.
 
 pub mod git;
+pub mod l10n;
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -161,7 +162,7 @@ pub fn import_file(
     let (bytes, snapshot, includes) = read_file_with_includes(path)?;
     let source = match source {
         Some(s) => s.to_string(),
-        None => source_for(path),
+        None => l10n::localized_source(source_for(path), snapshot.locale.as_deref()),
     };
     SourceId::new(&source)?;
     let name = path.display().to_string();
@@ -316,6 +317,12 @@ pub fn date_in_name(path: &Path) -> Option<DateTime<Utc>> {
     let stem = path.file_stem()?.to_str()?;
     if let Some(stamp) = stem.get(..17)
         && let Ok(at) = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%dT%H%M%S")
+    {
+        return Some(at.and_utc());
+    }
+    // The localized corpus writes the date without dashes.
+    if let Some(stamp) = stem.get(..15)
+        && let Ok(at) = NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S")
     {
         return Some(at.and_utc());
     }
