@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use scopewatch::canon::AliasTable;
+use scopewatch::canon::{AliasTable, ServiceKey};
 use scopewatch::diff::{Diff, Differ};
 use scopewatch::model::Snapshot;
 
@@ -112,4 +112,105 @@ fn names_learned_from_translations_keep_services_apart() {
         "{diff:?}"
     );
     assert_eq!(added, ["Azure"], "{diff:?}");
+}
+
+/// The scope changes of a diff, by identity and environment.
+fn events(aliases: &AliasTable, diff: &Diff) -> BTreeSet<String> {
+    let env = |e: &Option<String>| e.clone().unwrap_or_default();
+    let id = |name: &str| ServiceKey::of(name).as_str().to_string();
+    let canonical = |name: &str| {
+        aliases
+            .canonical_key(&ServiceKey::of(name))
+            .as_str()
+            .to_string()
+    };
+    let mut out = BTreeSet::new();
+    for e in diff.added() {
+        out.insert(format!(
+            "added {} [{}]",
+            canonical(&e.service),
+            env(&e.environment)
+        ));
+    }
+    for e in diff.removed() {
+        out.insert(format!(
+            "removed {} [{}]",
+            canonical(&e.service),
+            env(&e.environment)
+        ));
+    }
+    for r in diff.renamed() {
+        out.insert(format!(
+            "renamed {} -> {} [{}]",
+            id(&r.from),
+            id(&r.to),
+            env(&r.environment)
+        ));
+    }
+    for m in diff.moved() {
+        out.insert(format!(
+            "moved {} {} -> {}",
+            canonical(&m.service),
+            m.from,
+            m.to
+        ));
+    }
+    out
+}
+
+/// Two consecutive versions of a localized page tell the story of their
+/// English sources: no scope change where the English source is the same,
+/// the English changes where it changed.
+#[test]
+fn localized_histories_tell_the_english_story() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let corpus = shared.join("corpus/l10n");
+    let aliases = AliasTable::builtin();
+    let differ = Differ::new(&aliases);
+    let allowed: BTreeSet<String> = include_str!("data/l10n-history-allowed.tsv")
+        .lines()
+        .map(|l| l.replace('\t', " "))
+        .collect();
+    let mut unexpected = Vec::new();
+    for locale in ["de-de", "es-es", "zh-cn"] {
+        let tsv =
+            std::fs::read_to_string(corpus.join(locale).join("PARITY.tsv")).expect("PARITY.tsv");
+        let mut rows: Vec<Vec<&str>> = tsv.lines().map(|l| l.split('\t').collect()).collect();
+        rows.sort_by(|a, b| (a[0], a[1]).cmp(&(b[0], b[1])));
+        let (mut same, mut all) = (0, 0);
+        for pair in rows.windows(2).filter(|w| w[0][0] == w[1][0]) {
+            let (a, b) = (&pair[0], &pair[1]);
+            let localized = events(
+                &aliases,
+                &differ.diff(&read(&corpus.join(a[4])), &read(&corpus.join(b[4]))),
+            );
+            let english = if a[3] == b[3] {
+                BTreeSet::new()
+            } else {
+                events(
+                    &aliases,
+                    &differ.diff(&read(&corpus.join(a[5])), &read(&corpus.join(b[5]))),
+                )
+            };
+            all += 1;
+            if localized == english {
+                same += 1;
+                continue;
+            }
+            let id = format!("{locale} {} {}", b[0], &b[1][..10]);
+            if !allowed.contains(&id) {
+                unexpected.push(format!(
+                    "{id}: localized {localized:?}, English {english:?}"
+                ));
+            }
+        }
+        eprintln!("{locale}: {same} of {all} consecutive versions tell the English story");
+    }
+    assert!(
+        unexpected.is_empty(),
+        "new differences:\n{}",
+        unexpected.join("\n")
+    );
 }

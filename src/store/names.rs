@@ -51,10 +51,10 @@ impl Store {
             let kind: String = r.get(1)?;
             Ok(LearnedName {
                 locale: r.get(0)?,
-                kind: if kind == "environment" {
-                    Kind::Environment
-                } else {
-                    Kind::Service
+                kind: match kind.as_str() {
+                    "environment" => Kind::Environment,
+                    "item" => Kind::Item,
+                    _ => Kind::Service,
                 },
                 localized: r.get(2)?,
                 english: r.get(3)?,

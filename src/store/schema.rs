@@ -284,7 +284,7 @@ CREATE INDEX source_by_id_nocase ON source (id COLLATE NOCASE);
 const V10: &str = "
 CREATE TABLE learned_name (
     locale         TEXT NOT NULL,
-    kind           TEXT NOT NULL CHECK (kind IN ('service', 'environment')),
+    kind           TEXT NOT NULL CHECK (kind IN ('service', 'environment', 'item')),
     localized      TEXT NOT NULL,
     english        TEXT NOT NULL,
     pairs          INTEGER NOT NULL,

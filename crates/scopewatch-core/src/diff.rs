@@ -347,6 +347,7 @@ impl<'a> Differ<'a> {
                     .resolve(&ServiceKey::of(&a.localized))
                     .is_none(),
                 l10n::Kind::Environment => self.aliases.environment(&a.localized) == a.localized,
+                l10n::Kind::Item => self.aliases.item_services(&a.localized).is_none(),
             })
             .map(|a| l10n::LearnedName {
                 locale: locale.clone(),
@@ -359,7 +360,7 @@ impl<'a> Differ<'a> {
             .collect();
         let aliases = self.aliases.clone().with_localized(learned);
         let mut diff = Differ::new(&aliases).compare(old, new);
-        translation_lag(&aligned, &aliases, &mut diff);
+        translation_lag(&aligned, localized, &aliases, &mut diff);
         diff
     }
 
@@ -391,15 +392,35 @@ impl<'a> Differ<'a> {
         // scan per entry made a page of thousands of names quadratic.
         let mut group_at: HashMap<Option<String>, usize> = HashMap::new();
         let mut listed_at: HashMap<(usize, ServiceKey), usize> = HashMap::new();
-        for entry in snapshot.entries() {
-            let env = entry.environment.map(|e| self.environment_of(e));
-            let (key, canonical, english) = self.keys_of(entry.service.name());
+        // A translated item that names its services otherwise than its
+        // English item (in a sentence, a compound, or none at all) names
+        // the English item's services.
+        let translated = snapshot
+            .locale
+            .as_deref()
+            .is_some_and(|l| l10n::language(l) != "en");
+        let mut entries: Vec<(Option<&str>, &str, &crate::model::ScopeItem)> = Vec::new();
+        for scope in &snapshot.scopes {
+            let env = scope.environment.as_deref();
+            for item in &scope.items {
+                match translated
+                    .then(|| self.aliases.item_services(&item.text))
+                    .flatten()
+                {
+                    Some(names) => entries.extend(names.into_iter().map(|n| (env, n, item))),
+                    None => entries.extend(item.services.iter().map(|s| (env, s.name(), item))),
+                }
+            }
+        }
+        for (environment, name, item) in entries {
+            let env = environment.map(|e| self.environment_of(e));
+            let (key, canonical, english) = self.keys_of(name);
             let listed = Listed {
-                name: english.unwrap_or_else(|| entry.service.name().to_string()),
+                name: english.unwrap_or_else(|| name.to_string()),
                 canonical,
                 key,
-                text: entry.item.text.clone(),
-                formerly: entry.item.formerly.iter().map(ServiceKey::from).collect(),
+                text: item.text.clone(),
+                formerly: item.formerly.iter().map(ServiceKey::from).collect(),
             };
             let index = match group_at.get(&env) {
                 Some(&i) => i,
@@ -540,7 +561,8 @@ impl<'a> Differ<'a> {
                     .resolve(&l.key)
                     .is_some_and(|r| r.kind == NameKind::Former)
             };
-            if former(o) || former(n) {
+            // Two translations shown by one English name are one wording.
+            if (former(o) || former(n)) && ServiceKey::of(&o.name) != ServiceKey::of(&n.name) {
                 diff.changes.push(rename(o, n, Evidence::Alias, 1.0));
             } else {
                 rewords.add(env, o, n);
@@ -625,8 +647,20 @@ pub const FUZZY_PAIRING_BUDGET: usize = 50_000_000;
 
 /// A translation that still gives a service its former name, at the very
 /// place where the English page gives the new one, is behind the English
-/// page, not a rename: the pair is a rewording.
-fn translation_lag(aligned: &[l10n::Aligned], aliases: &AliasTable, diff: &mut Diff) {
+/// page, not a rename: the pair is a rewording. So is a translated name
+/// close to the English one: it was learned from another English spelling
+/// of the same name ("Office Service(s) Infrastructure").
+fn translation_lag(
+    aligned: &[l10n::Aligned],
+    localized: &Snapshot,
+    aliases: &AliasTable,
+    diff: &mut Diff,
+) {
+    let translated: HashSet<ServiceKey> = localized
+        .entries()
+        .filter_map(|e| aliases.english_of(e.service.name()))
+        .map(ServiceKey::of)
+        .collect();
     let places: HashSet<(ServiceKey, ServiceKey)> = aligned
         .iter()
         .filter(|a| a.kind == l10n::Kind::Service)
@@ -648,7 +682,50 @@ fn translation_lag(aligned: &[l10n::Aligned], aliases: &AliasTable, diff: &mut D
             }
         }
     }
+    // An English name left removed, and a translated one added in its
+    // environment whose English name is a near-identical spelling.
+    let close = |a: &str, b: &str| {
+        strsim::normalized_levenshtein(ServiceKey::of(a).as_str(), ServiceKey::of(b).as_str())
+            >= SPELLING_THRESHOLD
+    };
+    let mut pairs = Vec::new();
+    for (i, change) in diff.changes.iter().enumerate() {
+        let Change::Added(added) = change else {
+            continue;
+        };
+        if !translated.contains(&ServiceKey::of(&added.service)) {
+            continue;
+        }
+        let partner = diff.changes.iter().enumerate().position(|(j, c)| {
+            matches!(c, Change::Removed(r) if r.environment == added.environment
+                && close(&r.service, &added.service)
+                && !pairs.iter().any(|&(_, k)| k == j))
+        });
+        if let Some(j) = partner {
+            pairs.push((i, j));
+        }
+    }
+    for &(i, j) in &pairs {
+        if let (Change::Added(n), Change::Removed(o)) = (&diff.changes[i], &diff.changes[j]) {
+            diff.changes[i] = Change::Reworded(Reword {
+                services: vec![o.service.clone()],
+                environment: o.environment.clone(),
+                from: o.text.clone(),
+                to: n.text.clone(),
+            });
+        }
+    }
+    let gone: HashSet<usize> = pairs.iter().map(|&(_, j)| j).collect();
+    let mut index = 0;
+    diff.changes.retain(|_| {
+        index += 1;
+        !gone.contains(&(index - 1))
+    });
 }
+
+/// English spellings this close are one name written two ways, across
+/// languages: a letter or two in twenty.
+const SPELLING_THRESHOLD: f64 = 0.9;
 
 /// The entries of `list` not yet paired, in order.
 fn undone(list: Vec<Listed>, done: &[bool]) -> Vec<Listed> {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::ServiceKey;
-use super::l10n::{Kind, LearnedName, LocalizedNames};
+use super::l10n::{ITEM_SEPARATOR, Kind, LearnedName, LocalizedNames};
 use crate::AliasError;
 
 /// The table shipped with scopewatch.
@@ -185,6 +185,19 @@ impl AliasTable {
         })
     }
 
+    /// The English services of a translated item that names them otherwise
+    /// than its English item does ("Azure und Azure Government" where the
+    /// splitter reads one name, a "see ..." pointer that names none).
+    pub fn item_services(&self, text: &str) -> Option<Vec<&str>> {
+        let english = self.localized.english(Kind::Item, &ServiceKey::of(text))?;
+        Some(
+            english
+                .split(ITEM_SEPARATOR)
+                .filter(|n| !n.is_empty())
+                .collect(),
+        )
+    }
+
     /// The English name of a name known only as a translation: the name
     /// reports show for it, beside the page's own text.
     pub fn english_of(&self, name: &str) -> Option<&str> {
@@ -192,9 +205,9 @@ impl AliasTable {
         if self.by_key.contains_key(&key) {
             return None;
         }
-        self.localized
-            .english(Kind::Service, &key)
-            .map(|english| self.canonical_name(english))
+        // The English name itself, not its current one: a translation of a
+        // former name shows the former name, so a rename reads as in English.
+        self.localized.english(Kind::Service, &key)
     }
 
     /// The identity a name stands for once renames are followed: former

@@ -32,7 +32,15 @@ pub enum Kind {
     Service,
     /// The label of an applicability-table row.
     Environment,
+    /// A whole item that names its services otherwise than the English
+    /// item: the English name is the English item's services, joined by
+    /// [`ITEM_SEPARATOR`] (none for an item that names no service).
+    Item,
 }
+
+/// Joins the English services of a [`Kind::Item`]: the splitter never leaves
+/// a ';' in a name.
+pub const ITEM_SEPARATOR: &str = "; ";
 
 impl Kind {
     /// The kind's name in storage and output.
@@ -40,6 +48,7 @@ impl Kind {
         match self {
             Kind::Service => "service",
             Kind::Environment => "environment",
+            Kind::Item => "item",
         }
     }
 }
@@ -145,25 +154,71 @@ fn reordered(english: &Scope, localized: &Scope) -> bool {
     })
 }
 
-/// The one service of each list that the other does not name, if there is
-/// exactly one on each side.
-fn left_over<'a>(english: &'a Scope, localized: &'a Scope) -> Option<(&'a str, &'a str)> {
-    let names = |s: &'a Scope| -> Vec<&'a crate::model::Service> {
-        s.items.iter().flat_map(|i| &i.services).collect()
+/// The services of two lists that stand between the same shared names: the
+/// names both lists write alike are found in order (their longest common
+/// run), and each stretch between two of them that holds as many names on
+/// both sides is paired by position. A list the translation sorted anew,
+/// or from which it left a name out, still teaches its other stretches.
+fn between_shared<'a>(english: &'a Scope, localized: &'a Scope) -> Vec<(&'a str, &'a str)> {
+    let names = |s: &'a Scope| -> Vec<(&'a str, ServiceKey)> {
+        s.items
+            .iter()
+            .flat_map(|i| &i.services)
+            .map(|s| (s.name(), ServiceKey::from(s)))
+            .collect()
     };
     let (en, lo) = (names(english), names(localized));
-    let keys = |v: &[&crate::model::Service]| -> HashSet<ServiceKey> {
-        v.iter().map(|s| ServiceKey::from(*s)).collect()
-    };
-    let (en_keys, lo_keys) = (keys(&en), keys(&lo));
-    let only = |v: &[&'a crate::model::Service], other: &HashSet<ServiceKey>| -> Option<&'a str> {
-        let mut rest = v.iter().filter(|s| !other.contains(&ServiceKey::from(**s)));
-        match (rest.next(), rest.next()) {
-            (Some(one), None) => Some(one.name()),
-            _ => None,
+    let (n, m) = (en.len(), lo.len());
+    // Longest common subsequence of the keys, by dynamic programming.
+    let mut run = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            run[i][j] = if en[i].1 == lo[j].1 {
+                run[i + 1][j + 1] + 1
+            } else {
+                run[i + 1][j].max(run[i][j + 1])
+            };
+        }
+    }
+    let mut pairs = Vec::new();
+    let (mut i, mut j, mut gap) = (0, 0, (0, 0));
+    let close_gap = |gap: (usize, usize), i: usize, j: usize, pairs: &mut Vec<_>| {
+        if i - gap.0 == j - gap.1 {
+            pairs.extend((gap.0..i).zip(gap.1..j).map(|(a, b)| (en[a].0, lo[b].0)));
         }
     };
-    Some((only(&en, &lo_keys)?, only(&lo, &en_keys)?))
+    while i < n && j < m {
+        if en[i].1 == lo[j].1 {
+            close_gap(gap, i, j, &mut pairs);
+            i += 1;
+            j += 1;
+            gap = (i, j);
+        } else if run[i + 1][j] >= run[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    close_gap(gap, n, m, &mut pairs);
+    // A name moved elsewhere by the new sort: one name left over on each
+    // side once the rest is paired is still a pair.
+    let left =
+        |side: &[(&'a str, ServiceKey)], other: &[(&'a str, ServiceKey)], taken: &HashSet<&str>| {
+            let keys: HashSet<&ServiceKey> = other.iter().map(|(_, k)| k).collect();
+            let mut rest = side
+                .iter()
+                .filter(|(name, key)| !keys.contains(key) && !taken.contains(name));
+            match (rest.next(), rest.next()) {
+                (Some((one, _)), None) => Some(*one),
+                _ => None,
+            }
+        };
+    let taken_en: HashSet<&str> = pairs.iter().map(|(e, _)| *e).collect();
+    let taken_lo: HashSet<&str> = pairs.iter().map(|(_, l)| *l).collect();
+    if let (Some(e), Some(l)) = (left(&en, &lo, &taken_en), left(&lo, &en, &taken_lo)) {
+        pairs.push((e, l));
+    }
+    pairs
 }
 
 /// The localized names of a translated page at the places of the English
@@ -193,18 +248,18 @@ pub fn align(english: &Snapshot, localized: &Snapshot) -> Vec<Aligned> {
         if let (Some(el), Some(ll)) = (&e.environment, &l.environment) {
             push(Kind::Environment, ll, el);
         }
-        if e.items.len() != l.items.len() {
-            continue;
-        }
-        if reordered(e, l) {
-            // A translation may sort its list anew: one name left over on
-            // each side once the same names are taken out is still a pair.
-            if let Some((en, lo)) = left_over(e, l) {
+        if e.items.len() != l.items.len() || reordered(e, l) {
+            for (en, lo) in between_shared(e, l) {
                 push(Kind::Service, lo, en);
             }
             continue;
         }
         for (ei, li) in e.items.iter().zip(&l.items) {
+            if ei.services.len() != li.services.len() {
+                let english: Vec<&str> = ei.services.iter().map(|s| s.name()).collect();
+                push(Kind::Item, &li.text, &english.join(ITEM_SEPARATOR));
+                continue;
+            }
             for (en, lo) in [(&ei.services, &li.services), (&ei.formerly, &li.formerly)] {
                 if en.len() == lo.len() {
                     for (en, lo) in en.iter().zip(lo) {
@@ -216,6 +271,10 @@ pub fn align(english: &Snapshot, localized: &Snapshot) -> Vec<Aligned> {
     }
     out
 }
+
+/// English spellings at least this similar (normalised Levenshtein on their
+/// keys) are taken for one name when votes are counted: a letter in twenty.
+const NEAR_IDENTICAL: f64 = 0.95;
 
 /// The votes for one localized name.
 #[derive(Debug)]
@@ -278,7 +337,20 @@ impl Learner {
             .filter(|((_, kind, key), _)| !english.contains(&(*kind, key.clone())))
             .filter_map(|((locale, kind, _), tally)| {
                 let total: u32 = tally.votes.values().map(|v| v.1).sum();
-                let (name, pairs, first) = tally.votes.into_values().max_by_key(|v| v.1)?;
+                let votes: Vec<(ServiceKey, (String, u32, Provenance))> =
+                    tally.votes.into_iter().collect();
+                // English pages spell one name a little differently over
+                // the years ("Office Service(s) Infrastructure"): votes for
+                // near-identical spellings count for the most voted one.
+                let (best_key, (name, _, first)) = votes.iter().max_by_key(|(_, v)| v.1)?.clone();
+                let pairs: u32 = votes
+                    .iter()
+                    .filter(|(key, _)| {
+                        strsim::normalized_levenshtein(key.as_str(), best_key.as_str())
+                            >= NEAR_IDENTICAL
+                    })
+                    .map(|(_, v)| v.1)
+                    .sum();
                 (pairs * 3 >= total * 2).then_some(LearnedName {
                     locale,
                     kind,

@@ -79,7 +79,7 @@ const QUALIFIERS: &[&str] = &[
 /// One automaton finds the first of them in one pass, instead of a search
 /// per pattern.
 static NAME_ENDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    let patterns = [": ", " — ", " – "].iter().chain(QUALIFIERS);
+    let patterns = [": ", " — "].iter().chain(QUALIFIERS);
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostFirst)
         .build(patterns)
@@ -271,18 +271,25 @@ fn cut_qualifier(text: &str) -> (&str, Option<String>) {
 /// Endpoint detection ...") rather than belonging to a name ("Office 365 U.S.
 /// Government - High"): what follows up to the next separator is long.
 fn descriptive_hyphen(text: &str) -> Option<usize> {
-    if !text.contains('-') {
+    // Translations often write the en dash where the English page has a
+    // hyphen ("Office 365 U.S. Government – High").
+    if !text.contains(['-', '–']) {
         return None;
     }
-    let mut from = 0;
-    while let Some(found) = text[from..].find(" - ") {
-        let pos = from + found;
-        if describes(&text[pos + 3..]) {
-            return Some(pos);
-        }
-        from = pos + 3;
-    }
-    None
+    [" - ", " – "]
+        .into_iter()
+        .filter_map(|dash| {
+            let mut from = 0;
+            while let Some(found) = text[from..].find(dash) {
+                let pos = from + found;
+                if describes(&text[pos + dash.len()..]) {
+                    return Some(pos);
+                }
+                from = pos + dash.len();
+            }
+            None
+        })
+        .min()
 }
 
 /// Whether the text up to the next separator is long: two words or more, or
