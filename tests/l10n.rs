@@ -214,3 +214,157 @@ fn localized_histories_tell_the_english_story() {
         unexpected.join("\n")
     );
 }
+
+/// A page in the docs Markdown form, in `locale` when given.
+fn markdown(locale: Option<&str>, heading: &str, names: &[&str]) -> String {
+    let front = locale.map_or(String::new(), |l| {
+        format!("---\nms.contentlocale: {l}\n---\n")
+    });
+    let items: String = names.iter().map(|n| format!("- {n}\n")).collect();
+    format!(
+        "{front}# ISO/IEC 27001\n\n## <a name=\"microsoft-in-scope-cloud-services\"></a>{heading}\n\n{items}"
+    )
+}
+
+/// Importing a localized folder beside its English source learns the
+/// translated names, stores them with their evidence, and every later
+/// command names the services in English.
+#[test]
+fn imported_translations_teach_their_names_to_every_command() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |path: &str, text: String| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    let english = [
+        "Azure",
+        "Skype for Business",
+        "OneDrive for Business",
+        "Power BI",
+    ];
+    write(
+        "en/offering-x/2021-01-01.md",
+        markdown(None, "In-scope services", &english),
+    );
+    let fr = |names: &[&str]| markdown(Some("fr-fr"), "Services concernés", names);
+    write(
+        "fr/offering-x/2021-01-05.md",
+        fr(&[
+            "Azure",
+            "Skype Entreprise",
+            "OneDrive Entreprise",
+            "Power BI",
+        ]),
+    );
+    // The translator adopts the English name of one service and drops another.
+    write(
+        "fr/offering-x/2021-02-01.md",
+        fr(&["Azure", "Skype Entreprise", "OneDrive for Business"]),
+    );
+    let db = dir.path().join("t.db");
+    let out = common::bin()
+        .arg("--db")
+        .arg(&db)
+        .arg("import")
+        .arg(dir.path().join("en"))
+        .arg(dir.path().join("fr"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("offering-x-fr-fr 2021-01-05"), "{stdout}");
+    assert!(stdout.contains("localized names learned"), "{stdout}");
+
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = common::bin()
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let names = json(&["names", "--locale", "fr-fr", "--format", "json"]);
+    let skype = names
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|n| n["localized"] == "Skype Entreprise")
+        .expect("Skype Entreprise learned");
+    assert_eq!(skype["english"], "Skype for Business");
+    assert_eq!(skype["origin"], "learned");
+    assert_eq!(skype["source"], "offering-x-fr-fr");
+    assert_eq!(skype["date"], "2021-01-05");
+
+    let diff = json(&[
+        "diff",
+        "--source",
+        "offering-x-fr-fr",
+        "--from",
+        "2021-01-10",
+        "--to",
+        "2021-03-01",
+        "--format",
+        "json",
+    ]);
+    let text = diff.to_string();
+    let removed: Vec<&str> = diff["removed"]
+        .as_array()
+        .expect("removed")
+        .iter()
+        .map(|e| e["service"].as_str().expect("name"))
+        .collect();
+    assert_eq!(removed, ["Power BI"], "{text}");
+    assert!(
+        diff["added"].as_array().expect("added").is_empty(),
+        "{text}"
+    );
+    assert!(
+        diff["renamed"].as_array().expect("renamed").is_empty(),
+        "{text}"
+    );
+
+    let matrix = json(&["matrix", "--at", "2021-03-01", "--format", "json"]);
+    let skype_in = &matrix["services"]["Skype for Business"];
+    assert_eq!(
+        skype_in,
+        &serde_json::json!(["offering-x", "offering-x-fr-fr"]),
+        "{matrix}"
+    );
+}
+
+/// The seed pair names its Japanese items by their English identity.
+#[test]
+fn the_seed_names_japanese_items_in_english() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let out = common::bin()
+        .arg("diff")
+        .arg(shared.join("seeds/000_c2ccf460ba8d7d5b.txt"))
+        .arg(shared.join("seeds/002_569c391c3c9965dd.txt"))
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let desktop = d["reworded"]
+        .as_array()
+        .expect("reworded")
+        .iter()
+        .find(|r| r["from"] == "Microsoft マネージド デスクトップ")
+        .expect("the Japanese item is a rewording");
+    assert_eq!(
+        desktop["services"],
+        serde_json::json!(["Microsoft Managed Desktop"])
+    );
+}
