@@ -16,8 +16,7 @@ use crate::store::{Store, StoredSnapshot};
 fn english_at(english: &[StoredSnapshot], at: DateTime<Utc>) -> Option<&StoredSnapshot> {
     let with_scope = || english.iter().filter(|v| v.snapshot.has_scope());
     with_scope()
-        .filter(|v| v.captured_at <= at)
-        .last()
+        .rfind(|v| v.captured_at <= at)
         .or_else(|| with_scope().next())
 }
 
@@ -29,6 +28,11 @@ pub fn learn_names(store: &mut Store) -> Result<usize> {
     let known: HashSet<&str> = sources.iter().map(String::as_str).collect();
     let mut learner = Learner::default();
     for id in &sources {
+        // Only an id that is another source's id with a locale appended
+        // can be a translation of it: the others' history is not read.
+        if !known.iter().any(|e| is_translation_id(id, e)) {
+            continue;
+        }
         let history = store.history(id)?;
         let Some(locale) = history.iter().rev().find_map(|v| v.snapshot.locale.clone()) else {
             continue;
@@ -61,6 +65,19 @@ pub fn learn_names(store: &mut Store) -> Result<usize> {
     store.replace_learned_names(&names)?;
     tracing::debug!(names = names.len(), "localized names learned");
     Ok(names.len())
+}
+
+/// Whether `id` is `english` with a locale appended ("-de-de", "-zh-cn").
+fn is_translation_id(id: &str, english: &str) -> bool {
+    id.strip_prefix(english)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|locale| {
+            let mut parts = locale.split('-');
+            matches!(
+                (parts.next(), parts.next(), parts.next()),
+                (Some(l), Some(r), None) if l.len() == 2 && (2..=4).contains(&r.len())
+            )
+        })
 }
 
 fn short(hash: &str) -> &str {

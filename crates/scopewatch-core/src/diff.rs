@@ -310,7 +310,7 @@ impl<'a> Differ<'a> {
         }
         let key = ServiceKey::of(name);
         let canonical = self.aliases.canonical_key(&key);
-        let english = self.aliases.english_of(name).map(str::to_string);
+        let english = self.aliases.english_of(&key).map(str::to_string);
         let found = (key, canonical, english);
         keys.insert(name.to_string(), found.clone());
         found
@@ -658,14 +658,16 @@ fn translation_lag(
 ) {
     let translated: HashSet<ServiceKey> = localized
         .entries()
-        .filter_map(|e| aliases.english_of(e.service.name()))
+        .filter_map(|e| aliases.english_of(&ServiceKey::from(e.service)))
         .map(ServiceKey::of)
         .collect();
     let places: HashSet<(ServiceKey, ServiceKey)> = aligned
         .iter()
         .filter(|a| a.kind == l10n::Kind::Service)
         .map(|a| {
-            let shown = aliases.english_of(&a.localized).unwrap_or(&a.localized);
+            let shown = aliases
+                .english_of(&ServiceKey::of(&a.localized))
+                .unwrap_or(&a.localized);
             (ServiceKey::of(shown), ServiceKey::of(&a.english))
         })
         .collect();

@@ -200,14 +200,13 @@ impl AliasTable {
 
     /// The English name of a name known only as a translation: the name
     /// reports show for it, beside the page's own text.
-    pub fn english_of(&self, name: &str) -> Option<&str> {
-        let key = ServiceKey::of(name);
-        if self.by_key.contains_key(&key) {
+    pub fn english_of(&self, key: &ServiceKey) -> Option<&str> {
+        if self.by_key.contains_key(key) {
             return None;
         }
         // The English name itself, not its current one: a translation of a
         // former name shows the former name, so a rename reads as in English.
-        self.localized.english(Kind::Service, &key)
+        self.localized.english(Kind::Service, key)
     }
 
     /// The identity a name stands for once renames are followed: former

@@ -12,12 +12,13 @@
 //! function ([`super::AliasTable`]) consults it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
 use super::ServiceKey;
 use crate::AliasError;
-use crate::model::{Scope, Snapshot};
+use crate::model::{Scope, ScopeItem, Snapshot};
 
 /// The names learned from the shared corpus of translated pages, shipped
 /// with scopewatch (made by `cargo run -p scopewatch-core --example
@@ -29,7 +30,7 @@ pub const BUILTIN_LOCALIZED: &str = include_str!("../../../../config/l10n-names.
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A service of an in-scope list or table cell.
-    Service,
+    Service = 0,
     /// The label of an applicability-table row.
     Environment,
     /// A whole item that names its services otherwise than the English
@@ -159,12 +160,15 @@ fn reordered(english: &Scope, localized: &Scope) -> bool {
 /// run), and each stretch between two of them that holds as many names on
 /// both sides is paired by position. A list the translation sorted anew,
 /// or from which it left a name out, still teaches its other stretches.
-fn between_shared<'a>(english: &'a Scope, localized: &'a Scope) -> Vec<(&'a str, &'a str)> {
-    let names = |s: &'a Scope| -> Vec<(&'a str, ServiceKey)> {
+fn between_shared<'a>(english: &'a Scope, localized: &'a Scope) -> Vec<(Kind, &'a str, String)> {
+    let names = |s: &'a Scope| -> Vec<(&'a str, ServiceKey, &'a ScopeItem)> {
         s.items
             .iter()
-            .flat_map(|i| &i.services)
-            .map(|s| (s.name(), ServiceKey::from(s)))
+            .flat_map(|i| {
+                i.services
+                    .iter()
+                    .map(move |s| (s.name(), ServiceKey::from(s), i))
+            })
             .collect()
     };
     let (en, lo) = (names(english), names(localized));
@@ -184,7 +188,25 @@ fn between_shared<'a>(english: &'a Scope, localized: &'a Scope) -> Vec<(&'a str,
     let (mut i, mut j, mut gap) = (0, 0, (0, 0));
     let close_gap = |gap: (usize, usize), i: usize, j: usize, pairs: &mut Vec<_>| {
         if i - gap.0 == j - gap.1 {
-            pairs.extend((gap.0..i).zip(gap.1..j).map(|(a, b)| (en[a].0, lo[b].0)));
+            pairs.extend(
+                (gap.0..i)
+                    .zip(gap.1..j)
+                    .map(|(a, b)| (Kind::Service, lo[b].0, en[a].0.to_string())),
+            );
+        } else if j - gap.1 == 1 && i - gap.0 >= 2 && lo[gap.1].2.services.len() == 1 {
+            // Several English names where the translation has one, which
+            // writes one of them whole: a lost comma ("Office 365
+            // 客户门户OfficeOnline"). That item is learned whole.
+            let merged = lo[gap.1].1.as_str();
+            let english = &en[gap.0..i];
+            if english.iter().any(|e| merged.contains(e.1.as_str())) {
+                let names: Vec<&str> = english.iter().map(|e| e.0).collect();
+                pairs.push((
+                    Kind::Item,
+                    lo[gap.1].2.text.as_str(),
+                    names.join(ITEM_SEPARATOR),
+                ));
+            }
         }
     };
     while i < n && j < m {
@@ -202,21 +224,27 @@ fn between_shared<'a>(english: &'a Scope, localized: &'a Scope) -> Vec<(&'a str,
     close_gap(gap, n, m, &mut pairs);
     // A name moved elsewhere by the new sort: one name left over on each
     // side once the rest is paired is still a pair.
-    let left =
-        |side: &[(&'a str, ServiceKey)], other: &[(&'a str, ServiceKey)], taken: &HashSet<&str>| {
-            let keys: HashSet<&ServiceKey> = other.iter().map(|(_, k)| k).collect();
-            let mut rest = side
-                .iter()
-                .filter(|(name, key)| !keys.contains(key) && !taken.contains(name));
-            match (rest.next(), rest.next()) {
-                (Some((one, _)), None) => Some(*one),
-                _ => None,
-            }
-        };
-    let taken_en: HashSet<&str> = pairs.iter().map(|(e, _)| *e).collect();
-    let taken_lo: HashSet<&str> = pairs.iter().map(|(_, l)| *l).collect();
-    if let (Some(e), Some(l)) = (left(&en, &lo, &taken_en), left(&lo, &en, &taken_lo)) {
-        pairs.push((e, l));
+    type Named<'b> = (&'b str, ServiceKey, &'b ScopeItem);
+    let left = |side: &[Named<'a>], other: &[Named<'a>], taken: &HashSet<&str>| {
+        let keys: HashSet<&ServiceKey> = other.iter().map(|(_, k, _)| k).collect();
+        let mut rest = side
+            .iter()
+            .filter(|(name, key, _)| !keys.contains(key) && !taken.contains(name));
+        match (rest.next(), rest.next()) {
+            (Some((one, _, _)), None) => Some(*one),
+            _ => None,
+        }
+    };
+    let taken_en: HashSet<&str> = pairs
+        .iter()
+        .filter(|p| p.0 == Kind::Service)
+        .map(|(_, _, e)| e.as_str())
+        .collect();
+    let taken_lo: HashSet<&str> = pairs.iter().map(|(_, l, _)| *l).collect();
+    if pairs.iter().all(|p| p.0 == Kind::Service)
+        && let (Some(e), Some(l)) = (left(&en, &lo, &taken_en), left(&lo, &en, &taken_lo))
+    {
+        pairs.push((Kind::Service, l, e.to_string()));
     }
     pairs
 }
@@ -249,13 +277,19 @@ pub fn align(english: &Snapshot, localized: &Snapshot) -> Vec<Aligned> {
             push(Kind::Environment, ll, el);
         }
         if e.items.len() != l.items.len() || reordered(e, l) {
-            for (en, lo) in between_shared(e, l) {
-                push(Kind::Service, lo, en);
+            for (kind, lo, en) in between_shared(e, l) {
+                push(kind, lo, &en);
             }
             continue;
         }
         for (ei, li) in e.items.iter().zip(&l.items) {
-            if ei.services.len() != li.services.len() {
+            // A translated name the English page uses for another service
+            // cannot stand for this one by itself: its item text can.
+            let taken = ei.services.iter().zip(&li.services).any(|(en, lo)| {
+                let key = ServiceKey::from(lo);
+                key != ServiceKey::from(en) && english_keys.contains(&key)
+            });
+            if ei.services.len() != li.services.len() || taken {
                 let english: Vec<&str> = ei.services.iter().map(|s| s.name()).collect();
                 push(Kind::Item, &li.text, &english.join(ITEM_SEPARATOR));
                 continue;
@@ -375,15 +409,23 @@ struct File {
 #[derive(Debug, Clone, Default)]
 pub struct LocalizedNames {
     names: Vec<LearnedName>,
-    lookup: HashMap<(Kind, ServiceKey), usize>,
-    /// Names two entries give different English names: they mean nothing.
-    ambiguous: HashSet<(Kind, ServiceKey)>,
+    /// Where each name is, by locale, kind and spelling.
+    at: HashMap<(String, Kind, ServiceKey), usize>,
+    /// Per kind (as its index), each spelling's name. A spelling two
+    /// languages give two English names is in none: it cannot tell two
+    /// services apart.
+    lookup: [HashMap<ServiceKey, usize>; 3],
 }
 
 impl LocalizedNames {
     /// The names learned from the shared corpus, shipped with scopewatch.
     pub fn builtin() -> Self {
-        Self::from_toml(BUILTIN_LOCALIZED).expect("the shipped table of localized names is valid")
+        // Read once: every alias table starts from it.
+        static BUILTIN: LazyLock<LocalizedNames> = LazyLock::new(|| {
+            LocalizedNames::from_toml(BUILTIN_LOCALIZED)
+                .expect("the shipped table of localized names is valid")
+        });
+        BUILTIN.clone()
     }
 
     /// Reads a table as [`Self::to_toml`] writes it.
@@ -395,37 +437,41 @@ impl LocalizedNames {
     }
 
     /// Adds names; a later name for the same localized spelling in the same
-    /// locale replaces an earlier one. One spelling given two English names
-    /// by two languages is dropped: it cannot tell two services apart.
+    /// locale replaces an earlier one.
     pub fn extend(&mut self, learned: impl IntoIterator<Item = LearnedName>) {
         for name in learned {
-            let at = self.names.iter().position(|n| {
-                n.locale == name.locale
-                    && n.kind == name.kind
-                    && ServiceKey::of(&n.localized) == ServiceKey::of(&name.localized)
-            });
-            match at {
-                Some(i) => self.names[i] = name,
-                None => self.names.push(name),
+            let id = (
+                name.locale.clone(),
+                name.kind,
+                ServiceKey::of(&name.localized),
+            );
+            match self.at.get(&id) {
+                Some(&i) => self.names[i] = name,
+                None => {
+                    self.at.insert(id, self.names.len());
+                    self.names.push(name);
+                }
             }
         }
-        self.lookup.clear();
-        self.ambiguous.clear();
-        for (i, name) in self.names.iter().enumerate() {
-            let id = (name.kind, ServiceKey::of(&name.localized));
-            if self.ambiguous.contains(&id) {
+        let mut ambiguous: HashSet<(Kind, ServiceKey)> = HashSet::new();
+        self.lookup = Default::default();
+        for ((_, kind, key), &i) in &self.at {
+            let lookup = &mut self.lookup[*kind as usize];
+            if ambiguous.contains(&(*kind, key.clone())) {
                 continue;
             }
-            match self.lookup.get(&id) {
+            match lookup.get(key) {
                 Some(&j)
-                    if ServiceKey::of(&self.names[j].english) != ServiceKey::of(&name.english) =>
+                    if ServiceKey::of(&self.names[j].english)
+                        != ServiceKey::of(&self.names[i].english) =>
                 {
-                    self.lookup.remove(&id);
-                    self.ambiguous.insert(id);
+                    lookup.remove(key);
+                    ambiguous.insert((*kind, key.clone()));
                 }
-                Some(_) => {}
-                None => {
-                    self.lookup.insert(id, i);
+                // Of two languages that agree, the first learned speaks.
+                Some(&j) if j < i => {}
+                _ => {
+                    lookup.insert(key.clone(), i);
                 }
             }
         }
@@ -433,8 +479,8 @@ impl LocalizedNames {
 
     /// The English name a localized name stands for, if one is known.
     pub fn english(&self, kind: Kind, key: &ServiceKey) -> Option<&str> {
-        self.lookup
-            .get(&(kind, key.clone()))
+        self.lookup[kind as usize]
+            .get(key)
             .map(|&i| self.names[i].english.as_str())
     }
 
