@@ -368,3 +368,49 @@ fn the_seed_names_japanese_items_in_english() {
         serde_json::json!(["Microsoft Managed Desktop"])
     );
 }
+
+/// The nightly run learns from a localized source whose English source is
+/// configured beside it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_nightly_run_learns_from_a_configured_translation() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let site = MockServer::start().await;
+    let english = markdown(None, "In-scope services", &["Azure", "Skype for Business"]);
+    let french = markdown(
+        Some("fr-fr"),
+        "Services concernés",
+        &["Azure", "Skype Entreprise"],
+    );
+    for (at, body) in [("/en", english), ("/fr", french)] {
+        Mock::given(method("GET"))
+            .and(path(at))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body))
+            .mount(&site)
+            .await;
+    }
+    let s = common::Setup::new(
+        &[
+            ("offering-x", format!("{}/en", site.uri())),
+            ("offering-x-fr-fr", format!("{}/fr", site.uri())),
+        ],
+        "",
+        "",
+    );
+    let config = scopewatch::config::Config::load(&s.config).expect("config");
+    let report = scopewatch::run::run_once(&config, &AliasTable::builtin(), &s.db(), &|_| {})
+        .await
+        .expect("runs");
+    assert!(!report.failed(), "{}", report.text());
+    let learned = scopewatch::store::Store::open_read(&s.db())
+        .expect("database")
+        .learned_names(Some("fr-fr"))
+        .expect("names");
+    let pairs: Vec<(&str, &str)> = learned
+        .iter()
+        .map(|n| (n.localized.as_str(), n.english.as_str()))
+        .collect();
+    assert_eq!(pairs, [("Skype Entreprise", "Skype for Business")]);
+    assert_eq!(learned[0].first.source, "offering-x-fr-fr");
+}
