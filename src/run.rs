@@ -265,6 +265,17 @@ pub async fn run_once(
         outcomes[index] = Some(outcome);
     }
     store.commit_last_batch()?;
+    // A new version of a localized page (or of the English page it is
+    // translated from) may teach names; the next diffs use them.
+    let stored_new = outcomes.iter().flatten().any(|o| {
+        matches!(
+            o,
+            Outcome::First | Outcome::NoScopeChange | Outcome::ScopeChanged(_)
+        )
+    });
+    if stored_new {
+        crate::ingest::l10n::learn_names(&mut store)?;
+    }
     progress(Progress::AllChecked);
     while let Some(joined) = workers.join_next().await {
         joined.map_err(Error::Worker)?;

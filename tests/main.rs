@@ -19,6 +19,7 @@ mod history;
 mod integrity;
 mod lag;
 mod newcomer;
+mod l10n;
 mod nightly;
 mod props;
 mod report;

@@ -86,6 +86,7 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    learn_names(&mut store)?;
     if failed > 0 {
         bail!("{failed} of {} files not imported", files.len());
     }
@@ -101,6 +102,7 @@ pub(super) fn import_git(db: &Path, args: ImportGitArgs) -> anyhow::Result<ExitC
         url_base: args.url_base.as_deref(),
     };
     let report = ingest::git::import_git(&mut store, &args.repo, &args.path, &options)?;
+    learn_names(&mut store)?;
     for failure in &report.failed {
         eprintln!("error: {failure}");
     }
@@ -112,6 +114,18 @@ pub(super) fn import_git(db: &Path, args: ImportGitArgs) -> anyhow::Result<ExitC
         bail!("{} versions not imported", report.failed.len());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Learns the names of the localized pages again, and says how many are
+/// known when there are any.
+pub(super) fn learn_names(store: &mut Store) -> anyhow::Result<()> {
+    let learned = ingest::l10n::learn_names(store)?;
+    if learned > 0 {
+        emit(&format!(
+            "{learned} localized names learned from aligned pages (`scopewatch names` shows them)\n"
+        ))?;
+    }
+    Ok(())
 }
 
 /// Opens an existing database for writing.

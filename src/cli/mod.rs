@@ -7,6 +7,7 @@ mod demo;
 mod history;
 mod import;
 mod job;
+mod names;
 mod pages;
 
 use std::io::{IsTerminal, Write};
@@ -149,6 +150,11 @@ Exit status 3 with --exit-code when a translation differs.\n\n\
 Example:\n  scopewatch lag --source offering-iso-27001-ja-jp --format json"
     )]
     Lag(history::LagArgs),
+    /// The English name of each localized service name and row label, with its evidence
+    #[command(
+        after_help = "Examples:\n  scopewatch names\n  scopewatch names --locale de-de --format json"
+    )]
+    Names(names::NamesArgs),
     /// Services × offerings in scope at a date
     #[command(
         after_help = "Example:\n  scopewatch matrix --at 2022-01-01 --format csv > matrix.csv"
@@ -270,11 +276,6 @@ fn init_logging(verbose: u8, format: LogFormat) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let aliases = match &cli.aliases {
-        Some(path) => config::load_aliases(path)?,
-        None => AliasTable::builtin(),
-    };
-    let differ = Differ::new(&aliases);
     let config = match &cli.config {
         Some(path) => Some(Config::load(path)?),
         None => None,
@@ -284,6 +285,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .clone()
         .or_else(|| config.as_ref().map(|c| c.database.clone()))
         .unwrap_or_else(|| PathBuf::from("scopewatch.db"));
+    let aliases = match &cli.aliases {
+        Some(path) => config::load_aliases(path)?,
+        None => AliasTable::builtin(),
+    }
+    .with_localized(names::learned_in(&db));
+    let differ = Differ::new(&aliases);
     let progress = !cli.quiet && std::io::stderr().is_terminal();
     let config = config.as_ref();
     match cli.command {
@@ -311,6 +318,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Timeline(args) => history::timeline(&db, &aliases, args),
         Command::Matrix(args) => history::matrix(&db, &aliases, args),
         Command::Lag(args) => history::lag(&db, config, &differ, &aliases, args),
+        Command::Names(args) => names::names(&db, args),
         Command::Sources(args) => job::sources(config, &db, args),
         Command::Init(args) => job::init(args),
         Command::Run(args) => job::run(need_config(config)?, &aliases, &db, progress, args),

@@ -4,6 +4,7 @@
 //! version is named (source), dated, then parsed, extracted and stored.
 
 pub mod git;
+pub mod l10n;
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -326,6 +327,12 @@ pub fn date_in_name(path: &Path) -> Option<DateTime<Utc>> {
     };
     if let Some(stamp) = long.get(..17)
         && let Ok(at) = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%dT%H%M%S")
+    {
+        return Some(at.and_utc());
+    }
+    // The localized corpus writes the date without dashes.
+    if let Some(stamp) = stem.get(..15)
+        && let Ok(at) = NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S")
     {
         return Some(at.and_utc());
     }

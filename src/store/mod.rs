@@ -19,6 +19,7 @@ mod index;
 mod ledger;
 mod legacy;
 mod lock;
+mod names;
 mod outbox;
 mod schema;
 mod snapshots;

@@ -278,8 +278,26 @@ CREATE INDEX snapshot_by_service_set ON snapshot (service_set_id);
 CREATE INDEX source_by_id_nocase ON source (id COLLATE NOCASE);
 ";
 
+/// Version 10: the English name of each localized service name and row
+/// label, learned by aligning the localized pages of the store with their
+/// English pages, with the first pair of versions that showed it.
+const V10: &str = "
+CREATE TABLE learned_name (
+    locale         TEXT NOT NULL,
+    kind           TEXT NOT NULL CHECK (kind IN ('service', 'environment', 'item')),
+    localized      TEXT NOT NULL,
+    english        TEXT NOT NULL,
+    pairs          INTEGER NOT NULL,
+    source_id      TEXT NOT NULL,
+    seen_on        TEXT NOT NULL,  -- YYYY-MM-DD of the localized version
+    english_ref    TEXT NOT NULL,  -- the English version aligned with
+    localized_ref  TEXT NOT NULL,  -- the localized version
+    PRIMARY KEY (locale, kind, localized)
+) STRICT;
+";
+
 /// The schema version [`migrations`] brings a database to.
-pub(super) const LATEST: i64 = 9;
+pub(super) const LATEST: i64 = 10;
 
 pub(super) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -292,6 +310,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(V7),
         M::up_with_hook(V8, super::index::share_service_sets),
         M::up(V9).foreign_key_check(),
+        M::up(V10),
     ])
 }
 

@@ -21,7 +21,7 @@ use unicode_script::{Script, UnicodeScript};
 
 use serde::Serialize;
 
-use crate::canon::{AliasTable, NameKind, ServiceKey};
+use crate::canon::{AliasTable, NameKind, ServiceKey, l10n};
 use crate::model::{Link, Snapshot};
 
 mod close_names;
@@ -279,13 +279,17 @@ struct Listed {
     formerly: Vec<ServiceKey>,
 }
 
+/// A name's key, its canonical key, and its English name when it is a
+/// translation.
+type Keys = (ServiceKey, ServiceKey, Option<String>);
+
 /// Compares snapshots with an alias table.
 #[derive(Debug)]
 pub struct Differ<'a> {
     aliases: &'a AliasTable,
     /// Each name's key and canonical key, and each row label's environment:
     /// pages repeat the same few hundred names across thousands of versions.
-    keys: RefCell<HashMap<String, (ServiceKey, ServiceKey)>>,
+    keys: RefCell<HashMap<String, Keys>>,
     environments: RefCell<HashMap<String, String>>,
 }
 
@@ -299,15 +303,19 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn keys_of(&self, name: &str) -> (ServiceKey, ServiceKey) {
+    /// A name's key, its canonical key, and its English name when the page
+    /// writes a translation.
+    fn keys_of(&self, name: &str) -> Keys {
         let mut keys = self.keys.borrow_mut();
         if let Some(found) = keys.get(name) {
             return found.clone();
         }
         let key = ServiceKey::of(name);
         let canonical = self.aliases.canonical_key(&key);
-        keys.insert(name.to_string(), (key.clone(), canonical.clone()));
-        (key, canonical)
+        let english = self.aliases.english_of(&key).map(str::to_string);
+        let found = (key, canonical, english);
+        keys.insert(name.to_string(), found.clone());
+        found
     }
 
     fn environment_of(&self, label: &str) -> String {
@@ -318,8 +326,47 @@ impl<'a> Differ<'a> {
             .clone()
     }
 
-    /// The changes from `old` to `new`.
+    /// The changes from `old` to `new`. Two pages in different languages
+    /// are compared through the names their aligned lists give each other
+    /// as well (see [`l10n::align`]); two versions in one language never
+    /// are, so that alignment cannot hide a change.
     pub fn diff(&self, old: &Snapshot, new: &Snapshot) -> Diff {
+        let Some((english, localized, locale)) = l10n::cross_language(old, new) else {
+            return self.compare(old, new);
+        };
+        let aligned = l10n::align(english, localized);
+        let seen = l10n::Provenance {
+            source: "the two pages compared".into(),
+            date: String::new(),
+            english_ref: String::new(),
+            localized_ref: String::new(),
+        };
+        let learned: Vec<_> = aligned
+            .iter()
+            .filter(|a| match a.kind {
+                l10n::Kind::Service => self
+                    .aliases
+                    .resolve(&ServiceKey::of(&a.localized))
+                    .is_none(),
+                l10n::Kind::Environment => self.aliases.environment(&a.localized) == a.localized,
+                l10n::Kind::Item => self.aliases.item_services(&a.localized).is_none(),
+            })
+            .map(|a| l10n::LearnedName {
+                locale: locale.clone(),
+                kind: a.kind,
+                localized: a.localized.clone(),
+                english: a.english.clone(),
+                pairs: 1,
+                first: seen.clone(),
+            })
+            .collect();
+        let aliases = self.aliases.clone().with_localized(learned);
+        let mut diff = Differ::new(&aliases).compare(old, new);
+        translation_lag(&aligned, localized, &aliases, &mut diff);
+        diff
+    }
+
+    fn compare(&self, old: &Snapshot, new: &Snapshot) -> Diff {
         let mut diff = Diff::default();
         match (old.has_scope(), new.has_scope()) {
             (true, true) => self.diff_scope(old, new, &mut diff),
@@ -347,15 +394,35 @@ impl<'a> Differ<'a> {
         // scan per entry made a page of thousands of names quadratic.
         let mut group_at: HashMap<Option<String>, usize> = HashMap::new();
         let mut listed_at: HashMap<(usize, ServiceKey), usize> = HashMap::new();
-        for entry in snapshot.entries() {
-            let env = entry.environment.map(|e| self.environment_of(e));
-            let (key, canonical) = self.keys_of(entry.service.name());
+        // A translated item that names its services otherwise than its
+        // English item (in a sentence, a compound, or none at all) names
+        // the English item's services.
+        let translated = snapshot
+            .locale
+            .as_deref()
+            .is_some_and(|l| l10n::language(l) != "en");
+        let mut entries: Vec<(Option<&str>, &str, &crate::model::ScopeItem)> = Vec::new();
+        for scope in &snapshot.scopes {
+            let env = scope.environment.as_deref();
+            for item in &scope.items {
+                match translated
+                    .then(|| self.aliases.item_services(&item.text))
+                    .flatten()
+                {
+                    Some(names) => entries.extend(names.into_iter().map(|n| (env, n, item))),
+                    None => entries.extend(item.services.iter().map(|s| (env, s.name(), item))),
+                }
+            }
+        }
+        for (environment, name, item) in entries {
+            let env = environment.map(|e| self.environment_of(e));
+            let (key, canonical, english) = self.keys_of(name);
             let listed = Listed {
-                name: entry.service.name().to_string(),
+                name: english.unwrap_or_else(|| name.to_string()),
                 canonical,
                 key,
-                text: entry.item.text.clone(),
-                formerly: entry.item.formerly.iter().map(ServiceKey::from).collect(),
+                text: item.text.clone(),
+                formerly: item.formerly.iter().map(ServiceKey::from).collect(),
             };
             let index = match group_at.get(&env) {
                 Some(&i) => i,
@@ -496,7 +563,8 @@ impl<'a> Differ<'a> {
                     .resolve(&l.key)
                     .is_some_and(|r| r.kind == NameKind::Former)
             };
-            if former(o) || former(n) {
+            // Two translations shown by one English name are one wording.
+            if (former(o) || former(n)) && ServiceKey::of(&o.name) != ServiceKey::of(&n.name) {
                 diff.changes.push(rename(o, n, Evidence::Alias, 1.0));
             } else {
                 rewords.add(env, o, n);
@@ -582,6 +650,90 @@ impl<'a> Differ<'a> {
 /// `close_names`). Real versions stay far below; names that all look alike,
 /// thousands on each side, reach it.
 pub const FUZZY_PAIRING_BUDGET: usize = 50_000_000;
+
+/// A translation that still gives a service its former name, at the very
+/// place where the English page gives the new one, is behind the English
+/// page, not a rename: the pair is a rewording. So is a translated name
+/// close to the English one: it was learned from another English spelling
+/// of the same name ("Office Service(s) Infrastructure").
+fn translation_lag(
+    aligned: &[l10n::Aligned],
+    localized: &Snapshot,
+    aliases: &AliasTable,
+    diff: &mut Diff,
+) {
+    let translated: HashSet<ServiceKey> = localized
+        .entries()
+        .filter_map(|e| aliases.english_of(&ServiceKey::from(e.service)))
+        .map(ServiceKey::of)
+        .collect();
+    let places: HashSet<(ServiceKey, ServiceKey)> = aligned
+        .iter()
+        .filter(|a| a.kind == l10n::Kind::Service)
+        .map(|a| {
+            let shown = aliases
+                .english_of(&ServiceKey::of(&a.localized))
+                .unwrap_or(&a.localized);
+            (ServiceKey::of(shown), ServiceKey::of(&a.english))
+        })
+        .collect();
+    for change in &mut diff.changes {
+        if let Change::Renamed(r) = change {
+            let (from, to) = (ServiceKey::of(&r.from), ServiceKey::of(&r.to));
+            if places.contains(&(from.clone(), to.clone())) || places.contains(&(to, from)) {
+                *change = Change::Reworded(Reword {
+                    services: vec![r.to.clone()],
+                    environment: r.environment.clone(),
+                    from: r.from.clone(),
+                    to: r.to.clone(),
+                });
+            }
+        }
+    }
+    // An English name left removed, and a translated one added in its
+    // environment whose English name is a near-identical spelling.
+    let close = |a: &str, b: &str| {
+        strsim::normalized_levenshtein(ServiceKey::of(a).as_str(), ServiceKey::of(b).as_str())
+            >= SPELLING_THRESHOLD
+    };
+    let mut pairs = Vec::new();
+    for (i, change) in diff.changes.iter().enumerate() {
+        let Change::Added(added) = change else {
+            continue;
+        };
+        if !translated.contains(&ServiceKey::of(&added.service)) {
+            continue;
+        }
+        let partner = diff.changes.iter().enumerate().position(|(j, c)| {
+            matches!(c, Change::Removed(r) if r.environment == added.environment
+                && close(&r.service, &added.service)
+                && !pairs.iter().any(|&(_, k)| k == j))
+        });
+        if let Some(j) = partner {
+            pairs.push((i, j));
+        }
+    }
+    for &(i, j) in &pairs {
+        if let (Change::Added(n), Change::Removed(o)) = (&diff.changes[i], &diff.changes[j]) {
+            diff.changes[i] = Change::Reworded(Reword {
+                services: vec![o.service.clone()],
+                environment: o.environment.clone(),
+                from: o.text.clone(),
+                to: n.text.clone(),
+            });
+        }
+    }
+    let gone: HashSet<usize> = pairs.iter().map(|&(_, j)| j).collect();
+    let mut index = 0;
+    diff.changes.retain(|_| {
+        index += 1;
+        !gone.contains(&(index - 1))
+    });
+}
+
+/// English spellings this close are one name written two ways, across
+/// languages: a letter or two in twenty.
+const SPELLING_THRESHOLD: f64 = 0.9;
 
 /// The entries of `list` not yet paired, in order.
 fn undone(list: Vec<Listed>, done: &[bool]) -> Vec<Listed> {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::ServiceKey;
+use super::l10n::{ITEM_SEPARATOR, Kind, LearnedName, LocalizedNames};
 use crate::AliasError;
 
 /// The table shipped with scopewatch.
@@ -70,6 +71,9 @@ pub struct AliasTable {
     environments: HashMap<ServiceKey, String>,
     /// Every name listed, with the index of its service, in file order.
     all_names: Vec<(usize, String)>,
+    /// Translated names and row labels, consulted for what the table
+    /// itself does not list: the table's own entries win.
+    localized: LocalizedNames,
 }
 
 impl AliasTable {
@@ -81,7 +85,10 @@ impl AliasTable {
     /// Parses a table, refusing a name that would belong to two services.
     pub fn from_toml(text: &str) -> Result<Self, AliasError> {
         let file: File = toml::from_str(text)?;
-        let mut table = AliasTable::default();
+        let mut table = AliasTable {
+            localized: LocalizedNames::builtin(),
+            ..AliasTable::default()
+        };
         for entry in file.service {
             let index = table.names.len();
             table.names.push(entry.name.clone());
@@ -131,20 +138,75 @@ impl AliasTable {
         Ok(table)
     }
 
-    /// The environment an applicability-row label names ("Office 365" rows
-    /// are the commercial cloud); unknown labels stand for themselves.
-    pub fn environment<'a>(&'a self, label: &'a str) -> &'a str {
-        self.environments
-            .get(&ServiceKey::of(label))
-            .map_or(label, String::as_str)
+    /// The table with more localized names (learned from the user's own
+    /// pages), which replace built-in ones of the same spelling and locale.
+    pub fn with_localized(mut self, learned: impl IntoIterator<Item = LearnedName>) -> Self {
+        self.localized.extend(learned);
+        self
     }
 
-    /// What the table knows about a name, if anything.
+    /// The localized names the table consults.
+    pub fn localized(&self) -> &LocalizedNames {
+        &self.localized
+    }
+
+    /// The environment an applicability-row label names ("Office 365" rows
+    /// are the commercial cloud, "GCC Hoch" is GCC High); unknown labels
+    /// stand for themselves.
+    pub fn environment<'a>(&'a self, label: &'a str) -> &'a str {
+        let key = ServiceKey::of(label);
+        if let Some(env) = self.environments.get(&key) {
+            return env;
+        }
+        match self.localized.english(Kind::Environment, &key) {
+            Some(english) => self
+                .environments
+                .get(&ServiceKey::of(english))
+                .map_or(english, String::as_str),
+            None => label,
+        }
+    }
+
+    /// What the table knows about a name, if anything. A translated name
+    /// is what the table knows of its English name, or a variant of it.
     pub fn resolve(&self, key: &ServiceKey) -> Option<Resolved<'_>> {
-        self.by_key.get(key).map(|(index, kind)| Resolved {
-            canonical: &self.names[*index],
-            kind: *kind,
+        let known = |key: &ServiceKey| {
+            self.by_key.get(key).map(|(index, kind)| Resolved {
+                canonical: &self.names[*index],
+                kind: *kind,
+            })
+        };
+        known(key).or_else(|| {
+            let english = self.localized.english(Kind::Service, key)?;
+            Some(known(&ServiceKey::of(english)).unwrap_or(Resolved {
+                canonical: english,
+                kind: NameKind::Variant,
+            }))
         })
+    }
+
+    /// The English services of a translated item that names them otherwise
+    /// than its English item does ("Azure und Azure Government" where the
+    /// splitter reads one name, a "see ..." pointer that names none).
+    pub fn item_services(&self, text: &str) -> Option<Vec<&str>> {
+        let english = self.localized.english(Kind::Item, &ServiceKey::of(text))?;
+        Some(
+            english
+                .split(ITEM_SEPARATOR)
+                .filter(|n| !n.is_empty())
+                .collect(),
+        )
+    }
+
+    /// The English name of a name known only as a translation: the name
+    /// reports show for it, beside the page's own text.
+    pub fn english_of(&self, key: &ServiceKey) -> Option<&str> {
+        if self.by_key.contains_key(key) {
+            return None;
+        }
+        // The English name itself, not its current one: a translation of a
+        // former name shows the former name, so a rename reads as in English.
+        self.localized.english(Kind::Service, key)
     }
 
     /// The identity a name stands for once renames are followed: former
@@ -157,19 +219,32 @@ impl AliasTable {
     }
 
     /// Every name the table knows for the service a name belongs to: its
-    /// current name first, then former names and variants.
+    /// current name first, then former names and variants, then their
+    /// translations.
     pub fn names_of<'a>(&'a self, name: &'a str) -> Vec<&'a str> {
-        let Some((index, _)) = self.by_key.get(&ServiceKey::of(name)) else {
-            return vec![name];
+        let canonical = self.canonical_name(name);
+        let mut names = match self.by_key.get(&ServiceKey::of(canonical)) {
+            Some((index, _)) => {
+                let mut names = vec![self.names[*index].as_str()];
+                names.extend(
+                    self.all_names
+                        .iter()
+                        .filter(|(i, _)| i == index)
+                        .map(|(_, n)| n.as_str())
+                        .filter(|n| *n != self.names[*index]),
+                );
+                names
+            }
+            None => vec![canonical],
         };
-        let mut names = vec![self.names[*index].as_str()];
-        names.extend(
-            self.all_names
-                .iter()
-                .filter(|(i, _)| i == index)
-                .map(|(_, n)| n.as_str())
-                .filter(|n| *n != self.names[*index]),
-        );
+        let english: Vec<ServiceKey> = names.iter().map(|n| ServiceKey::of(n)).collect();
+        for key in &english {
+            for localized in self.localized.localized_of(key) {
+                if !names.contains(&localized) {
+                    names.push(localized);
+                }
+            }
+        }
         names
     }
 

@@ -6,9 +6,11 @@
 //! it in qualifiers ("... cloud service either as a standalone service or
 //! ...") and list several in one item ("Azure, Azure Government, and Azure
 //! Germany"). [`split`] breaks an item into services; [`ServiceKey`] is the
-//! spelling-blind identity; [`aliases`] knows the renames.
+//! spelling-blind identity; [`aliases`] knows the renames, and [`l10n`] the
+//! English name of each translated one.
 
 pub mod aliases;
+pub mod l10n;
 pub mod split;
 
 pub use aliases::{AliasTable, NameKind};

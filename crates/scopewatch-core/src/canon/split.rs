@@ -71,13 +71,15 @@ const QUALIFIERS: &[&str] = &[
     " for the following ",
     "クラウド サービス",
     "クラウドサービス",
+    " 云服务",
+    " 雲端服務",
 ];
 
 /// Where a name may end: a colon or a spaced dash, or a qualifier phrase.
 /// One automaton finds the first of them in one pass, instead of a search
 /// per pattern.
 static NAME_ENDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    let patterns = [": ", " — ", " – "].iter().chain(QUALIFIERS);
+    let patterns = [": ", " — "].iter().chain(QUALIFIERS);
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostFirst)
         .build(patterns)
@@ -238,6 +240,15 @@ fn cut_qualifier(text: &str) -> (&str, Option<String>) {
     if text.ends_with(':') {
         consider(text.len() - 1);
     }
+    // Scripts written without spaces put none after a colon either
+    // ("Intune：Office 365 的 ...", full-width colon folded).
+    if let Some(pos) = text
+        .match_indices(':')
+        .map(|(at, _)| at)
+        .find(|&at| text[at + 1..].starts_with(|c: char| !c.is_ascii()))
+    {
+        consider(pos);
+    }
     if let Some(pos) = descriptive_hyphen(text) {
         consider(pos);
     }
@@ -260,18 +271,25 @@ fn cut_qualifier(text: &str) -> (&str, Option<String>) {
 /// Endpoint detection ...") rather than belonging to a name ("Office 365 U.S.
 /// Government - High"): what follows up to the next separator is long.
 fn descriptive_hyphen(text: &str) -> Option<usize> {
-    if !text.contains('-') {
+    // Translations often write the en dash where the English page has a
+    // hyphen ("Office 365 U.S. Government – High").
+    if !text.contains(['-', '–']) {
         return None;
     }
-    let mut from = 0;
-    while let Some(found) = text[from..].find(" - ") {
-        let pos = from + found;
-        if describes(&text[pos + 3..]) {
-            return Some(pos);
-        }
-        from = pos + 3;
-    }
-    None
+    [" - ", " – "]
+        .into_iter()
+        .filter_map(|dash| {
+            let mut from = 0;
+            while let Some(found) = text[from..].find(dash) {
+                let pos = from + found;
+                if describes(&text[pos + dash.len()..]) {
+                    return Some(pos);
+                }
+                from = pos + dash.len();
+            }
+            None
+        })
+        .min()
 }
 
 /// Whether the text up to the next separator is long: two words or more, or
@@ -390,7 +408,8 @@ fn first_word(text: &str) -> &str {
 }
 
 /// Conjunctions that may join two service names, most telling first.
-const CONJUNCTIONS: [&str; 5] = [" and ", " & ", " et ", " und ", " y "];
+/// Chinese writes its "and" without spaces ("Azure 政府和 Azure 德国").
+const CONJUNCTIONS: [&str; 8] = [" and ", " & ", " et ", " und ", " y ", "与", "和", "及"];
 
 static CONJUNCTION_FINDER: LazyLock<AhoCorasick> =
     LazyLock::new(|| AhoCorasick::new(CONJUNCTIONS).expect("fixed patterns build"));

@@ -1,0 +1,72 @@
+//! Learned names: the English name of each localized service name and row
+//! label, with the pair of versions that first showed it.
+
+use rusqlite::params;
+use scopewatch_core::canon::l10n::{Kind, LearnedName, Provenance};
+
+use super::Store;
+use crate::Result;
+
+impl Store {
+    /// Replaces every learned name with `names`, all or none: names are
+    /// learned again from the whole store each time.
+    pub(crate) fn replace_learned_names(&mut self, names: &[LearnedName]) -> Result<()> {
+        let tx = self.conn.savepoint()?;
+        tx.execute("DELETE FROM learned_name", [])?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO learned_name (locale, kind, localized, english, pairs, source_id,
+                     seen_on, english_ref, localized_ref)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (locale, kind, localized) DO NOTHING",
+            )?;
+            for n in names {
+                insert.execute(params![
+                    n.locale,
+                    n.kind.as_str(),
+                    n.localized,
+                    n.english,
+                    n.pairs,
+                    n.first.source,
+                    n.first.date,
+                    n.first.english_ref,
+                    n.first.localized_ref,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The names learned from this store's pages, of one locale or all,
+    /// by locale, kind and name.
+    pub fn learned_names(&self, locale: Option<&str>) -> Result<Vec<LearnedName>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT locale, kind, localized, english, pairs, source_id, seen_on, english_ref,
+                 localized_ref
+             FROM learned_name WHERE ?1 IS NULL OR locale = lower(?1)
+             ORDER BY locale, kind, localized",
+        )?;
+        let rows = stmt.query_map([locale], |r| {
+            let kind: String = r.get(1)?;
+            Ok(LearnedName {
+                locale: r.get(0)?,
+                kind: match kind.as_str() {
+                    "environment" => Kind::Environment,
+                    "item" => Kind::Item,
+                    _ => Kind::Service,
+                },
+                localized: r.get(2)?,
+                english: r.get(3)?,
+                pairs: r.get(4)?,
+                first: Provenance {
+                    source: r.get(5)?,
+                    date: r.get(6)?,
+                    english_ref: r.get(7)?,
+                    localized_ref: r.get(8)?,
+                },
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
