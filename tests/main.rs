@@ -19,5 +19,6 @@ mod history;
 mod integrity;
 mod nightly;
 mod props;
+mod regressions;
 mod report;
 mod seeds;

@@ -21,7 +21,7 @@ use unicode_script::{Script, UnicodeScript};
 
 use serde::Serialize;
 
-use crate::canon::{AliasTable, NameKind, ServiceKey};
+use crate::canon::{AliasTable, NameKind, ServiceKey, scope_qualifiers};
 use crate::model::{Link, Snapshot};
 
 /// Names at least this similar (normalised Levenshtein on their keys) are
@@ -40,6 +40,9 @@ pub enum Change {
     Renamed(Rename),
     /// An item whose wording changed without a change of scope.
     Reworded(Reword),
+    /// A scope-bearing qualifier ("not in scope for Azure Government",
+    /// "coming soon") added, dropped or changed.
+    Qualified(Qualify),
     /// A service listed under other environments.
     Moved(Move),
     /// A report or certificate link added, removed or retargeted.
@@ -61,6 +64,10 @@ pub struct Entry {
     pub service: String,
     /// The environment (table row) it is listed under; `None` for a plain list.
     pub environment: Option<String>,
+    /// The service it is in scope as part of ("Office 365 Microservices
+    /// (including ...)"), where the page says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     /// The item's visible text on the page.
     pub text: String,
 }
@@ -75,6 +82,9 @@ pub enum Evidence {
     Alias,
     /// The names are close: an edit of one another.
     Similarity,
+    /// The alias table lists the rename the other way: the page went back
+    /// to a former name.
+    Revert,
 }
 
 impl Evidence {
@@ -84,6 +94,7 @@ impl Evidence {
             Evidence::Formerly => "the page says \"formerly\"",
             Evidence::Alias => "known rename (alias table)",
             Evidence::Similarity => "similar name",
+            Evidence::Revert => "back to a former name: reverts the known rename (alias table)",
         }
     }
 }
@@ -119,15 +130,33 @@ pub struct Reword {
     pub to: String,
 }
 
-/// A service that left one applicability row and entered another.
+/// The same services, with a scope-bearing qualifier added, dropped or
+/// changed: "(not in scope for Azure Government)" dropped brings Azure
+/// Government into scope.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Qualify {
+    /// The services of the item.
+    pub services: Vec<String>,
+    /// The environment it is listed under; `None` for a plain list.
+    pub environment: Option<String>,
+    /// The scope-bearing qualifiers before, as written.
+    pub from: Vec<String>,
+    /// The scope-bearing qualifiers now.
+    pub to: Vec<String>,
+    /// The new item as the page writes it.
+    pub text: String,
+}
+
+/// A service that left one applicability row (or the page-wide list) and
+/// entered another.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Move {
     /// The service, as the page writes it.
     pub service: String,
-    /// The environment it was listed under.
-    pub from: String,
-    /// The environment it is listed under now.
-    pub to: String,
+    /// The environment it was listed under; `None` for the page-wide list.
+    pub from: Option<String>,
+    /// The environment it is listed under now; `None` for the page-wide list.
+    pub to: Option<String>,
     /// The item as the page writes it.
     pub text: String,
 }
@@ -175,6 +204,9 @@ pub struct Diff {
     pub changes: Vec<Change>,
     /// Anything that limited the comparison.
     pub warnings: Vec<String>,
+    /// Why the scope could not be compared, when a version has none: then
+    /// no change of scope is known, which is not "no change".
+    pub not_compared: Option<String>,
 }
 
 impl Diff {
@@ -224,6 +256,14 @@ impl Diff {
         })
     }
 
+    /// The changes of scope-bearing qualifiers.
+    pub fn qualified(&self) -> Vec<&Qualify> {
+        self.select(|c| match c {
+            Change::Qualified(q) => Some(q),
+            _ => None,
+        })
+    }
+
     /// The moves between environments.
     pub fn moved(&self) -> Vec<&Move> {
         self.select(|c| match c {
@@ -250,18 +290,23 @@ impl Serialize for Diff {
             removed: Vec<&'a Entry>,
             renamed: Vec<&'a Rename>,
             reworded: Vec<&'a Reword>,
+            qualified: Vec<&'a Qualify>,
             moved: Vec<&'a Move>,
             links: Vec<&'a LinkChange>,
             warnings: &'a [String],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            scope_not_compared: Option<&'a str>,
         }
         View {
             added: self.added(),
             removed: self.removed(),
             renamed: self.renamed(),
             reworded: self.reworded(),
+            qualified: self.qualified(),
             moved: self.moved(),
             links: self.links(),
             warnings: &self.warnings,
+            scope_not_compared: self.not_compared.as_deref(),
         }
         .serialize(serializer)
     }
@@ -275,6 +320,9 @@ struct Listed {
     canonical: ServiceKey,
     text: String,
     formerly: Vec<ServiceKey>,
+    parent: Option<String>,
+    /// The item's scope-bearing qualifiers.
+    qualifiers: Vec<String>,
 }
 
 /// Compares snapshots with an alias table.
@@ -303,9 +351,15 @@ impl<'a> Differ<'a> {
             return found.clone();
         }
         let key = ServiceKey::of(name);
-        let canonical = self.aliases.canonical_key(&key);
+        let canonical = self.aliases.identity(name);
         keys.insert(name.to_string(), (key.clone(), canonical.clone()));
         (key, canonical)
+    }
+
+    /// The identity of a service name ([`AliasTable::identity`]), as this
+    /// differ pairs names.
+    pub fn identity(&self, name: &str) -> ServiceKey {
+        self.keys_of(name).1
     }
 
     fn environment_of(&self, label: &str) -> String {
@@ -319,13 +373,20 @@ impl<'a> Differ<'a> {
     /// The changes from `old` to `new`.
     pub fn diff(&self, old: &Snapshot, new: &Snapshot) -> Diff {
         let mut diff = Diff::default();
-        match (old.has_scope(), new.has_scope()) {
-            (true, true) => self.diff_scope(old, new, &mut diff),
-            (false, false) => diff.warnings.push("scope not compared: neither version has in-scope services".into()),
-            (false, true) => diff.warnings.push("scope not compared: the old version has no in-scope services".into()),
-            (true, false) => diff.warnings.push(
-                "scope not compared: the new version has no in-scope services (layout change or extraction failure; nothing is reported as removed)".into(),
+        diff.not_compared = match (old.has_scope(), new.has_scope()) {
+            (true, true) => {
+                self.diff_scope(old, new, &mut diff);
+                None
+            }
+            (false, false) => Some("neither version has in-scope services"),
+            (false, true) => Some("the old version has no in-scope services"),
+            (true, false) => Some(
+                "the new version has no in-scope services (layout change or extraction failure; nothing is reported as removed)",
             ),
+        }
+        .map(str::to_string);
+        if let Some(why) = &diff.not_compared {
+            diff.warnings.push(format!("scope not compared: {why}"));
         }
         // A page that lost (or regained) its scope section lost its layout,
         // not its reports: its links are not compared either. Pages that
@@ -354,6 +415,8 @@ impl<'a> Differ<'a> {
                 key,
                 text: entry.item.text.clone(),
                 formerly: entry.item.formerly.iter().map(ServiceKey::from).collect(),
+                parent: entry.parent.map(|p| p.name().to_string()),
+                qualifiers: scope_qualifiers(entry.item.note.as_deref()),
             };
             let index = match group_at.get(&env) {
                 Some(&i) => i,
@@ -408,6 +471,8 @@ impl<'a> Differ<'a> {
                 &mut removed,
             );
         }
+        diff.changes
+            .extend(rewords.qualified.into_iter().map(Change::Qualified));
         diff.changes
             .extend(rewords.list.into_iter().map(Change::Reworded));
         pair_moves(added, removed, diff);
@@ -494,7 +559,9 @@ impl<'a> Differ<'a> {
                     .resolve(&l.key)
                     .is_some_and(|r| r.kind == NameKind::Former)
             };
-            if former(o) || former(n) {
+            if former(n) && !former(o) {
+                diff.changes.push(rename(o, n, Evidence::Revert, 1.0));
+            } else if former(o) || former(n) {
                 diff.changes.push(rename(o, n, Evidence::Alias, 1.0));
             } else {
                 rewords.add(env, o, n);
@@ -748,12 +815,14 @@ fn joined_pair(
     None
 }
 
-/// Rewordings found so far; one per changed item text, naming every service
-/// it lists.
+/// Rewordings and qualifier changes found so far; one per changed item
+/// text, naming every service it lists.
 #[derive(Default)]
 struct Rewords {
     list: Vec<Reword>,
     index: HashMap<(Option<String>, String, String), usize>,
+    qualified: Vec<Qualify>,
+    qualified_index: HashMap<(Option<String>, String, String), usize>,
 }
 
 impl Rewords {
@@ -762,6 +831,22 @@ impl Rewords {
             return;
         }
         let key = (env.clone(), o.text.clone(), n.text.clone());
+        if !same_qualifiers(&o.qualifiers, &n.qualifiers) {
+            match self.qualified_index.get(&key) {
+                Some(&at) => self.qualified[at].services.push(n.name.clone()),
+                None => {
+                    self.qualified_index.insert(key, self.qualified.len());
+                    self.qualified.push(Qualify {
+                        services: vec![n.name.clone()],
+                        environment: env.clone(),
+                        from: o.qualifiers.clone(),
+                        to: n.qualifiers.clone(),
+                        text: n.text.clone(),
+                    });
+                }
+            }
+            return;
+        }
         match self.index.get(&key) {
             Some(&at) => self.list[at].services.push(n.name.clone()),
             None => {
@@ -777,59 +862,63 @@ impl Rewords {
     }
 }
 
-/// A service removed from one applicability row and added to another in the
-/// same version has moved; everything else stays added or removed.
+/// A service removed from one applicability row (or the page-wide list) and
+/// added to another in the same version has moved; everything else stays
+/// added or removed.
 fn pair_moves(
     added: Vec<(Listed, Option<String>)>,
     removed: Vec<(Listed, Option<String>)>,
     diff: &mut Diff,
 ) {
-    // The removals of each service from a row, in order: a scan of them
-    // per addition made a page of thousands of changes quadratic.
-    let mut rows_left: HashMap<ServiceKey, VecDeque<usize>> = HashMap::new();
-    for (i, (o, env)) in removed.iter().enumerate() {
-        if env.is_some() {
-            rows_left
-                .entry(o.canonical.clone())
-                .or_default()
-                .push_back(i);
-        }
+    // The removals of each service, in order: a scan of them per addition
+    // made a page of thousands of changes quadratic.
+    let mut left: HashMap<ServiceKey, VecDeque<usize>> = HashMap::new();
+    for (i, (o, _)) in removed.iter().enumerate() {
+        left.entry(o.canonical.clone()).or_default().push_back(i);
     }
     let mut removed: Vec<Option<(Listed, Option<String>)>> =
         removed.into_iter().map(Some).collect();
     let mut moves = Vec::new();
     let mut adds = Vec::new();
     for (n, env) in added {
-        let from = env.as_ref().and_then(|_| {
-            rows_left
-                .get_mut(&n.canonical)
-                .and_then(VecDeque::pop_front)
-                .and_then(|i| removed[i].take())
-        });
-        match (from, env) {
-            (Some((_, from_env)), Some(to)) => moves.push(Change::Moved(Move {
+        let from = left
+            .get_mut(&n.canonical)
+            .and_then(VecDeque::pop_front)
+            .and_then(|i| removed[i].take());
+        match from {
+            Some((_, from)) => moves.push(Change::Moved(Move {
                 service: n.name,
-                from: from_env.unwrap_or_default(),
-                to,
+                from,
+                to: env,
                 text: n.text,
             })),
-            (_, environment) => adds.push(Change::Added(Entry {
-                service: n.name,
-                environment,
-                text: n.text,
-            })),
+            None => adds.push(Change::Added(entry(n, env))),
         }
     }
     diff.changes.extend(adds);
-    diff.changes
-        .extend(removed.into_iter().flatten().map(|(o, environment)| {
-            Change::Removed(Entry {
-                service: o.name,
-                environment,
-                text: o.text,
-            })
-        }));
+    diff.changes.extend(
+        removed
+            .into_iter()
+            .flatten()
+            .map(|(o, env)| Change::Removed(entry(o, env))),
+    );
     diff.changes.extend(moves);
+}
+
+fn entry(l: Listed, environment: Option<String>) -> Entry {
+    Entry {
+        service: l.name,
+        environment,
+        parent: l.parent,
+        text: l.text,
+    }
+}
+
+/// Whether two items' scope-bearing qualifiers say the same, whatever the
+/// case or spacing.
+fn same_qualifiers(a: &[String], b: &[String]) -> bool {
+    let norm = |q: &[String]| -> BTreeSet<String> { q.iter().map(|s| s.to_lowercase()).collect() };
+    norm(a) == norm(b)
 }
 
 /// Identity of a link: its target, or its title where the form has none.
@@ -1026,8 +1115,12 @@ mod tests {
         );
         let m = d.moved();
         assert_eq!(
-            (m[0].service.as_str(), m[0].from.as_str(), m[0].to.as_str()),
-            ("Forms", "GCC", "GCC High")
+            (
+                m[0].service.as_str(),
+                m[0].from.as_deref(),
+                m[0].to.as_deref()
+            ),
+            ("Forms", Some("GCC"), Some("GCC High"))
         );
     }
 

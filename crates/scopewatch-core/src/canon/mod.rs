@@ -12,7 +12,7 @@ pub mod aliases;
 pub mod split;
 
 pub use aliases::{AliasTable, NameKind};
-pub use split::{ItemParts, split_item};
+pub use split::{ItemParts, scope_qualifiers, split_item};
 
 use std::sync::LazyLock;
 
