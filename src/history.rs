@@ -561,21 +561,22 @@ pub fn matrix(store: &Store, aliases: &AliasTable, date: NaiveDate) -> Result<Ma
         offerings.push(last.source);
     }
     let ids: Vec<i64> = in_force.keys().copied().collect();
-    // Each identity's offerings, and each of its spellings' offerings.
-    let mut by_identity: HashMap<
-        ServiceKey,
-        (BTreeSet<String>, BTreeMap<String, BTreeSet<String>>),
-    > = HashMap::new();
+    // Each identity's spellings, each with the offerings that use it.
+    let mut by_identity: HashMap<ServiceKey, BTreeMap<String, BTreeSet<String>>> = HashMap::new();
     for (snapshot, name) in store.services_of(&ids)? {
         let Some(source) = in_force.get(&snapshot) else {
             continue;
         };
-        let (all, spellings) = by_identity.entry(aliases.identity(&name)).or_default();
-        all.insert(source.clone());
-        spellings.entry(name).or_default().insert(source.clone());
+        by_identity
+            .entry(aliases.identity(&name))
+            .or_default()
+            .entry(name)
+            .or_default()
+            .insert(source.clone());
     }
     let mut services: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (all, spellings) in by_identity.into_values() {
+    for spellings in by_identity.into_values() {
+        let all: BTreeSet<String> = spellings.values().flatten().cloned().collect();
         // Spellings of one identity are all known to the table, or none.
         let known = spellings
             .keys()

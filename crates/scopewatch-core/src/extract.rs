@@ -500,7 +500,13 @@ mod tests {
         ));
         assert_eq!(
             services(&s, Some("GCC")),
-            ["Exchange Online", "Forms", "Office 365 Microservices"]
+            [
+                "Exchange Online",
+                "Forms",
+                "Office 365 Microservices",
+                "Kaizala",
+                "Sway"
+            ]
         );
         assert_eq!(
             services(&s, Some("Office 365")),
