@@ -13,16 +13,21 @@
 //! from which no scope could be extracted is never compared: an extraction
 //! failure is not "everything removed".
 
+mod links;
+mod lookalike;
+mod rejoin;
+
 use std::cell::RefCell;
 use std::collections::hash_map::Entry as Slot;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
-use unicode_script::{Script, UnicodeScript};
-
 use serde::Serialize;
 
 use crate::canon::{AliasTable, NameKind, ServiceKey, scope_qualifiers};
-use crate::model::{Link, Snapshot};
+use crate::model::Snapshot;
+use links::diff_links;
+use lookalike::look_alikes;
+use rejoin::rejoin;
 
 /// Names at least this similar (normalised Levenshtein on their keys) are
 /// taken for a rename when nothing better explains them.
@@ -653,168 +658,6 @@ fn undone(list: Vec<Listed>, done: &[bool]) -> Vec<Listed> {
         .collect()
 }
 
-/// Pairs the names written with look-alike letters of another script
-/// ("Intunе" with a Cyrillic е) with the name they imitate, as rewordings,
-/// and warns of each. Returns the keys of the suspect names left unpaired:
-/// they are never taken for a rename by similarity.
-fn look_alikes(
-    olds: &mut Vec<Listed>,
-    news: &mut Vec<Listed>,
-    env: &Option<String>,
-    diff: &mut Diff,
-    rewords: &mut Rewords,
-) -> HashSet<ServiceKey> {
-    let suspects: HashSet<ServiceKey> = olds
-        .iter()
-        .chain(news.iter())
-        .filter(|l| mixes_scripts(&l.name))
-        .map(|l| l.key.clone())
-        .collect();
-    if suspects.is_empty() {
-        return suspects;
-    }
-    let mut old_at: HashMap<ServiceKey, usize> = HashMap::new();
-    for (i, o) in olds.iter().enumerate() {
-        old_at.entry(skeleton_key(&o.name)).or_insert(i);
-    }
-    let (mut old_done, mut new_done) = (vec![false; olds.len()], vec![false; news.len()]);
-    for (j, n) in news.iter().enumerate() {
-        let Some(&i) = old_at.get(&skeleton_key(&n.name)) else {
-            continue;
-        };
-        let o = &olds[i];
-        if old_done[i] || !(suspects.contains(&o.key) || suspects.contains(&n.key)) {
-            continue;
-        }
-        let (suspect, genuine) = if suspects.contains(&n.key) {
-            (n, o)
-        } else {
-            (o, n)
-        };
-        diff.warnings.push(format!(
-            "suspicious name {:?}: it mixes Latin letters with look-alike Cyrillic or Greek ones, and looks like {:?}; taken for the same service, not a rename: check the page",
-            suspect.name, genuine.name
-        ));
-        rewords.add(env, o, n);
-        (old_done[i], new_done[j]) = (true, true);
-    }
-    for l in olds
-        .iter()
-        .zip(&old_done)
-        .chain(news.iter().zip(&new_done))
-        .filter(|(l, done)| !**done && suspects.contains(&l.key))
-        .map(|(l, _)| l)
-    {
-        diff.warnings.push(format!(
-            "suspicious name {:?}: it mixes Latin letters with look-alike Cyrillic or Greek ones; not taken for a rename of a similar name: check the page",
-            l.name
-        ));
-    }
-    *olds = undone(std::mem::take(olds), &old_done);
-    *news = undone(std::mem::take(news), &new_done);
-    suspects
-}
-
-/// A word that mixes Latin letters with Cyrillic or Greek letters that look
-/// like Latin ones: a homoglyph, by mistake or to deceive.
-fn mixes_scripts(name: &str) -> bool {
-    // Nearly every name is ASCII, and ASCII is one script.
-    !name.is_ascii()
-        && name.split_whitespace().any(|word| {
-            let latin = word.chars().any(|c| c.script() == Script::Latin);
-            latin
-                && word.chars().any(|c| {
-                    matches!(c.script(), Script::Cyrillic | Script::Greek)
-                        && unicode_security::is_potential_mixed_script_confusable_char(c)
-                })
-        })
-}
-
-/// The identity of what a name looks like (Unicode's confusable skeleton).
-fn skeleton_key(name: &str) -> ServiceKey {
-    ServiceKey::of(&unicode_security::skeleton(name).collect::<String>())
-}
-
-/// Takes out each name of `wholes` that is two names of `parts` run together
-/// ("Microsoft Defender for Office 365 Microsoft Teams"), as rewordings:
-/// `split` when `wholes` is the old side.
-fn rejoin(
-    wholes: &mut Vec<Listed>,
-    parts: &mut Vec<Listed>,
-    env: &Option<String>,
-    split: bool,
-) -> Vec<Reword> {
-    let mut rewords = Vec::new();
-    if wholes.is_empty() || parts.len() < 2 {
-        return rewords;
-    }
-    let bares: Vec<String> = parts.iter().map(bare).collect();
-    // Each bare name's places, first first: a name once joined is gone.
-    let mut places: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (at, b) in bares.iter().enumerate() {
-        places.entry(b.as_str()).or_default().push(at);
-    }
-    let mut gone = vec![false; parts.len()];
-    let mut whole_done = vec![false; wholes.len()];
-    for (w, whole) in wholes.iter().enumerate() {
-        let Some((a, b)) = joined_pair(&bare(whole), &bares, &places, &gone) else {
-            continue;
-        };
-        let (first, second) = (&parts[a], &parts[b]);
-        (gone[a], gone[b], whole_done[w]) = (true, true, true);
-        let joined = format!("{}, {}", first.text, second.text);
-        rewords.push(if split {
-            Reword {
-                services: vec![first.name.clone(), second.name.clone()],
-                environment: env.clone(),
-                from: whole.text.clone(),
-                to: joined,
-            }
-        } else {
-            Reword {
-                services: vec![whole.name.clone()],
-                environment: env.clone(),
-                from: joined,
-                to: whole.text.clone(),
-            }
-        });
-    }
-    *wholes = undone(std::mem::take(wholes), &whole_done);
-    *parts = undone(std::mem::take(parts), &gone);
-    rewords
-}
-
-/// A key without the vendor name anywhere: the second of two names run
-/// together keeps its own "Microsoft" inside the joined one.
-fn bare(l: &Listed) -> String {
-    l.key.as_str().replace("microsoft", "")
-}
-
-/// Two of `bares` not yet `gone` that, run together, are `whole`: the first
-/// in order, then the first place of the rest.
-fn joined_pair(
-    whole: &str,
-    bares: &[String],
-    places: &HashMap<&str, Vec<usize>>,
-    gone: &[bool],
-) -> Option<(usize, usize)> {
-    for (a, first) in bares.iter().enumerate().filter(|(a, _)| !gone[*a]) {
-        let Some(rest) = whole
-            .strip_prefix(first.as_str())
-            .filter(|r| !r.is_empty() && !first.is_empty())
-        else {
-            continue;
-        };
-        let second = places
-            .get(rest)
-            .and_then(|at| at.iter().copied().find(|&b| !gone[b]));
-        if let Some(b) = second {
-            return Some((a, b));
-        }
-    }
-    None
-}
-
 /// Rewordings and qualifier changes found so far; one per changed item
 /// text, naming every service it lists.
 #[derive(Default)]
@@ -921,76 +764,9 @@ fn same_qualifiers(a: &[String], b: &[String]) -> bool {
     norm(a) == norm(b)
 }
 
-/// Identity of a link: its target, or its title where the form has none.
-fn link_id(link: &Link) -> String {
-    match &link.url {
-        Some(url) => url.trim().trim_end_matches('/').to_string(),
-        None => format!("title:{}", ServiceKey::of(&link.title).as_str()),
-    }
-}
-
-fn diff_links(old: &[Link], new: &[Link], diff: &mut Diff) {
-    let targetless = |links: &[Link]| !links.is_empty() && links.iter().all(|l| l.url.is_none());
-    if targetless(old) || targetless(new) {
-        diff.warnings.push(
-            "report links not compared: one version carries no link targets (a plain-text export)"
-                .into(),
-        );
-        return;
-    }
-    let old_ids: BTreeSet<String> = old.iter().map(link_id).collect();
-    let new_ids: BTreeSet<String> = new.iter().map(link_id).collect();
-    let mut gone: Vec<&Link> = old
-        .iter()
-        .filter(|l| !new_ids.contains(&link_id(l)))
-        .collect();
-    let mut seen = HashSet::new();
-    gone.retain(|l| seen.insert(link_id(l)));
-    let title_key = |l: &Link| ServiceKey::of(&l.title);
-    let mut gone_by_title: HashMap<ServiceKey, usize> = HashMap::new();
-    for (i, l) in gone.iter().enumerate() {
-        gone_by_title.entry(title_key(l)).or_insert(i);
-    }
-    let mut replaced = HashSet::new();
-    let mut seen = HashSet::new();
-    for l in new.iter().filter(|l| !old_ids.contains(&link_id(l))) {
-        if !seen.insert(link_id(l)) {
-            continue;
-        }
-        let before = gone_by_title
-            .get(&title_key(l))
-            .copied()
-            .filter(|i| !replaced.contains(i));
-        match (before, &l.url) {
-            (Some(i), Some(to)) if gone[i].url.is_some() => {
-                replaced.insert(i);
-                diff.changes.push(Change::Link(LinkChange::UrlChanged {
-                    section: l.section.clone(),
-                    title: l.title.clone(),
-                    from: gone[i].url.clone().unwrap_or_default(),
-                    to: to.clone(),
-                }));
-            }
-            _ => diff.changes.push(Change::Link(LinkChange::Added {
-                section: l.section.clone(),
-                title: l.title.clone(),
-                url: l.url.clone(),
-            })),
-        }
-    }
-    for (i, l) in gone.into_iter().enumerate() {
-        if !replaced.contains(&i) {
-            diff.changes.push(Change::Link(LinkChange::Removed {
-                section: l.section.clone(),
-                title: l.title.clone(),
-                url: l.url.clone(),
-            }));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::lookalike::mixes_scripts;
     use super::*;
     use crate::extract::snapshot;
     use crate::parse::parse_str;
