@@ -77,7 +77,7 @@ fn not_modified() -> Vec<u8> {
 /// A page fetched by the job, with a webhook that records its alerts.
 pub(crate) struct Job {
     pub(crate) setup: Setup,
-    hooks: MockServer,
+    pub(crate) hooks: MockServer,
 }
 
 impl Job {

@@ -527,3 +527,40 @@ async fn a_one_night_anomaly_is_no_retirement() {
         "{m}"
     );
 }
+
+/// Item 3, alerted: the nightly job alerts the 2022-04-08 qualifier change
+/// of offering-soc-2 like any other scope change.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_qualifier_change_is_alerted() {
+    use crate::faults_fetch::{Job, serve, whole};
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let read = |stamp| std::fs::read_to_string(version(&shared, "offering-soc-2", stamp)).unwrap();
+    let (old, new) = (read("2022-04-05T132239"), read("2022-04-08T101320"));
+    let (url, _) = serve(move |n, _| match n {
+        0 => whole(&old, "text/markdown", None),
+        _ => whole(&new, "text/markdown", None),
+    });
+    let job = Job::new(url).await;
+    assert!(job.run().await.0.contains("first version stored"));
+    let (line, code) = job.run().await;
+    assert!(
+        line.contains("SCOPE CHANGED") && line.contains("5 requalified"),
+        "{line}"
+    );
+    assert_eq!(code, Some(3), "{line}");
+    let sent: Vec<Value> = job
+        .hooks
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let qualified = sent[0]["qualified"]
+        .as_array()
+        .expect("qualified in the alert");
+    assert_eq!(qualified.len(), 5, "{}", sent[0]);
+}
