@@ -702,6 +702,67 @@ mod tests {
     }
 
     #[test]
+    fn an_including_list_names_services_of_its_parent() {
+        let p = split_item("Office 365 Microservices (including but not limited to Kaizala, Sway)");
+        assert_eq!(
+            names(&p.services),
+            ["Office 365 Microservices", "Kaizala", "Sway"]
+        );
+        assert_eq!(names(&p.included), ["Kaizala", "Sway"]);
+        assert_eq!(p.included_in.unwrap().name(), "Office 365 Microservices");
+        assert!(p.note.is_none());
+    }
+
+    #[test]
+    fn a_shared_head_is_given_to_each_name() {
+        assert_eq!(
+            names(&split_item("Office 365 GCC, Office 365 GCC High, and DoD").services),
+            ["Office 365 GCC", "Office 365 GCC High", "Office 365 DoD"]
+        );
+        assert_eq!(
+            names(&split_item("Office 365 and Azure AD login experience").services),
+            ["Office 365 login experience", "Azure AD login experience"]
+        );
+        // Names that share no head, or end in a name of their own, stay.
+        assert_eq!(
+            names(&split_item("Exchange Online, SharePoint Online, and Teams").services),
+            ["Exchange Online", "SharePoint Online", "Teams"]
+        );
+        assert_eq!(
+            names(&split_item("Azure, Azure Government, and Azure Germany").services),
+            ["Azure", "Azure Government", "Azure Germany"]
+        );
+    }
+
+    #[test]
+    fn a_sentence_names_its_subject() {
+        let p = split_item("Azure complies with the guidelines of an industry body");
+        assert_eq!(names(&p.services), ["Azure"]);
+        assert_eq!(
+            p.note.as_deref(),
+            Some("complies with the guidelines of an industry body")
+        );
+    }
+
+    #[test]
+    fn scope_bearing_qualifiers_are_told_from_wording() {
+        for note in [
+            "not in scope for Azure Government",
+            "coming soon",
+            "GCC High only",
+            "excluding Azure China",
+            "only in Commercial",
+        ] {
+            assert_eq!(scope_qualifiers(Some(note)), [note], "{note}");
+        }
+        assert!(scope_qualifiers(Some("cloud service either as a standalone service")).is_empty());
+        assert_eq!(
+            scope_qualifiers(Some("Lockbox; not in scope for Azure Government")),
+            ["not in scope for Azure Government"]
+        );
+    }
+
+    #[test]
     fn unbalanced_parenthesis_keeps_text() {
         let p = split_item("Azure (preview");
         assert_eq!(names(&p.services), ["Azure (preview"]);
