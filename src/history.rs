@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::canon::{AliasTable, ServiceKey};
-use crate::diff::{Change, Diff, Differ};
+use crate::diff::{Change, Diff, Differ, LinkChange};
 use crate::store::{Store, StoredSnapshot, VersionRef};
 use crate::{Error, Result};
 
@@ -184,11 +184,31 @@ pub enum EventKind {
         states: Vec<String>,
         dates: Vec<NaiveDate>,
     },
-    /// The page was retired: its file deleted, or its in-scope section gone
-    /// while the page is still there (emptied, or turned into a pointer).
+    /// The page was retired: its file deleted. A page still served whose
+    /// scope cannot be read is an extraction anomaly, never a retirement.
     Retired { how: String },
-    /// A retired page listed services again.
-    Restored,
+    /// Report link edits that undid each other within a few days: an
+    /// address changed and changed back, or a link removed and restored.
+    /// `states` are the addresses (or "listed"/"not listed") in order.
+    LinkFlipFlop {
+        section: String,
+        title: String,
+        states: Vec<String>,
+        dates: Vec<NaiveDate>,
+    },
+}
+
+impl Event {
+    /// Whether a window from `since` shows the event: a flip-flop shows
+    /// while any of its steps is inside the window.
+    fn shown_since(&self, since: NaiveDate) -> bool {
+        match &self.what {
+            EventKind::FlipFlop { dates, .. } | EventKind::LinkFlipFlop { dates, .. } => {
+                dates.iter().any(|d| *d >= since)
+            }
+            _ => self.date >= since,
+        }
+    }
 }
 
 /// Every scope change event, in date order, for one source or all.
@@ -209,7 +229,7 @@ pub fn log(
     for (source, versions) in by_source {
         events.extend(source_events(store, differ, &source, &versions)?);
     }
-    events.retain(|e| since.is_none_or(|s| e.date >= s));
+    events.retain(|e| since.is_none_or(|s| e.shown_since(s)));
     events.sort_by(|a, b| (a.date, &a.source).cmp(&(b.date, &b.source)));
     Ok(events)
 }
@@ -223,32 +243,14 @@ fn source_events(
     let mut changes: Vec<(NaiveDate, Change)> = Vec::new();
     let mut marks: Vec<Event> = Vec::new();
     let mut last_good: Option<StoredSnapshot> = None;
-    let mut retired = false;
     for v in versions {
         let date = v.captured_at.date_naive();
+        // A version without scope is an extraction anomaly (a login page,
+        // a layout change): never a retirement, never the page's state.
         if !v.has_scope {
-            if last_good.is_some() && !retired {
-                retired = true;
-                marks.push(Event {
-                    date,
-                    source: source.to_string(),
-                    what: EventKind::Retired {
-                        how: "in-scope section gone (page emptied, moved, or its layout changed)"
-                            .into(),
-                    },
-                });
-            }
             continue;
         }
         let current = store.load(v.id)?;
-        if retired {
-            retired = false;
-            marks.push(Event {
-                date,
-                source: source.to_string(),
-                what: EventKind::Restored,
-            });
-        }
         if let Some(previous) = &last_good {
             let diff = differ.diff(&previous.snapshot, &current.snapshot);
             changes.extend(
@@ -269,13 +271,21 @@ fn source_events(
             },
         });
     }
-    let mut events = fold_flip_flops(source, changes, FLIP_FLOP_DAYS);
+    let mut events = fold_flip_flops(differ, source, changes, FLIP_FLOP_DAYS);
     events.extend(marks);
     Ok(events)
 }
 
-/// Turns edits that undo each other within `window` days into flip-flops.
-fn fold_flip_flops(source: &str, changes: Vec<(NaiveDate, Change)>, window: i64) -> Vec<Event> {
+/// Turns edits that undo each other within `window` days into flip-flops:
+/// a service's renames, removals and restorations, and a report link's
+/// changes of address, removals and restorations.
+fn fold_flip_flops(
+    differ: &Differ<'_>,
+    source: &str,
+    changes: Vec<(NaiveDate, Change)>,
+    window: i64,
+) -> Vec<Event> {
+    let toggles: Vec<Option<Toggle>> = changes.iter().map(|(_, c)| toggle(differ, c)).collect();
     let mut used = vec![false; changes.len()];
     let mut events = Vec::new();
     for i in 0..changes.len() {
@@ -283,90 +293,140 @@ fn fold_flip_flops(source: &str, changes: Vec<(NaiveDate, Change)>, window: i64)
             continue;
         }
         let (start, change) = &changes[i];
-        let Some((service, environment, mut states)) = toggle(change) else {
-            events.push(Event {
-                date: *start,
-                source: source.into(),
-                what: EventKind::Change(change.clone()),
-            });
+        let single = || Event {
+            date: *start,
+            source: source.into(),
+            what: EventKind::Change(change.clone()),
+        };
+        let Some(first) = &toggles[i] else {
+            events.push(single());
             continue;
         };
+        let mut states = vec![first.from.clone(), first.to.clone()];
         let mut dates = vec![*start];
         let mut chain = vec![i];
-        for (j, (date, next)) in changes.iter().enumerate().skip(i + 1) {
+        for (j, (date, _)) in changes.iter().enumerate().skip(i + 1) {
             if (*date - dates[dates.len() - 1]).num_days() > window {
                 break;
             }
-            let Some((_, env, step)) = toggle(next).filter(|_| !used[j]) else {
+            let Some(step) = toggles[j].as_ref().filter(|_| !used[j]) else {
                 continue;
             };
-            let undoes = env == environment
-                && ServiceKey::of(&step[0]) == ServiceKey::of(&states[states.len() - 1])
-                && ServiceKey::of(&step[1]) == ServiceKey::of(&states[states.len() - 2]);
-            let same_service = match next {
-                Change::Renamed(_) => true,
-                Change::Added(e) | Change::Removed(e) => {
-                    ServiceKey::of(&e.service) == ServiceKey::of(&service)
-                }
-                _ => false,
+            let same = |a: &str, b: &str| match first.link {
+                Some(_) => a == b,
+                None => ServiceKey::of(a) == ServiceKey::of(b),
             };
-            if undoes && same_service {
-                states.push(step[1].clone());
+            let undoes = step.link == first.link
+                && step.subject == first.subject
+                && step.environment == first.environment
+                && same(&step.from, &states[states.len() - 1])
+                && same(&step.to, &states[states.len() - 2]);
+            if undoes {
+                states.push(step.to.clone());
                 dates.push(*date);
                 chain.push(j);
             }
         }
         if chain.len() < 2 {
-            events.push(Event {
-                date: *start,
-                source: source.into(),
-                what: EventKind::Change(change.clone()),
-            });
+            events.push(single());
             continue;
         }
         for j in chain {
             used[j] = true;
         }
-        let service = match change {
-            Change::Renamed(_) => states[states.len() - 1].clone(),
-            _ => service,
+        let what = match (&first.link, change) {
+            (Some((section, title)), _) => EventKind::LinkFlipFlop {
+                section: section.clone(),
+                title: title.clone(),
+                states,
+                dates,
+            },
+            (None, Change::Renamed(_)) => EventKind::FlipFlop {
+                service: states[states.len() - 1].clone(),
+                environment: first.environment.clone(),
+                states,
+                dates,
+            },
+            (None, _) => EventKind::FlipFlop {
+                service: first.name.clone(),
+                environment: first.environment.clone(),
+                states,
+                dates,
+            },
         };
         events.push(Event {
             date: *start,
             source: source.into(),
-            what: EventKind::FlipFlop {
-                service,
-                environment,
-                states,
-                dates,
-            },
+            what,
         });
     }
     events
 }
 
-/// A change that a later edit can undo: its service, environment, and the
-/// states before and after.
-fn toggle(change: &Change) -> Option<(String, Option<String>, Vec<String>)> {
+/// A change that a later edit can undo.
+struct Toggle {
+    /// The service or link it is about: the service's identity, or the
+    /// link's place and address. `None` for a rename, which its states name.
+    subject: Option<String>,
+    /// The service's name as written.
+    name: String,
+    /// The section and title of a report link.
+    link: Option<(String, String)>,
+    environment: Option<String>,
+    /// The state before and after: names, "listed" or "not listed", or a
+    /// link's addresses.
+    from: String,
+    to: String,
+}
+
+fn toggle(differ: &Differ<'_>, change: &Change) -> Option<Toggle> {
     let (listed, not_listed) = ("listed".to_string(), "not listed".to_string());
-    match change {
-        Change::Renamed(r) => Some((
-            r.to.clone(),
-            r.environment.clone(),
-            vec![r.from.clone(), r.to.clone()],
-        )),
-        Change::Added(e) => Some((
-            e.service.clone(),
-            e.environment.clone(),
-            vec![not_listed, listed],
-        )),
-        Change::Removed(e) => Some((
-            e.service.clone(),
-            e.environment.clone(),
-            vec![listed, not_listed],
-        )),
-        _ => None,
-    }
+    let service = |e: &crate::diff::Entry, from: String, to: String| Toggle {
+        subject: Some(differ.identity(&e.service).as_str().to_string()),
+        name: e.service.clone(),
+        link: None,
+        environment: e.environment.clone(),
+        from,
+        to,
+    };
+    let link = |section: &str, title: &str, subject: String, from: String, to: String| Toggle {
+        subject: Some(subject),
+        name: title.to_string(),
+        link: Some((section.to_string(), title.to_string())),
+        environment: None,
+        from,
+        to,
+    };
+    let place = |url: &Option<String>| url.clone().unwrap_or_default();
+    Some(match change {
+        Change::Renamed(r) => Toggle {
+            subject: None,
+            name: r.to.clone(),
+            link: None,
+            environment: r.environment.clone(),
+            from: r.from.clone(),
+            to: r.to.clone(),
+        },
+        Change::Added(e) => service(e, not_listed, listed),
+        Change::Removed(e) => service(e, listed, not_listed),
+        Change::Link(LinkChange::Added {
+            section,
+            title,
+            url,
+        }) => link(section, title, place(url), not_listed, listed),
+        Change::Link(LinkChange::Removed {
+            section,
+            title,
+            url,
+        }) => link(section, title, place(url), listed, not_listed),
+        Change::Link(LinkChange::UrlChanged {
+            section,
+            title,
+            from,
+            to,
+        }) => link(section, title, String::new(), from.clone(), to.clone()),
+        Change::Reworded(_) | Change::Qualified(_) | Change::Moved(_) => return None,
+    })
 }
 
 /// When a service was in an offering's scope.
@@ -454,10 +514,8 @@ pub fn timeline(store: &Store, aliases: &AliasTable, name: &str) -> Result<Timel
                     close(&mut spans, date, "removed");
                     open = false;
                 }
-                (false, _) if open => {
-                    close(&mut spans, date, "page retired");
-                    open = false;
-                }
+                // A version without scope is an anomaly: it neither ends
+                // nor starts a span.
                 _ => {}
             }
         }
@@ -491,37 +549,59 @@ pub struct Matrix {
     pub services: BTreeMap<String, BTreeSet<String>>,
 }
 
-/// Which services each offering listed at the end of `date`. Offerings
-/// retired by then, or whose page had no scope then, are left out.
+/// Which services each offering listed at the end of `date`: its last
+/// version with scope (a version without scope is an anomaly, not the
+/// page's state). Offerings retired by then are left out.
+///
+/// Names are grouped by [`AliasTable::identity`], as the differ pairs them:
+/// each service shows under its current name in the alias table, or else
+/// the spelling most offerings use.
 pub fn matrix(store: &Store, aliases: &AliasTable, date: NaiveDate) -> Result<Matrix> {
     let end = crate::ingest::midnight(date.succ_opt().unwrap_or(date));
     let retirements = store.all_retirements()?;
     let mut offerings = Vec::new();
     let mut in_force: HashMap<i64, String> = HashMap::new();
-    for last in store.latest_before(end)? {
+    for last in store.latest_good_before(end)? {
         let retired = retirements
             .get(&last.source)
             .is_some_and(|r| r.iter().any(|at| *at > last.captured_at && *at < end));
-        if retired || !last.has_scope {
+        if retired {
             continue;
         }
         in_force.insert(last.id, last.source.clone());
         offerings.push(last.source);
     }
     let ids: Vec<i64> = in_force.keys().copied().collect();
-    // Pages repeat the same names: work out each one's current name once.
-    let mut canonical: HashMap<String, String> = HashMap::new();
-    let mut services: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Each identity's spellings, each with the offerings that use it.
+    let mut by_identity: HashMap<ServiceKey, BTreeMap<String, BTreeSet<String>>> = HashMap::new();
     for (snapshot, name) in store.services_of(&ids)? {
-        let current = canonical
+        let Some(source) = in_force.get(&snapshot) else {
+            continue;
+        };
+        by_identity
+            .entry(aliases.identity(&name))
+            .or_default()
             .entry(name)
-            .or_insert_with_key(|name| aliases.canonical_name(name).to_string());
-        if let Some(source) = in_force.get(&snapshot) {
-            services
-                .entry(current.clone())
-                .or_default()
-                .insert(source.clone());
-        }
+            .or_default()
+            .insert(source.clone());
+    }
+    let mut services: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for spellings in by_identity.into_values() {
+        let all: BTreeSet<String> = spellings.values().flatten().cloned().collect();
+        // Spellings of one identity are all known to the table, or none.
+        let known = spellings
+            .keys()
+            .find_map(|n| aliases.resolve(&ServiceKey::of(n)))
+            .map(|r| r.canonical.to_string());
+        let most_used = || {
+            spellings
+                .iter()
+                .max_by(|a, b| a.1.len().cmp(&b.1.len()).then_with(|| b.0.cmp(a.0)))
+                .map(|(n, _)| n.clone())
+                .unwrap_or_default()
+        };
+        let name = known.unwrap_or_else(most_used);
+        services.entry(name).or_default().extend(all);
     }
     Ok(Matrix {
         date,
@@ -563,13 +643,19 @@ mod tests {
                 Change::Added(Entry {
                     service: "Windows 365".into(),
                     environment: None,
+                    parent: None,
                     text: String::new(),
                 }),
             ),
             (day(15), rename(mdca, mcas)),
             (day(17), rename(mcas, mdca)),
         ];
-        let events = fold_flip_flops("s", changes, FLIP_FLOP_DAYS);
+        let events = fold_flip_flops(
+            &Differ::new(&AliasTable::builtin()),
+            "s",
+            changes,
+            FLIP_FLOP_DAYS,
+        );
         assert_eq!(events.len(), 2);
         let EventKind::FlipFlop {
             service,
@@ -598,7 +684,12 @@ mod tests {
                 rename("B Service", "A Service"),
             ),
         ];
-        let events = fold_flip_flops("s", changes, FLIP_FLOP_DAYS);
+        let events = fold_flip_flops(
+            &Differ::new(&AliasTable::builtin()),
+            "s",
+            changes,
+            FLIP_FLOP_DAYS,
+        );
         assert!(
             events
                 .iter()

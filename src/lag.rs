@@ -99,11 +99,12 @@ pub enum Gap {
         environment: Option<String>,
         evidence: Evidence,
     },
-    /// The service is listed under other environments.
+    /// The service is listed under other environments (`None`: the
+    /// page-wide list).
     Moved {
         service: String,
-        english: String,
-        translation: String,
+        english: Option<String>,
+        translation: Option<String>,
     },
     /// The English page has an applicability row the translation lacks.
     MissingEnvironment { environment: String },
@@ -141,7 +142,12 @@ impl Gap {
                 service,
                 english,
                 translation,
-            } => format!("moved|{}|{english}|{translation}", key(service)),
+            } => format!(
+                "moved|{}|{}|{}",
+                key(service),
+                env(english),
+                env(translation)
+            ),
             Gap::MissingEnvironment { environment } => format!("missing-env|{}", key(environment)),
             Gap::ExtraEnvironment { environment } => format!("extra-env|{}", key(environment)),
         }
@@ -356,7 +362,7 @@ fn gaps(
             }
             // A row the translation lacks, and one it has instead, are
             // named once each rather than once per service.
-            Change::Moved(m) if !(missing_rows.contains(&m.from) && extra_rows.contains(&m.to)) => {
+            Change::Moved(m) if !(within(&missing_rows, &m.from) && within(&extra_rows, &m.to)) => {
                 found.push(Gap::Moved {
                     service: m.service,
                     english: m.from,

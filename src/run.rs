@@ -74,6 +74,14 @@ impl RunReport {
                 .any(|s| matches!(s.outcome, Outcome::Failed(_)))
     }
 
+    /// True when a page was served but its scope could not be read: an
+    /// extraction anomaly, on every run that still sees it.
+    pub fn anomalous(&self) -> bool {
+        self.sources
+            .iter()
+            .any(|s| matches!(s.outcome, Outcome::Anomaly(_)))
+    }
+
     pub fn scope_changed(&self) -> bool {
         self.sources
             .iter()

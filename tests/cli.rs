@@ -317,9 +317,14 @@ fn page_without_scope_is_a_warning_and_never_everything_removed() {
         .args(["--format", "json", "--exit-code"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "no scope change is reported");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "the scope could not be compared"
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["removed"].as_array().unwrap().len(), 0);
+    assert!(v["scope_not_compared"].is_string(), "{v}");
     assert!(
         v["warnings"][0]
             .as_str()

@@ -25,7 +25,9 @@ type Seen = Arc<Mutex<Vec<String>>>;
 
 /// Serves on loopback: the n-th request (from 0) gets `answer(n, head)`,
 /// then the connection closes. Returns the page's address.
-fn serve(answer: impl Fn(usize, &str) -> Vec<u8> + Send + Sync + 'static) -> (String, Seen) {
+pub(crate) fn serve(
+    answer: impl Fn(usize, &str) -> Vec<u8> + Send + Sync + 'static,
+) -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/offering-x", listener.local_addr().unwrap());
     let seen: Seen = Arc::default();
@@ -50,7 +52,7 @@ fn serve(answer: impl Fn(usize, &str) -> Vec<u8> + Send + Sync + 'static) -> (St
 }
 
 /// A whole 200 response.
-fn whole(body: &str, kind: &str, etag: Option<&str>) -> Vec<u8> {
+pub(crate) fn whole(body: &str, kind: &str, etag: Option<&str>) -> Vec<u8> {
     let etag = etag.map(|e| format!("ETag: {e}\r\n")).unwrap_or_default();
     format!(
         "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n{etag}Connection: close\r\n\r\n{body}",
@@ -73,13 +75,13 @@ fn not_modified() -> Vec<u8> {
 }
 
 /// A page fetched by the job, with a webhook that records its alerts.
-struct Job {
-    setup: Setup,
-    hooks: MockServer,
+pub(crate) struct Job {
+    pub(crate) setup: Setup,
+    pub(crate) hooks: MockServer,
 }
 
 impl Job {
-    async fn new(url: String) -> Self {
+    pub(crate) async fn new(url: String) -> Self {
         let hooks = MockServer::start().await;
         Mock::given(method("POST"))
             .respond_with(ResponseTemplate::new(200))
@@ -94,7 +96,7 @@ impl Job {
     }
 
     /// Runs the job; returns the source's summary line and the exit code.
-    async fn run(&self) -> (String, Option<i32>) {
+    pub(crate) async fn run(&self) -> (String, Option<i32>) {
         let hook = format!("{}/hook", self.hooks.uri());
         let out = self.setup.run(&["run", "--exit-code"], &hook).await;
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -108,7 +110,7 @@ impl Job {
 
     /// How many alerts of each event the webhook received:
     /// (scope changes, anomalies).
-    async fn alerts(&self) -> (usize, usize) {
+    pub(crate) async fn alerts(&self) -> (usize, usize) {
         let sent: Vec<serde_json::Value> = self
             .hooks
             .received_requests()
@@ -268,7 +270,7 @@ async fn a_real_loss_of_most_services_is_alerted_once_seen_twice() {
 }
 
 /// A login page that differs on every request, as its token does.
-fn login(n: usize) -> String {
+pub(crate) fn login(n: usize) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><title>Sign in to your account</title></head>\
          <body><main><h1>Sign in</h1><form><input type=\"hidden\" name=\"token\" value=\"t{n}\">\

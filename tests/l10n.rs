@@ -151,8 +151,8 @@ fn events(aliases: &AliasTable, diff: &Diff) -> BTreeSet<String> {
         out.insert(format!(
             "moved {} {} -> {}",
             canonical(&m.service),
-            m.from,
-            m.to
+            m.from.as_deref().unwrap_or(""),
+            m.to.as_deref().unwrap_or("")
         ));
     }
     out

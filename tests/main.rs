@@ -22,5 +22,6 @@ mod newcomer;
 mod l10n;
 mod nightly;
 mod props;
+mod regressions;
 mod report;
 mod seeds;

@@ -293,8 +293,8 @@ async fn a_collapsed_page_is_an_anomaly_never_a_removal() {
         let out = s.run(&["run", "--exit-code"], &hook).await;
         assert_eq!(
             out.status.code(),
-            Some(0),
-            "an anomaly is not a scope change: {}",
+            Some(4),
+            "an anomaly is not a scope change, and is said: {}",
             stdout(&out)
         );
         assert!(
@@ -302,8 +302,11 @@ async fn a_collapsed_page_is_an_anomaly_never_a_removal() {
             "{}",
             stdout(&out)
         );
-        // Once per distinct page, however many runs see it.
-        assert!(s.run(&["run"], &hook).await.status.success());
+        // Alerted once per distinct page, however many runs see it; each
+        // run says so.
+        let again = s.run(&["run"], &hook).await;
+        assert_eq!(again.status.code(), Some(4), "{}", stdout(&again));
+        assert!(stdout(&again).contains("ANOMALY"), "{}", stdout(&again));
     }
     let received = posts(&hooks, "/hook").await;
     assert_eq!(received.len(), 2);

@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use super::{DataFormat, EXIT_SCOPE_CHANGED, Format, emit, json, open_existing, warn_all};
 use crate::canon::AliasTable;
 use crate::config::Config;
-use crate::diff::Differ;
+use crate::diff::{Diff, Differ};
 use crate::history::{self, SourceDiff};
 use crate::ingest::parse_day;
 use crate::{lag, report};
@@ -109,7 +109,7 @@ pub(super) fn diff_store(
     from: NaiveDate,
     to: NaiveDate,
     format: Format,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Vec<Diff>> {
     let store = open_existing(db)?;
     let first_words = |first: Option<NaiveDate>| match first {
         Some(d) => format!("its first is on {d}"),
@@ -157,14 +157,13 @@ pub(super) fn diff_store(
     for d in &diffs {
         warn_all(&d.source, &d.diff.warnings);
     }
-    let changed = diffs.iter().any(|d| d.diff.has_scope_changes());
     emit(&match (format, source == "all") {
         (Format::Json, false) => json(&diffs[0])?,
         (Format::Json, true) => json(&diffs)?,
         (Format::Text, _) => report::source_diffs_text(&diffs),
         (Format::Markdown, _) => report::source_diffs_markdown(&diffs),
     })?;
-    Ok(changed)
+    Ok(diffs.into_iter().map(|d| d.diff).collect())
 }
 
 pub(super) fn log(db: &Path, differ: &Differ<'_>, args: LogArgs) -> anyhow::Result<ExitCode> {

@@ -8,7 +8,9 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{DataFormat, EXIT_SCOPE_CHANGED, emit, json, need_config, open_existing};
+use super::{
+    DataFormat, EXIT_NOT_COMPARED, EXIT_SCOPE_CHANGED, emit, json, need_config, open_existing,
+};
 use crate::canon::AliasTable;
 use crate::config::{self, Config};
 use crate::run::{self, Progress};
@@ -112,6 +114,8 @@ pub(super) fn run(
     })?;
     Ok(if report.failed() {
         ExitCode::FAILURE
+    } else if report.anomalous() {
+        ExitCode::from(EXIT_NOT_COMPARED)
     } else if args.exit_code && report.scope_changed() {
         ExitCode::from(EXIT_SCOPE_CHANGED)
     } else {

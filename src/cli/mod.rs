@@ -24,6 +24,9 @@ use crate::store::Store;
 
 /// Exit status when `--exit-code` is given and the scope changed.
 pub const EXIT_SCOPE_CHANGED: u8 = 3;
+/// A scope could not be read: `diff` of a version without in-scope
+/// services, or `run` that met an extraction anomaly.
+pub const EXIT_NOT_COMPARED: u8 = 4;
 
 const EXAMPLES: &str = "\
 Examples:

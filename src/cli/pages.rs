@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::{Args, CommandFactory};
 
-use super::{Cli, DataFormat, EXIT_SCOPE_CHANGED, Format, emit, json, warn_all};
+use super::{Cli, DataFormat, EXIT_NOT_COMPARED, EXIT_SCOPE_CHANGED, Format, emit, json, warn_all};
 use crate::canon::AliasTable;
-use crate::diff::Differ;
+use crate::diff::{Diff, Differ};
 use crate::ingest::{self, parse_day};
 use crate::report;
 
@@ -60,7 +60,7 @@ pub(super) fn diff(
     differ: &Differ<'_>,
     args: DiffArgs,
 ) -> anyhow::Result<ExitCode> {
-    let changed = match (&args.source, args.files.as_slice()) {
+    let diffs = match (&args.source, args.files.as_slice()) {
         (None, [old, new]) => diff_files(differ, old, new, &args)?,
         (Some(source), []) => {
             let (Some(from), Some(to)) = (&args.from, &args.to) else {
@@ -85,7 +85,9 @@ pub(super) fn diff(
             .exit()
         }
     };
-    Ok(if args.exit_code && changed {
+    Ok(if diffs.iter().any(|d| d.not_compared.is_some()) {
+        ExitCode::from(EXIT_NOT_COMPARED)
+    } else if args.exit_code && diffs.iter().any(Diff::has_scope_changes) {
         ExitCode::from(EXIT_SCOPE_CHANGED)
     } else {
         ExitCode::SUCCESS
@@ -97,7 +99,7 @@ fn diff_files(
     old_path: &Path,
     new_path: &Path,
     args: &DiffArgs,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Vec<Diff>> {
     let (_, old) = ingest::read_file(old_path)?;
     let (_, new) = ingest::read_file(new_path)?;
     warn_all(&old_path.display().to_string(), &old.warnings);
@@ -124,5 +126,5 @@ fn diff_files(
         );
     }
     emit(&out)?;
-    Ok(diff.has_scope_changes())
+    Ok(vec![diff])
 }

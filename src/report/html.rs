@@ -70,7 +70,7 @@ fn summary_table(offerings: &[OfferingReport]) -> Markup {
             p { "No scope changes in this period." }
         }
         table {
-            thead { tr { th { "Offering" } th { "Scope changes" } th { "Added" } th { "Removed" } th { "Renamed" } th { "Moved" } th { "Report links" } th { "Services now" } } }
+            thead { tr { th { "Offering" } th { "Scope changes" } th { "Added" } th { "Removed" } th { "Renamed" } th { "Moved" } th { "Qualifiers" } th { "Report links" } th { "Services now" } } }
             tbody {
                 @for o in offerings {
                     @let count = |f: fn(&Change) -> bool| o.events.iter().filter(|e| matches!(&e.what, EventKind::Change(c) if f(c))).count();
@@ -81,6 +81,7 @@ fn summary_table(offerings: &[OfferingReport]) -> Markup {
                         td.n { (count(|c| matches!(c, Change::Removed(_)))) }
                         td.n { (count(|c| matches!(c, Change::Renamed(_)))) }
                         td.n { (count(|c| matches!(c, Change::Moved(_)))) }
+                        td.n { (count(|c| matches!(c, Change::Qualified(_)))) }
                         td.n { (count(|c| matches!(c, Change::Link(_)))) }
                         td.n { (o.sizes.last().map(|(_, n)| *n).unwrap_or(0)) }
                     }
@@ -113,10 +114,11 @@ fn event_item(e: &Event) -> Markup {
         EventKind::Change(Change::Removed(_)) => ("removed", "removed"),
         EventKind::Change(Change::Renamed(_)) => ("renamed", "renamed"),
         EventKind::Change(Change::Moved(_)) => ("moved", "moved"),
+        EventKind::Change(Change::Qualified(_)) => ("moved", "qualifier"),
         EventKind::Change(Change::Link(_)) => ("link", "report link"),
         EventKind::Change(Change::Reworded(_)) => ("muted", "reworded"),
-        EventKind::FlipFlop { .. } => ("flip", "flip-flop"),
-        EventKind::Retired { .. } | EventKind::Restored => ("retired", "page"),
+        EventKind::FlipFlop { .. } | EventKind::LinkFlipFlop { .. } => ("flip", "flip-flop"),
+        EventKind::Retired { .. } => ("retired", "page"),
     };
     html! {
         li {
@@ -131,7 +133,9 @@ fn event_item(e: &Event) -> Markup {
                 }
                 EventKind::Change(Change::Added(a)) => { b { (a.service) } @if let Some(env) = &a.environment { " [" (env) "]" } }
                 EventKind::Change(Change::Removed(r)) => { b { (r.service) } @if let Some(env) = &r.environment { " [" (env) "]" } }
-                EventKind::Change(Change::Moved(m)) => { b { (m.service) } ": " (m.from) " → " (m.to) }
+                EventKind::Change(Change::Moved(m)) => {
+                    b { (m.service) } ": " (m.from.as_deref().unwrap_or("page-wide list")) " → " (m.to.as_deref().unwrap_or("page-wide list"))
+                }
                 EventKind::Change(Change::Link(LinkChange::UrlChanged { section, title, from, to })) => {
                     "address changed: " (section) ": " b { (title) } " " span.evidence { (from) " → " (to) }
                 }
@@ -152,6 +156,9 @@ fn evidence(kind: Evidence, confidence: f64, text: &str) -> String {
         Evidence::Formerly => format!("the page says \u{201c}{text}\u{201d}"),
         Evidence::Alias => "known rename in the alias table".into(),
         Evidence::Similarity => format!("similar name (confidence {confidence:.2})"),
+        Evidence::Revert => {
+            "back to a former name: reverts the known rename in the alias table".into()
+        }
     }
 }
 

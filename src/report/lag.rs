@@ -45,7 +45,11 @@ pub fn gap_words(gap: &Gap) -> (&'static str, String) {
             translation,
         } => (
             "other rows",
-            format!("{service}: English {english}, translation {translation}"),
+            format!(
+                "{service}: English {}, translation {}",
+                super::place(english),
+                super::place(translation)
+            ),
         ),
         Gap::MissingEnvironment { environment } => (
             "row missing",

@@ -22,6 +22,7 @@ pub fn summary(diff: &Diff) -> String {
         (diff.removed().len(), "removed"),
         (diff.renamed().len(), "renamed"),
         (diff.moved().len(), "moved"),
+        (diff.qualified().len(), "requalified"),
         (diff.links().len(), "report link(s) changed"),
         (diff.reworded().len(), "reworded"),
     ];
@@ -30,6 +31,13 @@ pub fn summary(diff: &Diff) -> String {
         .filter(|(n, _)| *n > 0)
         .map(|(n, what)| format!("{n} {what}"))
         .collect();
+    if let Some(why) = &diff.not_compared {
+        let mut line = format!("scope not compared: {why}");
+        if !parts.is_empty() {
+            line.push_str(&format!("; {}", parts.join(", ")));
+        }
+        return line;
+    }
     match (parts.is_empty(), diff.has_scope_changes()) {
         (true, _) => "no change".into(),
         (false, true) => parts.join(", "),
@@ -44,11 +52,48 @@ fn env_suffix(environment: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// Where a service was listed: a row, or the page-wide list.
+fn place(environment: &Option<String>) -> &str {
+    environment.as_deref().unwrap_or("page-wide list")
+}
+
+/// "(part of Office 365 Microservices)" for a service named in an
+/// "including ..." list.
+fn part_of(entry: &crate::diff::Entry) -> String {
+    entry
+        .parent
+        .as_ref()
+        .map(|p| format!(" (part of {p})"))
+        .unwrap_or_default()
+}
+
+/// A list of scope-bearing qualifiers, or "none".
+fn qualifiers(list: &[String]) -> String {
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.iter()
+            .map(|q| format!("\"{q}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// One line per change, for terminals and logs.
 fn change_line(change: &Change) -> String {
     match change {
-        Change::Added(e) => format!("added     {}{}", e.service, env_suffix(&e.environment)),
-        Change::Removed(e) => format!("removed   {}{}", e.service, env_suffix(&e.environment)),
+        Change::Added(e) => format!(
+            "added     {}{}{}",
+            e.service,
+            part_of(e),
+            env_suffix(&e.environment)
+        ),
+        Change::Removed(e) => format!(
+            "removed   {}{}{}",
+            e.service,
+            part_of(e),
+            env_suffix(&e.environment)
+        ),
         Change::Renamed(r) => {
             let confidence = if r.confidence < 1.0 {
                 format!(", confidence {:.2}", r.confidence)
@@ -63,7 +108,19 @@ fn change_line(change: &Change) -> String {
                 r.evidence.describe()
             )
         }
-        Change::Moved(m) => format!("moved     {}: {} → {}", m.service, m.from, m.to),
+        Change::Moved(m) => format!(
+            "moved     {}: {} → {}",
+            m.service,
+            place(&m.from),
+            place(&m.to)
+        ),
+        Change::Qualified(q) => format!(
+            "qualified {}{}: {} → {}",
+            q.services.join(", "),
+            env_suffix(&q.environment),
+            qualifiers(&q.from),
+            qualifiers(&q.to)
+        ),
         Change::Reworded(r) => format!(
             "reworded  {}{}: \"{}\" → \"{}\"",
             r.services.join(", "),
@@ -100,8 +157,8 @@ fn paint(line: &str) -> String {
         "added" => AnsiColor::Green,
         "removed" => AnsiColor::Red,
         "renamed" => AnsiColor::Yellow,
-        "moved" | "link" => AnsiColor::Cyan,
-        "flip-flop" | "retired" | "restored" => AnsiColor::Magenta,
+        "moved" | "link" | "qualified" => AnsiColor::Cyan,
+        "flip-flop" | "retired" => AnsiColor::Magenta,
         _ => return line.to_string(),
     };
     let style = Style::new().fg_color(Some(color.into())).bold();
@@ -125,8 +182,9 @@ fn ordered(diff: &Diff) -> impl Iterator<Item = &Change> {
         Change::Added(_) => 1,
         Change::Removed(_) => 2,
         Change::Moved(_) => 3,
-        Change::Link(_) => 4,
-        Change::Reworded(_) => 5,
+        Change::Qualified(_) => 4,
+        Change::Link(_) => 5,
+        Change::Reworded(_) => 6,
     };
     let mut changes: Vec<&Change> = diff.changes.iter().collect();
     changes.sort_by_key(|c| rank(c));
@@ -149,8 +207,8 @@ fn lines(diff: &Diff) -> Vec<Line<'_>> {
     let mut out: Vec<Line<'_>> = Vec::new();
     for change in ordered(diff) {
         let (added, entry) = match change {
-            Change::Added(e) => (true, e),
-            Change::Removed(e) => (false, e),
+            Change::Added(e) if e.parent.is_none() => (true, e),
+            Change::Removed(e) if e.parent.is_none() => (false, e),
             _ => {
                 out.push(Line::One(change));
                 continue;
@@ -247,8 +305,18 @@ fn markdown_line(change: &Change) -> String {
             .unwrap_or_default()
     };
     match change {
-        Change::Added(a) => format!("- **Added** {}{}", e(&a.service), env(&a.environment)),
-        Change::Removed(r) => format!("- **Removed** {}{}", e(&r.service), env(&r.environment)),
+        Change::Added(a) => format!(
+            "- **Added** {}{}{}",
+            e(&a.service),
+            e(&part_of(a)),
+            env(&a.environment)
+        ),
+        Change::Removed(r) => format!(
+            "- **Removed** {}{}{}",
+            e(&r.service),
+            e(&part_of(r)),
+            env(&r.environment)
+        ),
         Change::Renamed(r) => format!(
             "- **Renamed** {} → {}{}: {}{}",
             e(&r.from),
@@ -264,8 +332,15 @@ fn markdown_line(change: &Change) -> String {
         Change::Moved(m) => format!(
             "- **Moved** {}: {} → {}",
             e(&m.service),
-            e(&m.from),
-            e(&m.to)
+            e(place(&m.from)),
+            e(place(&m.to))
+        ),
+        Change::Qualified(q) => format!(
+            "- **Scope qualifier changed** {}{}: {} → {}",
+            e(&q.services.join(", ")),
+            env(&q.environment),
+            e(&qualifiers(&q.from)),
+            e(&qualifiers(&q.to))
         ),
         Change::Reworded(r) => format!(
             "- Reworded {}{}: “{}” → “{}”",
@@ -443,6 +518,23 @@ fn csv_string(rows: impl IntoIterator<Item = Vec<String>>) -> std::io::Result<St
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// "(3 edits in 2 days: ...)": the steps of a flip-flop.
+fn edits(dates: &[chrono::NaiveDate]) -> String {
+    let span = match (dates.first(), dates.last()) {
+        (Some(a), Some(b)) => (*b - *a).num_days(),
+        _ => 0,
+    };
+    format!(
+        "({} edits in {span} days: {})",
+        dates.len(),
+        dates
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// One line describing a log event, without its date and source.
 pub(crate) fn event_line(what: &EventKind) -> String {
     match what {
@@ -453,28 +545,28 @@ pub(crate) fn event_line(what: &EventKind) -> String {
             states,
             dates,
         } => {
-            let span = match (dates.first(), dates.last()) {
-                (Some(a), Some(b)) => (*b - *a).num_days(),
-                _ => 0,
-            };
             let what = if states.iter().any(|s| s == "listed") {
                 format!("{service}: {}", states.join(" → "))
             } else {
                 states.join(" → ")
             };
             format!(
-                "flip-flop {what}{}  ({} edits in {span} days: {})",
+                "flip-flop {what}{}  {}",
                 env_suffix(environment),
-                dates.len(),
-                dates
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                edits(dates)
             )
         }
+        EventKind::LinkFlipFlop {
+            section,
+            title,
+            states,
+            dates,
+        } => format!(
+            "flip-flop report link {section}: {title}: {}  {}",
+            states.join(" → "),
+            edits(dates)
+        ),
         EventKind::Retired { how } => format!("retired   page retired: {how}"),
-        EventKind::Restored => "restored  the page lists services again".into(),
     }
 }
 
@@ -530,11 +622,12 @@ pub fn events_csv(events: &[Event]) -> std::io::Result<String> {
                 Change::Renamed(_) => "renamed",
                 Change::Reworded(_) => "reworded",
                 Change::Moved(_) => "moved",
+                Change::Qualified(_) => "qualified",
                 Change::Link(_) => "link",
             },
             EventKind::FlipFlop { .. } => "flip_flop",
+            EventKind::LinkFlipFlop { .. } => "link_flip_flop",
             EventKind::Retired { .. } => "retired",
-            EventKind::Restored => "restored",
         };
         let line = event_line(&e.what);
         let description = line
@@ -655,9 +748,11 @@ mod tests {
             changes: vec![Change::Added(Entry {
                 service: "<script>alert(1)</script> [x](javascript:y)".into(),
                 environment: None,
+                parent: None,
                 text: String::new(),
             })],
             warnings: vec![],
+            not_compared: None,
         };
         let md = diff_markdown(&diff);
         assert!(!md.contains("<script>"), "{md}");

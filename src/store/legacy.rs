@@ -77,6 +77,8 @@ fn load_scopes(conn: &Connection, snapshot_id: i64) -> Result<Vec<Scope>> {
                 services: Vec::new(),
                 formerly: Vec::new(),
                 note: r.get(6)?,
+                included: Vec::new(),
+                included_in: None,
             });
         }
         let Some(item) = scope.items.last_mut() else {
@@ -161,6 +163,8 @@ mod tests {
             services: services.iter().map(|s| Service::new(*s)).collect(),
             formerly: formerly.iter().map(|s| Service::new(*s)).collect(),
             note: note.map(Into::into),
+            included: Vec::new(),
+            included_in: None,
         }
     }
 

@@ -153,8 +153,9 @@ impl Store {
         .collect()
     }
 
-    /// Per source, the latest version captured before `end`.
-    pub(crate) fn latest_before(&self, end: DateTime<Utc>) -> Result<Vec<VersionRef>> {
+    /// Per source, the latest version with scope captured before `end`: a
+    /// version without scope never stands in for the page's state.
+    pub(crate) fn latest_good_before(&self, end: DateTime<Utc>) -> Result<Vec<VersionRef>> {
         let end = end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let ids: Vec<String> = {
             let mut stmt = self
@@ -165,7 +166,7 @@ impl Store {
         };
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, captured_at, scope_found FROM snapshot WHERE source_id = ?1 AND captured_at < ?2
-             ORDER BY captured_at DESC, id DESC LIMIT 1",
+             AND scope_found = 1 ORDER BY captured_at DESC, id DESC LIMIT 1",
         )?;
         let mut found = Vec::new();
         for source in ids {

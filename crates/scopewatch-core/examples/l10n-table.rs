@@ -148,7 +148,12 @@ fn summary(diff: &scopewatch_core::diff::Diff) -> String {
         parts.push(format!("{}=>{}", r.from, r.to));
     }
     for m in diff.moved() {
-        parts.push(format!("{}:{}->{}", m.service, m.from, m.to));
+        parts.push(format!(
+            "{}:{}->{}",
+            m.service,
+            m.from.as_deref().unwrap_or(""),
+            m.to.as_deref().unwrap_or("")
+        ));
     }
     parts.join(" | ")
 }

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
 
-use crate::canon::{clean, split_item};
+use crate::canon::{ItemParts, clean, split_item};
 use crate::model::{Link, Scope, ScopeItem, Snapshot};
 use crate::parse::{Block, Document, Inline, ListItem};
 
@@ -282,19 +282,27 @@ fn report_path(stack: &[Heading]) -> String {
 }
 
 fn list_item(item: &ListItem) -> ScopeItem {
-    let parts = split_item(&item.content.text);
+    let mut parts = split_item(&item.content.text);
     // Nested bullets under an item (regions, service portions) qualify it.
-    let mut notes: Vec<String> = parts.note.into_iter().collect();
+    let mut notes: Vec<String> = parts.note.take().into_iter().collect();
     notes.extend(
         flatten(&item.children)
             .into_iter()
             .map(|c| c.content.text.clone()),
     );
+    parts.note = (!notes.is_empty()).then(|| notes.join("; "));
+    scope_item(item.content.text.clone(), parts)
+}
+
+/// The item whose visible text is `text`, read as `parts`.
+fn scope_item(text: String, parts: ItemParts) -> ScopeItem {
     ScopeItem {
-        text: item.content.text.clone(),
+        text,
         services: parts.services,
         formerly: parts.formerly,
-        note: (!notes.is_empty()).then(|| notes.join("; ")),
+        note: parts.note,
+        included: parts.included,
+        included_in: parts.included_in,
     }
 }
 
@@ -383,12 +391,7 @@ fn table_scopes(section: &str, anchor: Option<&str>, rows: &[Vec<Inline>]) -> Ve
             .into_iter()
             .map(|piece| {
                 let parts = split_item(&piece);
-                ScopeItem {
-                    text: piece,
-                    services: parts.services,
-                    formerly: parts.formerly,
-                    note: parts.note,
-                }
+                scope_item(piece, parts)
             })
             .collect();
         for environment in environments(&label) {
@@ -497,7 +500,13 @@ mod tests {
         ));
         assert_eq!(
             services(&s, Some("GCC")),
-            ["Exchange Online", "Forms", "Office 365 Microservices"]
+            [
+                "Exchange Online",
+                "Forms",
+                "Office 365 Microservices",
+                "Kaizala",
+                "Sway"
+            ]
         );
         assert_eq!(
             services(&s, Some("Office 365")),

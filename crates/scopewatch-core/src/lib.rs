@@ -27,7 +27,7 @@ pub use error::{AliasError, Error, Result};
 
 /// Version of the extraction rules. Stored with every snapshot so that
 /// snapshots made by older rules can be found and rebuilt from raw documents.
-pub const PARSER_VERSION: u32 = 1;
+pub const PARSER_VERSION: u32 = 2;
 
 /// Included documents a page used: each `[!INCLUDE]` target as written, with
 /// its bytes.

@@ -135,6 +135,7 @@ impl Snapshot {
                 item.services.iter().map(move |service| ScopeEntry {
                     environment: scope.environment.as_deref(),
                     service,
+                    parent: item.parent_of(service),
                     item,
                 })
             })
@@ -149,6 +150,8 @@ pub struct ScopeEntry<'a> {
     pub environment: Option<&'a str>,
     /// The service.
     pub service: &'a Service,
+    /// The service it is in scope as part of, where the item says so.
+    pub parent: Option<&'a Service>,
     /// The item that names it.
     pub item: &'a ScopeItem,
 }
@@ -181,6 +184,23 @@ pub struct ScopeItem {
     /// service or ...", "(not in scope for Azure Government)").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Services named in the item's "including ..." list ("Office 365
+    /// Microservices (including Kaizala, Sway, ...)"): in scope as part of
+    /// `included_in`, and listed in `services` too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub included: Vec<Service>,
+    /// The service an "including ..." list belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub included_in: Option<Service>,
+}
+
+impl ScopeItem {
+    /// The service `service` is in scope as part of, if the item says.
+    pub fn parent_of(&self, service: &Service) -> Option<&Service> {
+        self.included_in
+            .as_ref()
+            .filter(|_| self.included.contains(service))
+    }
 }
 
 /// A service name as the page writes it, cleaned of markup and width

@@ -218,6 +218,14 @@ impl AliasTable {
         }
     }
 
+    /// The one identity function: whether two names are one service. The
+    /// differ, `log`, `matrix`, `timeline` and the report all ask it;
+    /// spelling ([`ServiceKey`]), former names and variants never part a
+    /// service.
+    pub fn identity(&self, name: &str) -> ServiceKey {
+        self.canonical_key(&ServiceKey::of(name))
+    }
+
     /// Every name the table knows for the service a name belongs to: its
     /// current name first, then former names and variants, then their
     /// translations.

@@ -14,7 +14,7 @@ pub mod l10n;
 pub mod split;
 
 pub use aliases::{AliasTable, NameKind};
-pub use split::{ItemParts, split_item};
+pub use split::{ItemParts, scope_qualifiers, split_item};
 
 use std::sync::LazyLock;
 

@@ -31,7 +31,45 @@ pub struct ItemParts {
     pub formerly: Vec<Service>,
     /// Qualifiers kept as written.
     pub note: Option<String>,
+    /// Services named in an "including ..." list: each is in scope as part
+    /// of [`ItemParts::included_in`], and is in `services` too.
+    pub included: Vec<Service>,
+    /// The service the "including ..." list belongs to.
+    pub included_in: Option<Service>,
 }
+
+/// Markers that open an aside naming services in scope as part of the one
+/// before it: "Office 365 Microservices (including but not limited to
+/// Kaizala, Sway, ...)". Longest first.
+const INCLUDING: &[&str] = &[
+    "including but not limited to",
+    "including",
+    "y compris",
+    "einschließlich",
+    "incluyendo",
+    "incluidos",
+    "incluindo",
+];
+
+/// Qualifiers that say where or whether a service is in scope; an edit of
+/// one changes scope, unlike any other wording. Matched on the lower-case
+/// note, each as a phrase of its own (the note's parts are split at ";").
+const SCOPE_BEARING: &[&str] = &[
+    "not in scope",
+    "out of scope",
+    "only in ",
+    "only for ",
+    "available only",
+    " only",
+    "excluding ",
+    "except ",
+    "coming soon",
+    "in progress",
+    "hors du champ",
+    "nicht im geltungsbereich",
+    "fuera del ámbito",
+    "対象外",
+];
 
 /// Markers that open a "formerly ..." aside, in the locales the pages use.
 const FORMERLY: &[&str] = &[
@@ -75,11 +113,29 @@ const QUALIFIERS: &[&str] = &[
     " 雲端服務",
 ];
 
-/// Where a name may end: a colon or a spaced dash, or a qualifier phrase.
-/// One automaton finds the first of them in one pass, instead of a search
-/// per pattern.
+/// Verbs that make an item a sentence about a service ("Azure complies
+/// with ... guidelines"): the name is its subject, the rest a note.
+const SENTENCE_VERBS: &[&str] = &[
+    " complies ",
+    " comply ",
+    " is ",
+    " are ",
+    " has been ",
+    " have been ",
+    " meets ",
+    " provides ",
+    " supports ",
+    " adheres ",
+];
+
+/// Where a name may end: a colon or a spaced dash, a qualifier phrase or
+/// the verb of a sentence. One automaton finds the first of them in one
+/// pass, instead of a search per pattern.
 static NAME_ENDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    let patterns = [": ", " — "].iter().chain(QUALIFIERS);
+    let patterns = [": ", " — ", " – "]
+        .iter()
+        .chain(QUALIFIERS)
+        .chain(SENTENCE_VERBS);
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostFirst)
         .build(patterns)
@@ -136,32 +192,85 @@ pub fn split_item(text: &str) -> ItemParts {
 
     let mut notes = Vec::new();
     let mut formerly = Vec::new();
+    let mut included = Vec::new();
+    let mut included_in = None;
     let (rest, asides) = take_parentheticals(&text);
-    for aside in asides {
-        match formerly_names(&aside) {
-            Some(names) => formerly.extend(names),
-            None => notes.push(aside),
+    for (at, aside) in asides {
+        if let Some(names) = formerly_names(&aside) {
+            formerly.extend(names);
+        } else if let Some(names) = included_names(&aside) {
+            // The list belongs to the service written just before it.
+            let before = tighten(&clean(&rest[..at]));
+            included_in = split_compound(cut_qualifier(&before).0).pop();
+            included.extend(names);
+        } else {
+            notes.push(aside);
         }
     }
 
+    let rest = tighten(&clean(&rest));
     let (head, tail) = cut_qualifier(&rest);
     if let Some(tail) = tail {
         notes.insert(0, tail);
     }
-    let services = split_compound(head);
+    let mut services = split_compound(head);
+    if included_in.is_none() {
+        included.clear();
+    }
+    let mut seen: HashSet<ServiceKey> = services.iter().map(ServiceKey::from).collect();
+    services.extend(
+        included
+            .iter()
+            .filter(|s| seen.insert(ServiceKey::from(*s)))
+            .cloned(),
+    );
 
     ItemParts {
         services,
         formerly,
         note: (!notes.is_empty()).then(|| notes.join("; ")),
+        included,
+        included_in,
     }
 }
 
+/// The services an aside like "including but not limited to Kaizala, Sway"
+/// names, if it is one.
+fn included_names(aside: &str) -> Option<Vec<Service>> {
+    let lower = aside.to_lowercase();
+    let marker = INCLUDING.iter().find(|m| lower.starts_with(*m))?;
+    let names = aside.get(marker.len()..)?.trim_start_matches([':', ' ']);
+    let services = split_compound(names);
+    (!services.is_empty()).then_some(services)
+}
+
+/// The scope-bearing qualifiers of an item's note ("not in scope for Azure
+/// Government", "coming soon"), as written, in note order. An edit of these
+/// changes what is in scope; any other edit of a note is a rewording.
+pub fn scope_qualifiers(note: Option<&str>) -> Vec<String> {
+    let Some(note) = note else {
+        return Vec::new();
+    };
+    note.split(';')
+        .map(str::trim)
+        .filter(|part| {
+            let lower = part.to_lowercase();
+            SCOPE_BEARING.iter().any(|q| match q.strip_prefix(' ') {
+                // " only" closes a phrase: "GCC High only".
+                Some(word) => lower.ends_with(&format!(" {word}")) || lower == word,
+                None => lower.contains(q),
+            })
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 /// Removes balanced `( ... )` groups, returning the text without them and the
-/// groups' contents. An unbalanced parenthesis is left in place.
-fn take_parentheticals(text: &str) -> (String, Vec<String>) {
+/// groups' contents, each with where it stood in that text. An unbalanced
+/// parenthesis is left in place.
+fn take_parentheticals(text: &str) -> (String, Vec<(usize, String)>) {
     if !text.contains('(') {
-        return (tighten(text), Vec::new());
+        return (text.to_string(), Vec::new());
     }
     let mut rest = String::with_capacity(text.len());
     let mut asides = Vec::new();
@@ -180,7 +289,7 @@ fn take_parentheticals(text: &str) -> (String, Vec<String>) {
                 if depth == 0 {
                     let aside = clean(&current);
                     if !aside.is_empty() {
-                        asides.push(aside);
+                        asides.push((rest.len(), aside));
                     }
                     current.clear();
                 } else {
@@ -196,7 +305,7 @@ fn take_parentheticals(text: &str) -> (String, Vec<String>) {
         rest.push('(');
         rest.push_str(&current);
     }
-    (tighten(&clean(&rest)), asides)
+    (rest, asides)
 }
 
 /// Drops the space before a colon, comma or full stop, left where an aside
@@ -332,25 +441,85 @@ fn sentence_break(text: &str) -> Option<usize> {
 }
 
 /// Splits "A, B, and C" (or "A、B、C", or "A and A Government") into names.
+///
+/// A head or a head noun shared by the names of a compound is given to
+/// each: "Office 365 GCC, Office 365 GCC High, and DoD" ends with Office 365
+/// DoD, and "Office 365 and Azure AD login experience" names two login
+/// experiences.
 fn split_compound(text: &str) -> Vec<Service> {
     let mut out: Vec<Service> = Vec::new();
     // Keys seen so far: a scan of `out` per name made an item of thousands
     // of names quadratic.
     let mut seen = HashSet::new();
-    for part in text.split([',', '、', '，', ';']) {
-        let part = strip_conjunction(part.trim());
-        for name in split_and(part) {
-            let name = name.trim().trim_end_matches(['.', ',', ';', ':']).trim();
-            if name.is_empty() || !name.chars().any(char::is_alphanumeric) {
-                continue;
+    let mut push = |name: String, out: &mut Vec<Service>| {
+        let service = Service::new(name);
+        if seen.insert(ServiceKey::from(&service)) {
+            out.push(service);
+        }
+    };
+    let parts: Vec<&str> = text.split([',', '、', '，', ';']).collect();
+    for (at, part) in parts.iter().enumerate() {
+        let trimmed = part.trim();
+        let part = strip_conjunction(trimmed);
+        let names: Vec<&str> = split_and(part)
+            .into_iter()
+            .map(|n| n.trim().trim_end_matches(['.', ',', ';', ':']).trim())
+            .filter(|n| !n.is_empty() && n.chars().any(char::is_alphanumeric))
+            .collect();
+        let last_of_list = at + 1 == parts.len() && part.len() < trimmed.len() && at >= 2;
+        let shared_tail = names.last().and_then(|n| head_noun(n));
+        for (i, name) in names.iter().enumerate() {
+            let mut name = name.to_string();
+            if i + 1 < names.len()
+                && let Some(tail) = shared_tail.filter(|_| head_noun(&name).is_none())
+            {
+                name = format!("{name} {tail}");
             }
-            let service = Service::new(name);
-            if seen.insert(ServiceKey::from(&service)) {
-                out.push(service);
+            if last_of_list
+                && names.len() == 1
+                && let Some(head) = shared_head(&out)
+                && !name.contains(' ')
+                && !BRANDS.contains(&name.as_str())
+                && !name.starts_with(&head)
+            {
+                name = format!("{head} {name}");
             }
+            push(name, &mut out);
         }
     }
     out
+}
+
+/// The trailing common nouns of a name, two words or more ("Azure AD login
+/// experience"): a head noun that a compound's earlier names share.
+fn head_noun(name: &str) -> Option<&str> {
+    let words: Vec<&str> = name.split(' ').collect();
+    let common = words
+        .iter()
+        .rev()
+        .take_while(|w| w.chars().all(|c| c.is_ascii_lowercase()))
+        .count();
+    if common < 2 || common == words.len() {
+        return None;
+    }
+    let start = name.len() - words[words.len() - common..].join(" ").len();
+    Some(&name[start..])
+}
+
+/// The words of at least two that every name of `names` (two or more)
+/// starts with: "Office 365" for "Office 365 GCC" and "Office 365 GCC High".
+fn shared_head(names: &[Service]) -> Option<String> {
+    if names.len() < 2 {
+        return None;
+    }
+    let first: Vec<&str> = names[0].name().split(' ').collect();
+    let mut len = first.len().saturating_sub(1);
+    for n in &names[1..] {
+        let words: Vec<&str> = n.name().split(' ').collect();
+        len = len.min(first.iter().zip(&words).take_while(|(a, b)| a == b).count());
+        len = len.min(words.len().saturating_sub(1));
+    }
+    (len >= 2).then(|| first[..len].join(" "))
 }
 
 fn strip_conjunction(part: &str) -> &str {
@@ -548,6 +717,67 @@ mod tests {
         assert_eq!(
             names(&split_item("Teams & Exchange and Exchange Online").services),
             ["Teams & Exchange", "Exchange Online"]
+        );
+    }
+
+    #[test]
+    fn an_including_list_names_services_of_its_parent() {
+        let p = split_item("Office 365 Microservices (including but not limited to Kaizala, Sway)");
+        assert_eq!(
+            names(&p.services),
+            ["Office 365 Microservices", "Kaizala", "Sway"]
+        );
+        assert_eq!(names(&p.included), ["Kaizala", "Sway"]);
+        assert_eq!(p.included_in.unwrap().name(), "Office 365 Microservices");
+        assert!(p.note.is_none());
+    }
+
+    #[test]
+    fn a_shared_head_is_given_to_each_name() {
+        assert_eq!(
+            names(&split_item("Office 365 GCC, Office 365 GCC High, and DoD").services),
+            ["Office 365 GCC", "Office 365 GCC High", "Office 365 DoD"]
+        );
+        assert_eq!(
+            names(&split_item("Office 365 and Azure AD login experience").services),
+            ["Office 365 login experience", "Azure AD login experience"]
+        );
+        // Names that share no head, or end in a name of their own, stay.
+        assert_eq!(
+            names(&split_item("Exchange Online, SharePoint Online, and Teams").services),
+            ["Exchange Online", "SharePoint Online", "Teams"]
+        );
+        assert_eq!(
+            names(&split_item("Azure, Azure Government, and Azure Germany").services),
+            ["Azure", "Azure Government", "Azure Germany"]
+        );
+    }
+
+    #[test]
+    fn a_sentence_names_its_subject() {
+        let p = split_item("Azure complies with the guidelines of an industry body");
+        assert_eq!(names(&p.services), ["Azure"]);
+        assert_eq!(
+            p.note.as_deref(),
+            Some("complies with the guidelines of an industry body")
+        );
+    }
+
+    #[test]
+    fn scope_bearing_qualifiers_are_told_from_wording() {
+        for note in [
+            "not in scope for Azure Government",
+            "coming soon",
+            "GCC High only",
+            "excluding Azure China",
+            "only in Commercial",
+        ] {
+            assert_eq!(scope_qualifiers(Some(note)), [note], "{note}");
+        }
+        assert!(scope_qualifiers(Some("cloud service either as a standalone service")).is_empty());
+        assert_eq!(
+            scope_qualifiers(Some("Lockbox; not in scope for Azure Government")),
+            ["not in scope for Azure Government"]
         );
     }
 
