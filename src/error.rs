@@ -128,6 +128,8 @@ pub enum Error {
         "{path} already holds a history: restore into a new database (pass --db with a path that does not exist yet)"
     )]
     NotEmpty { path: PathBuf },
+    #[error("cannot make a scratch copy of the database: {}", io_reason(.0))]
+    Scratch(std::io::Error),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{DataFormat, EXIT_SCOPE_CHANGED, emit, json, need_config, open_existing};
+use super::{DataFormat, EXIT_ANOMALY, EXIT_SCOPE_CHANGED, emit, json, need_config, open_existing};
 use crate::canon::AliasTable;
 use crate::config::{self, Config};
 use crate::run::{self, Progress};
@@ -19,6 +19,12 @@ pub(super) struct SourcesArgs {
     action: Option<SourcesAction>,
     #[arg(long, global = true, value_enum, default_value_t = DataFormat::Text)]
     format: DataFormat,
+}
+
+impl SourcesArgs {
+    pub(super) fn discovers(&self) -> bool {
+        matches!(self.action, Some(SourcesAction::Discover { .. }))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,6 +57,10 @@ pub(super) struct RunArgs {
     /// Exit with status 3 when a scope changed, as `git diff --exit-code`
     #[arg(long)]
     exit_code: bool,
+    /// Fetch and diff, and show what would be stored and alerted; the
+    /// database is only read and nothing is sent
+    #[arg(long)]
+    dry_run: bool,
     #[arg(long, value_enum, default_value_t = DataFormat::Text)]
     format: DataFormat,
 }
@@ -105,18 +115,47 @@ pub(super) fn run(
         }
         Progress::AllChecked => bar.finish_and_clear(),
     };
+    if args.dry_run {
+        let (report, alerts) = runtime()?.block_on(run::dry_run(config, aliases, db, &show))?;
+        emit(&match args.format {
+            DataFormat::Text => {
+                let mut out = format!(
+                    "dry run: nothing was stored in {} and nothing was sent\n{}",
+                    db.display(),
+                    report.text()
+                );
+                for alert in &alerts {
+                    out.push_str(&format!("would alert {alert}\n"));
+                }
+                out
+            }
+            DataFormat::Json => json(&serde_json::json!({
+                "dry_run": true,
+                "report": report,
+                "would_alert": alerts,
+            }))?,
+        })?;
+        return Ok(exit_code(&report, args.exit_code));
+    }
     let report = runtime()?.block_on(run::run_once(config, aliases, db, &show))?;
     emit(&match args.format {
         DataFormat::Text => report.text(),
         DataFormat::Json => json(&report)?,
     })?;
-    Ok(if report.failed() {
+    Ok(exit_code(&report, args.exit_code))
+}
+
+/// A failure first, then an anomaly, then (when asked) a scope change.
+fn exit_code(report: &run::RunReport, exit_code: bool) -> ExitCode {
+    if report.failed() {
         ExitCode::FAILURE
-    } else if args.exit_code && report.scope_changed() {
+    } else if report.anomalous() {
+        ExitCode::from(EXIT_ANOMALY)
+    } else if exit_code && report.scope_changed() {
         ExitCode::from(EXIT_SCOPE_CHANGED)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 pub(super) fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> anyhow::Result<ExitCode> {

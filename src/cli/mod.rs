@@ -2,6 +2,7 @@
 //! that wires its arguments to the library, in a file per command group.
 //! Errors become one line on stderr and a non-zero exit.
 
+mod alert;
 mod archive;
 mod demo;
 mod history;
@@ -23,6 +24,12 @@ use crate::store::Store;
 
 /// Exit status when `--exit-code` is given and the scope changed.
 pub const EXIT_SCOPE_CHANGED: u8 = 3;
+/// Exit status of a run in which a page's scope could not be extracted.
+pub const EXIT_ANOMALY: u8 = 4;
+
+/// The configuration read when neither `--config` nor `SCOPEWATCH_CONFIG`
+/// names one: the file `scopewatch init` writes.
+const LOCAL_CONFIG: &str = "scopewatch.toml";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -166,11 +173,19 @@ Example:\n  scopewatch lag --source offering-iso-27001-ja-jp --format json"
     Init(job::InitArgs),
     /// Fetch every configured page once, store, diff, alert, and exit
     #[command(
-        after_help = "Exit status: 0 when all went well, 1 when a page could not be fetched or an alert \
-not delivered, 3 with --exit-code when a scope changed.\n\n\
-Example (crontab):\n  30 2 * * * scopewatch --config /etc/scopewatch.toml run --quiet"
+        after_help = "Exit status: 0 when all went well, 1 when a page could not be fetched, an alert \
+not delivered or a channel is not ready, 4 when a page's scope could not be extracted (an anomaly), \
+3 with --exit-code when a scope changed.\n\n\
+Without --config or SCOPEWATCH_CONFIG, ./scopewatch.toml is read.\n\n\
+Examples:\n  scopewatch run --dry-run\n  30 2 * * * scopewatch --config /etc/scopewatch.toml run --quiet"
     )]
     Run(job::RunArgs),
+    /// Prove the alert channels: send a sample alert on each, or on one
+    #[command(
+        after_help = "Nothing is queued in the database. Exit status 1 when a channel failed.\n\n\
+Examples:\n  scopewatch --config /etc/scopewatch.toml alert test\n  scopewatch alert test --channel slack"
+    )]
+    Alert(alert::AlertArgs),
     /// Run on the configured cron schedule until SIGINT or SIGTERM
     #[command(after_help = "A signal during a run lets the run finish first.\n\n\
 Example:\n  scopewatch --config /etc/scopewatch.toml daemon --log-format json")]
@@ -217,7 +232,9 @@ pub fn main() -> ExitCode {
         || matches
             .subcommand()
             .is_some_and(|(_, sub)| on_command_line(sub));
-    init_logging(cli.verbose, cli.log_format);
+    // A daemon says what it does at the default level: it has no other output.
+    let daemon = matches!(cli.command, Command::Daemon);
+    init_logging(cli.verbose + u8::from(daemon), cli.log_format);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -275,7 +292,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => AliasTable::builtin(),
     };
     let differ = Differ::new(&aliases);
-    let config = match &cli.config {
+    let local = Path::new(LOCAL_CONFIG);
+    let config_path = cli
+        .config
+        .clone()
+        .or_else(|| (cli.command.needs_config() && local.is_file()).then(|| local.into()));
+    let config = match &config_path {
         Some(path) => Some(Config::load(path)?),
         None => None,
     };
@@ -315,15 +337,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(args) => job::init(args),
         Command::Run(args) => job::run(need_config(config)?, &aliases, &db, progress, args),
         Command::Daemon => job::daemon(need_config(config)?, &aliases, &db),
+        Command::Alert(args) => alert::alert(need_config(config)?, args),
         Command::Demo(args) => {
             demo::demo(cli.db.as_deref().filter(|_| cli.db_given), &differ, args)
         }
     }
 }
 
+impl Command {
+    /// The commands that cannot do without a configuration.
+    fn needs_config(&self) -> bool {
+        match self {
+            Command::Run(_) | Command::Daemon | Command::Alert(_) => true,
+            Command::Sources(args) => args.discovers(),
+            _ => false,
+        }
+    }
+}
+
 /// The configuration, for the commands that cannot do without one.
 fn need_config(config: Option<&Config>) -> anyhow::Result<&Config> {
-    config.context("no configuration: pass --config FILE (write one with `scopewatch init`)")
+    config.context(
+        "no configuration: pass --config FILE, or write ./scopewatch.toml with `scopewatch init`",
+    )
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

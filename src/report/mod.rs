@@ -37,6 +37,46 @@ pub fn summary(diff: &Diff) -> String {
     }
 }
 
+/// The services a diff's scope changes name, for a one-line run summary:
+/// `added Windows 365; renamed Microsoft Flow → Power Automate`.
+pub fn services_changed(diff: &Diff) -> String {
+    let names = |list: Vec<String>| list.join(", ");
+    let parts = [
+        (
+            "added",
+            names(diff.added().iter().map(|e| e.service.to_string()).collect()),
+        ),
+        (
+            "removed",
+            names(
+                diff.removed()
+                    .iter()
+                    .map(|e| e.service.to_string())
+                    .collect(),
+            ),
+        ),
+        (
+            "renamed",
+            names(
+                diff.renamed()
+                    .iter()
+                    .map(|r| format!("{} → {}", r.from, r.to))
+                    .collect(),
+            ),
+        ),
+        (
+            "moved",
+            names(diff.moved().iter().map(|m| m.service.to_string()).collect()),
+        ),
+    ];
+    parts
+        .iter()
+        .filter(|(_, list)| !list.is_empty())
+        .map(|(what, list)| format!("{what} {list}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn env_suffix(environment: &Option<String>) -> String {
     environment
         .as_ref()

@@ -1,0 +1,354 @@
+//! What an operator and an analyst expect of scopewatch (issue 20): the
+//! nightly run as it reads in a log, proving alert channels, dry runs, the
+//! daemon's own log, and webhook idempotency keys.
+
+use std::net::TcpListener;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use scopewatch::store::Store;
+use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{self, Setup};
+
+const V1: &str = include_str!("../snapshots/offering-iso-27001/2020-06-15.md");
+const V2: &str = include_str!("../snapshots/offering-iso-27001/2020-11-02.md");
+const MOVED: &str =
+    "# ISO/IEC 27001\n\n## Overview\n\nThis offering now lives on the compliance hub.\n";
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn both(o: &Output) -> String {
+    format!("{}{}", stdout(o), String::from_utf8_lossy(&o.stderr))
+}
+
+async fn serve(server: &MockServer, body: &str) {
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/offering-x"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(body.as_bytes().to_vec(), "text/markdown; charset=utf-8"),
+        )
+        .mount(server)
+        .await;
+}
+
+async fn receivers() -> MockServer {
+    let hooks = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&hooks)
+        .await;
+    hooks
+}
+
+async fn requests(server: &MockServer, at: &str) -> Vec<wiremock::Request> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.url.path() == at && r.method.as_str() == "POST")
+        .collect()
+}
+
+fn webhook_and_slack(hooks: &MockServer) -> String {
+    format!(
+        "\n[[alert]]\nkind = \"webhook\"\nurl_env = \"SW_HOOK_URL\"\n\n[[alert]]\nkind = \"slack\"\nurl = \"{}/slack\"\n",
+        hooks.uri()
+    )
+}
+
+const UNSET_SMTP: &str = "\n[[alert]]\nkind = \"email\"\nsmtp_host = \"127.0.0.1\"\nfrom = \"scopewatch@example.com\"\nto = [\"team@example.com\"]\nusername = \"scopewatch\"\npassword_env = \"SW_SMTP_PASSWORD_NEVER_SET\"\n";
+
+fn one_source(site: &MockServer) -> Vec<(&'static str, String)> {
+    vec![("offering-x", format!("{}/offering-x", site.uri()))]
+}
+
+fn snapshots(s: &Setup) -> usize {
+    Store::open(&s.db())
+        .unwrap()
+        .history("offering-x")
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_summary_is_dated_and_names_the_services_that_changed() {
+    let site = MockServer::start().await;
+    serve(&site, V1).await;
+    let s = Setup::new(&one_source(&site), "", "");
+    assert!(s.run(&["run"], "").await.status.success());
+    serve(&site, V2).await;
+    let out = s.run(&["run"], "").await;
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find(|l| l.contains("offering-x"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let stamp = line.split_whitespace().next().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(stamp).is_ok(),
+        "no timestamp: {line}"
+    );
+    assert!(
+        line.contains("SCOPE CHANGED") && line.contains("Microsoft Flow → Power Automate"),
+        "{line}"
+    );
+    assert!(
+        line.contains("added") && line.contains("Power Virtual Agents"),
+        "{line}"
+    );
+    let totals = text.lines().last().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(totals.split_whitespace().next().unwrap()).is_ok(),
+        "{totals}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_network_down_a_run_fails_fast_and_says_so() {
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let sources: Vec<(String, String)> = (0..12)
+        .map(|i| (format!("p{i}"), format!("http://127.0.0.1:{port}/p{i}")))
+        .collect();
+    let sources: Vec<(&str, String)> = sources
+        .iter()
+        .map(|(i, u)| (i.as_str(), u.clone()))
+        .collect();
+    // Each page alone takes at least 1.5 s to give up; twelve two at a time,
+    // at least 9 s.
+    let s = Setup::new(
+        &sources,
+        "",
+        "retries = 3\nbackoff_min_ms = 500\nbackoff_max_ms = 500",
+    );
+    let started = Instant::now();
+    let out = s.run(&["run"], "").await;
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        took < Duration::from_secs(6),
+        "took {took:?}: {}",
+        both(&out)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("the network looks down"), "{text}");
+    assert_eq!(text.matches("FAILED").count(), 12, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_channel_whose_secret_is_unset_is_reported_at_the_start() {
+    let site = MockServer::start().await;
+    serve(&site, V1).await;
+    let s = Setup::new(&one_source(&site), UNSET_SMTP, "");
+    let out = s.run(&["run"], "").await;
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        stdout(&out).contains(
+            "alert channel not ready: email: environment variable SW_SMTP_PASSWORD_NEVER_SET is not set"
+        ),
+        "{}",
+        both(&out)
+    );
+    assert!(
+        stdout(&out).contains("first version stored"),
+        "the pages are still fetched and stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_reads_the_scopewatch_toml_init_wrote_in_the_current_folder() {
+    let site = MockServer::start().await;
+    serve(&site, V1).await;
+    let s = Setup::new(&one_source(&site), "", "");
+    let dir = s.dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        common::bin()
+            .current_dir(&dir)
+            .env_remove("SCOPEWATCH_CONFIG")
+            .env_remove("SCOPEWATCH_DB")
+            .arg("run")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(
+        stdout(&out).contains("first version stored"),
+        "{}",
+        both(&out)
+    );
+    assert_eq!(snapshots(&s), 1, "stored in the configured database");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_anomaly_has_its_own_exit_status() {
+    let site = MockServer::start().await;
+    serve(&site, V1).await;
+    let s = Setup::new(&one_source(&site), "", "");
+    assert!(s.run(&["run"], "").await.status.success());
+    serve(&site, MOVED).await;
+    let out = s.run(&["run"], "").await;
+    assert_eq!(out.status.code(), Some(4), "{}", both(&out));
+    assert!(stdout(&out).contains("ANOMALY"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alert_test_proves_each_channel_or_the_one_named() {
+    let hooks = receivers().await;
+    let alerts = format!("{}{UNSET_SMTP}", webhook_and_slack(&hooks));
+    let s = Setup::new(&[], &alerts, "");
+    let hook = format!("{}/hook", hooks.uri());
+    let out = s.run(&["alert", "test"], &hook).await;
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    let text = stdout(&out);
+    assert!(text.contains("webhook: test alert delivered"), "{text}");
+    assert!(text.contains("slack: test alert delivered"), "{text}");
+    assert!(
+        text.contains(
+            "email: NOT DELIVERED: environment variable SW_SMTP_PASSWORD_NEVER_SET is not set"
+        ),
+        "{text}"
+    );
+    let webhook = requests(&hooks, "/hook").await;
+    assert_eq!(webhook.len(), 1);
+    let body: Value = serde_json::from_slice(&webhook[0].body).unwrap();
+    assert_eq!(body["event"], "test");
+    assert_eq!(requests(&hooks, "/slack").await.len(), 1);
+
+    let out = s.run(&["alert", "test", "--channel", "slack"], &hook).await;
+    assert!(out.status.success(), "{}", both(&out));
+    assert_eq!(requests(&hooks, "/slack").await.len(), 2);
+    assert_eq!(
+        requests(&hooks, "/hook").await.len(),
+        1,
+        "only the one named"
+    );
+
+    let out = s.run(&["alert", "test", "--channel", "pager"], &hook).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no alert channel named \"pager\""),
+        "{}",
+        both(&out)
+    );
+    assert!(!s.db().exists(), "a test alert is never queued");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_shows_what_would_be_stored_and_alerted_and_changes_nothing() {
+    let site = MockServer::start().await;
+    let hooks = receivers().await;
+    serve(&site, V1).await;
+    let s = Setup::new(&one_source(&site), &webhook_and_slack(&hooks), "");
+    let hook = format!("{}/hook", hooks.uri());
+    assert!(s.run(&["run"], &hook).await.status.success());
+    serve(&site, V2).await;
+    let before = std::fs::read(s.db()).unwrap();
+
+    let out = s.run(&["run", "--dry-run", "--exit-code"], &hook).await;
+    assert_eq!(out.status.code(), Some(3), "{}", both(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("dry run: nothing was stored"), "{text}");
+    assert!(text.contains("SCOPE CHANGED"), "{text}");
+    assert!(
+        text.contains("would alert webhook: scopewatch: offering-x scope changed"),
+        "{text}"
+    );
+    assert!(text.contains("would alert slack:"), "{text}");
+    assert!(requests(&hooks, "/hook").await.is_empty(), "nothing sent");
+    assert_eq!(snapshots(&s), 1, "nothing stored");
+    assert_eq!(
+        std::fs::read(s.db()).unwrap(),
+        before,
+        "the database unchanged"
+    );
+
+    let out = s.run(&["run"], &hook).await;
+    assert!(out.status.success(), "{}", both(&out));
+    assert_eq!(snapshots(&s), 2);
+    assert_eq!(requests(&hooks, "/hook").await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_deliveries_carry_the_event_id_as_an_idempotency_key() {
+    let site = MockServer::start().await;
+    let hooks = receivers().await;
+    serve(&site, V1).await;
+    let alerts = "\n[[alert]]\nkind = \"webhook\"\nurl_env = \"SW_HOOK_URL\"\n";
+    let s = Setup::new(&one_source(&site), alerts, "");
+    let hook = format!("{}/hook", hooks.uri());
+    assert!(s.run(&["run"], &hook).await.status.success());
+    serve(&site, V2).await;
+    assert!(s.run(&["run"], &hook).await.status.success());
+    let received = requests(&hooks, "/hook").await;
+    assert_eq!(received.len(), 1);
+    let key = received[0]
+        .headers
+        .get("idempotency-key")
+        .expect("an Idempotency-Key header")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body: Value = serde_json::from_slice(&received[0].body).unwrap();
+    assert!(key.starts_with("offering-x:change:"), "{key}");
+    assert_eq!(body["event_id"], key.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_logs_its_start_schedule_and_each_run_as_json() {
+    let site = MockServer::start().await;
+    serve(&site, V1).await;
+    let s = Setup::new(&one_source(&site), "", "");
+    let mut text = std::fs::read_to_string(&s.config).unwrap();
+    text.insert_str(0, "schedule = \"* * * * * *\"\n");
+    std::fs::write(&s.config, text).unwrap();
+    let config = s.config.clone();
+    let stderr = tokio::task::spawn_blocking(move || {
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("scopewatch"))
+            .arg("--config")
+            .arg(&config)
+            .args(["daemon", "--log-format", "json"])
+            .env_remove("RUST_LOG")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(3500));
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    })
+    .await
+    .unwrap();
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    let find = |message: &str| {
+        lines
+            .iter()
+            .find(|l| l["fields"]["message"] == message)
+            .unwrap_or_else(|| panic!("no {message:?} in {stderr}"))
+    };
+    assert_eq!(find("daemon started")["fields"]["schedule"], "* * * * * *");
+    find("run started");
+    let finished = &find("run finished")["fields"];
+    assert_eq!(finished["sources"], 1, "{finished}");
+    assert_eq!(finished["failed"], 0, "{finished}");
+    find("daemon stopped");
+    assert!(!stderr.contains("First"), "outcomes in words: {stderr}");
+}
