@@ -26,7 +26,9 @@ pub enum Error {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     },
-    #[error("invalid date {0:?}: expected YYYY-MM-DD")]
+    #[error(
+        "invalid date {0:?}: give YYYY-MM-DD, today, yesterday, or a time back such as 7d, 3w or 2m (days, weeks, months)"
+    )]
     Date(String),
     #[error(
         "invalid locale {0:?}: give a language and a region as Microsoft's addresses write them, such as de-de, ja-jp, pt-br, zh-cn or zh-tw"

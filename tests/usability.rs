@@ -352,3 +352,244 @@ async fn the_daemon_logs_its_start_schedule_and_each_run_as_json() {
     find("daemon stopped");
     assert!(!stderr.contains("First"), "outcomes in words: {stderr}");
 }
+
+fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::demo_db(dir.path());
+    (dir, db)
+}
+
+fn sw(db: &std::path::Path, args: &[&str]) -> Output {
+    common::bin()
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn versions_lists_a_sources_stored_versions() {
+    let (_dir, db) = demo();
+    let out = sw(&db, &["versions", "offering-iso-27001"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("offering-iso-27001: 6 versions"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("2020-06-15T00:00:00Z") && l.contains("markdown")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("2021-03-01T00:00:00Z") && l.contains("html"))
+    );
+    let out = sw(&db, &["versions", "offering-iso-27001", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let versions = v.as_array().unwrap();
+    assert_eq!(versions.len(), 6);
+    assert_eq!(versions[0]["form"], "markdown");
+    assert_eq!(versions[0]["parser_version"], scopewatch::PARSER_VERSION);
+    // 2020-11-02 adds Power Virtual Agents to the services of 2020-06-15.
+    assert_eq!(
+        versions[1]["services"].as_u64().unwrap(),
+        versions[0]["services"].as_u64().unwrap() + 1
+    );
+    let out = sw(&db, &["versions", "offering-nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown source \"offering-nope\""));
+}
+
+#[test]
+fn show_prints_the_version_in_force_on_a_date_as_parse_does() {
+    let (_dir, db) = demo();
+    let out = sw(&db, &["show", "offering-iso-27001", "--at", "2021-01-01"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(
+            "offering-iso-27001 captured 2020-11-02T00:00:00Z (in force on 2021-01-01)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Microsoft Cloud App Security"), "{text}");
+    // The JSON is `parse --format json` of the stored page.
+    let shown = sw(
+        &db,
+        &[
+            "show",
+            "offering-iso-27001",
+            "--at",
+            "2021-01-01",
+            "--format",
+            "json",
+        ],
+    );
+    let parsed = common::bin()
+        .args([
+            "parse",
+            "snapshots/offering-iso-27001/2020-11-02.md",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let parsed: Value = serde_json::from_slice(&parsed.stdout).unwrap();
+    assert_eq!(shown["scopes"], parsed["scopes"]);
+    assert_eq!(shown["title"], parsed["title"]);
+    let out = sw(&db, &["show", "offering-iso-27001", "--at", "2019-01-01"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("its first is on 2020-06-15"),
+        "{}",
+        both(&out)
+    );
+}
+
+#[test]
+fn dates_may_be_today_yesterday_or_a_time_back() {
+    let (_dir, db) = demo();
+    // Every demo version is years old: the last months hold no event.
+    for since in ["today", "yesterday", "7d", "3w", "2m"] {
+        let out = sw(&db, &["log", "--since", since]);
+        assert!(out.status.success(), "{since}: {}", both(&out));
+        assert_eq!(stdout(&out), "no scope changes\n", "{since}");
+    }
+    let out = sw(&db, &["show", "offering-soc-2", "--at", "today"]);
+    assert!(
+        stdout(&out).contains("captured 2023-02-10"),
+        "{}",
+        both(&out)
+    );
+    let out = sw(&db, &["matrix", "--at", "yesterday", "--format", "csv"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let out = sw(&db, &["log", "--since", "7x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("7d, 3w or 2m"));
+}
+
+#[test]
+fn log_filters_by_date_kind_service_and_environment() {
+    let (_dir, db) = demo();
+    let csv = |args: &[&str]| -> Vec<Vec<String>> {
+        let mut all = vec!["log", "--format", "csv"];
+        all.extend_from_slice(args);
+        let out = sw(&db, &all);
+        assert!(out.status.success(), "{}", both(&out));
+        let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(
+            header,
+            [
+                "date",
+                "source",
+                "kind",
+                "service",
+                "from",
+                "to",
+                "environment",
+                "evidence"
+            ]
+        );
+        reader
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect()
+    };
+    let renames = csv(&[
+        "--kind",
+        "renamed",
+        "--service",
+        "defender",
+        "--until",
+        "2021-06-01",
+    ]);
+    assert!(!renames.is_empty());
+    assert!(
+        renames
+            .iter()
+            .all(|r| r[2] == "renamed" && r[0].as_str() <= "2021-06-01")
+    );
+    let flow = csv(&["--service", "Microsoft Flow"]);
+    let rename = flow
+        .iter()
+        .find(|r| r[2] == "renamed")
+        .unwrap_or_else(|| panic!("{flow:?}"));
+    assert_eq!(
+        (&rename[3][..], &rename[4][..], &rename[5][..]),
+        ("Power Automate", "Microsoft Flow", "Power Automate")
+    );
+    assert_eq!(rename[7], "the page says \"formerly\"");
+    let gcc_high = csv(&["--environment", "gcc high"]);
+    assert!(!gcc_high.is_empty());
+    assert!(gcc_high.iter().all(|r| r[6] == "GCC High"), "{gcc_high:?}");
+    let all = csv(&[]);
+    assert!(gcc_high.len() < all.len());
+    let out = sw(&db, &["log", "--kind", "vanished"]);
+    assert_eq!(out.status.code(), Some(2), "a kind that does not exist");
+}
+
+#[test]
+fn timeline_finds_a_service_by_part_of_its_name() {
+    let (_dir, db) = demo();
+    let out = sw(&db, &["timeline", "Power Vir"]);
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(
+        stdout(&out).starts_with("Power Virtual Agents\n"),
+        "{}",
+        stdout(&out)
+    );
+    let out = sw(&db, &["timeline", "defender"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("services have \"defender\" in their name")
+            && said.contains("\"Microsoft Defender for Endpoint\"")
+            && said.contains("\"Microsoft Defender for Identity\""),
+        "{said}"
+    );
+    // A former name is still the service, not a part to search for.
+    let out = sw(&db, &["timeline", "Windows Defender ATP"]);
+    assert!(out.status.success(), "{}", both(&out));
+}
+
+#[test]
+fn diff_of_all_sources_shows_the_changed_ones_and_counts_the_rest() {
+    let (_dir, db) = demo();
+    let out = sw(
+        &db,
+        &[
+            "diff",
+            "--source",
+            "all",
+            "--from",
+            "2022-06-01",
+            "--to",
+            "2023-03-01",
+        ],
+    );
+    assert!(out.status.success(), "{}", both(&out));
+    let text = stdout(&out);
+    assert!(text.contains("offering-soc-2:"), "{text}");
+    assert!(!text.contains("offering-fedramp"), "{text}");
+    assert!(text.ends_with("3 other sources unchanged\n"), "{text}");
+    // --from alone runs until today.
+    let until_now = sw(&db, &["diff", "--source", "all", "--from", "2022-06-01"]);
+    assert!(until_now.status.success(), "{}", both(&until_now));
+    let today = chrono::Utc::now().date_naive().to_string();
+    let explicit = sw(
+        &db,
+        &[
+            "diff",
+            "--source",
+            "all",
+            "--from",
+            "2022-06-01",
+            "--to",
+            &today,
+        ],
+    );
+    assert_eq!(stdout(&until_now), stdout(&explicit));
+    assert!(stdout(&until_now).contains("offering-soc-2:"));
+}

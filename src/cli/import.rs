@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Args;
 
-use super::{emit, warn_all};
+use super::{day, emit, warn_all};
 use crate::config;
-use crate::ingest::{self, parse_day};
+use crate::ingest;
 use crate::store::{self, Imported, Store};
 
 #[derive(Debug, Args)]
@@ -18,8 +18,8 @@ pub(super) struct ImportArgs {
     /// Source id [default: from the path]
     #[arg(long)]
     source: Option<String>,
-    /// Capture date, YYYY-MM-DD [default: from the file name, else the page's date]
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    /// Capture date, YYYY-MM-DD or today, yesterday, 7d ... [default: from the file name, else the page's date]
+    #[arg(long, value_name = "DATE")]
     date: Option<String>,
 }
 
@@ -50,7 +50,7 @@ pub(super) struct ReparseArgs {
 }
 
 pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let date = args.date.as_deref().map(parse_day).transpose()?;
+    let date = args.date.as_deref().map(day).transpose()?;
     let source = args.source.as_deref();
     let _lock = store::lock(db)?;
     let mut store = Store::open(db)?;

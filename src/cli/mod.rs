@@ -9,6 +9,7 @@ mod history;
 mod import;
 mod job;
 mod pages;
+mod versions;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -128,6 +129,14 @@ change a database, and ask for this first.\n\nExample:\n  scopewatch --db histor
         after_help = "Example:\n  scopewatch log --source offering-iso-27001 --since 2021-01-01 --format markdown"
     )]
     Log(history::LogArgs),
+    /// A source's stored versions: date, form, service count, parser version
+    #[command(after_help = "Example:\n  scopewatch versions offering-iso-27001 --format json")]
+    Versions(versions::VersionsArgs),
+    /// Print the stored version of a source in force on a date, as `parse` prints a page
+    #[command(
+        after_help = "Examples:\n  scopewatch show offering-iso-27001 --at 2021-06-30\n  scopewatch show offering-soc-2 --at 3m --format json"
+    )]
+    Show(versions::ShowArgs),
     /// Write a self-contained HTML report of scope changes
     #[command(
         after_help = "The file has no external assets, works offline and prints well.\n\n\
@@ -318,7 +327,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify => archive::verify(&db),
         Command::Export(args) => archive::export(&db, args),
         Command::Restore(args) => archive::restore(&db, args),
-        Command::Log(args) => history::log(&db, &differ, args),
+        Command::Log(args) => history::log(&db, &aliases, &differ, args),
+        Command::Versions(args) => versions::versions(&db, args),
+        Command::Show(args) => versions::show(&db, args),
         Command::Report(args) => history::report(&db, config, &differ, &aliases, args),
         Command::Feed(args) => history::feed(&db, &differ, args),
         Command::Completions { shell } => {
@@ -381,7 +392,57 @@ fn warn_all(origin: &str, warnings: &[String]) {
     }
 }
 
+/// A date as every command takes it: YYYY-MM-DD, `today`, `yesterday`, or
+/// a time back from today (UTC) in days, weeks or months: `7d`, `3w`, `2m`.
+fn day(text: &str) -> anyhow::Result<chrono::NaiveDate> {
+    day_from(text, chrono::Utc::now().date_naive())
+}
+
+fn day_from(text: &str, today: chrono::NaiveDate) -> anyhow::Result<chrono::NaiveDate> {
+    let word = text.trim().to_ascii_lowercase();
+    let back = match word.as_str() {
+        "today" => Some(today),
+        "yesterday" => today.pred_opt(),
+        _ => word
+            .char_indices()
+            .last()
+            .filter(|(i, _)| *i > 0)
+            .and_then(|(i, unit)| Some((word[..i].parse::<u32>().ok()?, unit)))
+            .and_then(|(n, unit)| match unit {
+                'd' => today.checked_sub_days(chrono::Days::new(n.into())),
+                'w' => today.checked_sub_days(chrono::Days::new(u64::from(n) * 7)),
+                'm' => today.checked_sub_months(chrono::Months::new(n)),
+                _ => None,
+            }),
+    };
+    match back {
+        Some(date) => Ok(date),
+        None => Ok(crate::ingest::parse_day(text)?),
+    }
+}
+
 /// Opens the database for a command that only reads it.
 fn open_existing(db: &Path) -> anyhow::Result<Store> {
     Ok(Store::open_read(db)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    #[test]
+    fn dates_back_from_today() {
+        let today = NaiveDate::from_ymd_opt(2024, 3, 31).unwrap();
+        let day = |t: &str| super::day_from(t, today).unwrap().to_string();
+        assert_eq!(day("today"), "2024-03-31");
+        assert_eq!(day("Yesterday"), "2024-03-30");
+        assert_eq!(day("7d"), "2024-03-24");
+        assert_eq!(day("3w"), "2024-03-10");
+        assert_eq!(day("1m"), "2024-02-29");
+        assert_eq!(day("2021-08-01"), "2021-08-01");
+        for bad in ["7x", "d", "-3d", "2021-13-01", "soon"] {
+            let e = super::day_from(bad, today).unwrap_err().to_string();
+            assert!(e.contains("7d, 3w or 2m"), "{bad}: {e}");
+        }
+    }
 }

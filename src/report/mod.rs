@@ -6,8 +6,11 @@
 
 pub mod data;
 pub mod feed;
+pub mod fields;
 pub mod html;
 pub mod lag;
+
+pub use fields::events_csv;
 
 use std::fmt::Write as _;
 
@@ -555,41 +558,6 @@ pub fn events_markdown(events: &[Event]) -> String {
         out.push_str("No scope changes.\n");
     }
     out
-}
-
-/// The scope change log as CSV: date, source, event, description.
-pub fn events_csv(events: &[Event]) -> std::io::Result<String> {
-    let header = ["date", "source", "event", "description"]
-        .map(String::from)
-        .to_vec();
-    let rows = events.iter().map(|e| {
-        let kind = match &e.what {
-            EventKind::Change(c) => match c {
-                Change::Added(_) => "added",
-                Change::Removed(_) => "removed",
-                Change::Renamed(_) => "renamed",
-                Change::Reworded(_) => "reworded",
-                Change::Moved(_) => "moved",
-                Change::Link(_) => "link",
-            },
-            EventKind::FlipFlop { .. } => "flip_flop",
-            EventKind::Retired { .. } => "retired",
-            EventKind::Restored => "restored",
-        };
-        let line = event_line(&e.what);
-        let description = line
-            .split_once(' ')
-            .map_or(line.as_str(), |(_, d)| d)
-            .trim()
-            .to_string();
-        vec![
-            e.date.to_string(),
-            e.source.clone(),
-            kind.to_string(),
-            description,
-        ]
-    });
-    csv_string(std::iter::once(header).chain(rows))
 }
 
 /// A service's timeline as text.
