@@ -130,6 +130,13 @@ pub enum Error {
         "{path} already holds a history: restore into a new database (pass --db with a path that does not exist yet)"
     )]
     NotEmpty { path: PathBuf },
+    #[error(
+        "{path} is named for {date}, a date in the future: rename it, or give the date it was saved with --date"
+    )]
+    FutureDate {
+        path: PathBuf,
+        date: chrono::NaiveDate,
+    },
     #[error("cannot make a scratch copy of the database: {}", io_reason(.0))]
     Scratch(std::io::Error),
     #[error("stored data is inconsistent: {0}")]

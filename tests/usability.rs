@@ -593,3 +593,71 @@ fn diff_of_all_sources_shows_the_changed_ones_and_counts_the_rest() {
     assert_eq!(stdout(&until_now), stdout(&explicit));
     assert!(stdout(&until_now).contains("offering-soc-2:"));
 }
+
+#[test]
+fn import_says_what_it_guessed_and_refuses_a_future_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.db");
+    let page = std::fs::read("snapshots/offering-soc-2/2021-07-20.md").unwrap();
+    let saved = dir.path().join("saved.md");
+    std::fs::write(&saved, &page).unwrap();
+    let out = sw(&db, &["import", saved.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", both(&out));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("guessed source \"saved\" from the file name (--source sets it)")
+            && said.contains("date 2021-07-20 from the date the page states (--date sets it)"),
+        "{said}"
+    );
+    // A file named by date in a folder named for the source is no guess.
+    let named = dir.path().join("offering-soc-2");
+    std::fs::create_dir(&named).unwrap();
+    std::fs::write(named.join("2021-07-21.md"), &page).unwrap();
+    let out = sw(
+        &db,
+        &["import", named.join("2021-07-21.md").to_str().unwrap()],
+    );
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("guessed"));
+
+    let future = named.join("2099-01-01.md");
+    std::fs::write(&future, &page).unwrap();
+    let out = sw(&db, &["import", future.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a date in the future"),
+        "{}",
+        both(&out)
+    );
+    let out = sw(
+        &db,
+        &["import", "--date", "2099-01-01", saved.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is in the future"));
+    let v: Value =
+        serde_json::from_slice(&sw(&db, &["sources", "--format", "json"]).stdout).unwrap();
+    let snapshots: u64 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["snapshots"].as_u64().unwrap())
+        .sum();
+    assert_eq!(snapshots, 2, "nothing stored for a future date");
+}
+
+#[test]
+fn export_to_standard_output() {
+    let (dir, db) = demo();
+    let to_file = dir.path().join("a.jsonl");
+    assert!(
+        sw(&db, &["export", "-o", to_file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let out = sw(&db, &["export", "-o", "-"]);
+    assert!(out.status.success(), "{}", both(&out));
+    assert_eq!(out.stdout, std::fs::read(&to_file).unwrap());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("to standard output"));
+    assert!(!dir.path().join("-").exists());
+}

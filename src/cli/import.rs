@@ -51,6 +51,12 @@ pub(super) struct ReparseArgs {
 
 pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let date = args.date.as_deref().map(day).transpose()?;
+    let today = chrono::Utc::now().date_naive();
+    if let Some(date) = date.filter(|d| *d > today) {
+        bail!(
+            "--date {date} is in the future (today is {today}): give the date the page was saved"
+        );
+    }
     let source = args.source.as_deref();
     let _lock = store::lock(db)?;
     let mut store = Store::open(db)?;
@@ -64,7 +70,15 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     for file in &files {
-        match ingest::import_file(&mut store, file, source, date) {
+        let named = ingest::date_in_name(file);
+        let result = match named.filter(|at| date.is_none() && at.date_naive() > today) {
+            Some(at) => Err(crate::Error::FutureDate {
+                path: file.clone(),
+                date: at.date_naive(),
+            }),
+            None => ingest::import_file(&mut store, file, source, date),
+        };
+        match result {
             Ok(r) => {
                 warn_all(&file.display().to_string(), &r.snapshot.warnings);
                 let what = match r.imported {
@@ -77,6 +91,31 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
                     r.captured_at.date_naive(),
                     file.display()
                 ))?;
+                // Without a date in its name, a file's source and date are
+                // guesses: say them, and how to set them.
+                if named.is_none() {
+                    let mut guessed = Vec::new();
+                    if source.is_none() {
+                        guessed.push(format!(
+                            "source {:?} from the file name (--source sets it)",
+                            r.source
+                        ));
+                    }
+                    if date.is_none() {
+                        let from = if r.snapshot.published == Some(r.captured_at.date_naive()) {
+                            "the date the page states"
+                        } else {
+                            "today, as neither the name nor the page gives one"
+                        };
+                        guessed.push(format!(
+                            "date {} from {from} (--date sets it)",
+                            r.captured_at.date_naive()
+                        ));
+                    }
+                    if !guessed.is_empty() {
+                        eprintln!("note: {}: guessed {}", file.display(), guessed.join("; "));
+                    }
+                }
             }
             // One file: its error is the command's, said once.
             Err(e) if files.len() == 1 => return Err(e.into()),
