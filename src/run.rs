@@ -47,6 +47,8 @@ pub enum Outcome {
     Anomaly(String),
     /// The page could not be fetched.
     Failed(String),
+    /// Muted or removed (`sources mute`, `sources remove`): not fetched.
+    Held(String),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +67,7 @@ impl std::fmt::Display for Outcome {
             Outcome::ScopeChanged(summary) => write!(f, "SCOPE CHANGED: {summary}"),
             Outcome::Anomaly(problem) => write!(f, "ANOMALY: {problem}"),
             Outcome::Failed(error) => write!(f, "FAILED: {error}"),
+            Outcome::Held(how) => write!(f, "{how}: not fetched"),
         }
     }
 }
@@ -253,7 +256,13 @@ async fn check_sources(
 
     let (sender, mut results) = tokio::sync::mpsc::channel::<Checked>(WAITING);
     let mut workers = tokio::task::JoinSet::new();
-    for queue in host_queues(store, &config.sources)? {
+    let held = store.held_sources()?;
+    let (held_here, tracked): (Vec<_>, Vec<_>) = config
+        .sources
+        .iter()
+        .enumerate()
+        .partition(|(_, s)| held.iter().any(|(id, _)| id == s.id.as_str()));
+    for queue in host_queues(store, &tracked)? {
         let count = config.fetch.per_host_concurrency.clamp(1, queue.len());
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..count {
@@ -264,6 +273,13 @@ async fn check_sources(
 
     let differ = Differ::new(aliases);
     let mut outcomes: Vec<Option<Outcome>> = vec![None; config.sources.len()];
+    for (index, source) in held_here {
+        let how = held
+            .iter()
+            .find(|(id, _)| id == source.id.as_str())
+            .map_or("muted", |(_, how)| how.as_str());
+        outcomes[index] = Some(Outcome::Held(how.to_string()));
+    }
     let mut batch: Option<(Instant, usize)> = None;
     loop {
         let (index, got, mut attempts) = match results.try_recv() {
@@ -401,13 +417,14 @@ async fn fetch_worker(
 /// validators for a conditional GET.
 type Job = (usize, String, Option<PageForm>, Validators);
 
-/// The configured sources grouped by host (and port), in configuration
-/// order within each host.
-fn host_queues(store: &Store, sources: &[SourceConfig]) -> Result<Vec<VecDeque<Job>>> {
+/// The configured sources to fetch (with their index in the
+/// configuration) grouped by host (and port), in configuration order
+/// within each host.
+fn host_queues(store: &Store, sources: &[(usize, &SourceConfig)]) -> Result<Vec<VecDeque<Job>>> {
     let mut validators = store.all_validators()?;
     let mut queues: Vec<VecDeque<Job>> = Vec::new();
     let mut by_host: HashMap<String, usize> = HashMap::new();
-    for (index, source) in sources.iter().enumerate() {
+    for &(index, source) in sources {
         let host = reqwest::Url::parse(&source.url)
             .map(|u| {
                 format!(

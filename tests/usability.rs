@@ -661,3 +661,126 @@ fn export_to_standard_output() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("to standard output"));
     assert!(!dir.path().join("-").exists());
 }
+
+#[test]
+fn sources_shows_retired_pages_and_each_sources_last_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let moved = dir.path().join("moved.md");
+    std::fs::write(&moved, MOVED).unwrap();
+    for (date, file) in [
+        ("2020-06-15", "snapshots/offering-iso-27001/2020-06-15.md"),
+        ("2020-11-02", "snapshots/offering-iso-27001/2020-11-02.md"),
+        ("2021-01-04", moved.to_str().unwrap()),
+    ] {
+        let out = sw(
+            &db,
+            &["import", "--source", "offering-x", "--date", date, file],
+        );
+        assert!(out.status.success(), "{}", both(&out));
+    }
+    let out = sw(
+        &db,
+        &[
+            "import",
+            "--source",
+            "offering-y",
+            "--date",
+            "2021-02-01",
+            "snapshots/offering-soc-2/2021-07-20.md",
+        ],
+    );
+    assert!(out.status.success());
+    let text = stdout(&sw(&db, &["sources"]));
+    let line = |id: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_string()
+    };
+    assert!(line("offering-x").contains("changed 2020-11-02"), "{text}");
+    assert!(line("offering-x").contains("RETIRED 2021-01-04"), "{text}");
+    assert!(line("offering-y").contains("no change yet"), "{text}");
+    assert!(!line("offering-y").contains("RETIRED"), "{text}");
+    let v: Value =
+        serde_json::from_slice(&sw(&db, &["sources", "--format", "json"]).stdout).unwrap();
+    assert_eq!(v[0]["id"], "offering-x");
+    assert_eq!(v[0]["retired"], "2021-01-04");
+    assert_eq!(v[0]["last_change"], "2020-11-02");
+    assert_eq!(v[1]["retired"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_muted_source_is_kept_but_neither_fetched_nor_alerted() {
+    let site = MockServer::start().await;
+    let hooks = receivers().await;
+    serve(&site, V1).await;
+    let alerts = "\n[[alert]]\nkind = \"webhook\"\nurl_env = \"SW_HOOK_URL\"\n";
+    let s = Setup::new(&one_source(&site), alerts, "");
+    let hook = format!("{}/hook", hooks.uri());
+    assert!(s.run(&["run"], &hook).await.status.success());
+    let db = s.db();
+    let out = sw(&db, &["sources", "mute", "offering-x"]);
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(stdout(&sw(&db, &["sources"])).contains("MUTED since"));
+
+    serve(&site, V2).await;
+    let out = s.run(&["run", "--exit-code"], &hook).await;
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        stdout(&out).contains("muted: not fetched"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        site.received_requests().await.unwrap().is_empty(),
+        "fetched"
+    );
+    assert!(requests(&hooks, "/hook").await.is_empty());
+    assert_eq!(snapshots(&s), 1, "the history is kept");
+
+    // The state survives an export and a restore.
+    let archive = s.dir.path().join("a.jsonl");
+    common::export(&db, &archive);
+    let restored = s.dir.path().join("restored.db");
+    assert!(
+        sw(&restored, &["restore", archive.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(stdout(&sw(&restored, &["sources"])).contains("MUTED since"));
+
+    assert!(
+        sw(&db, &["sources", "unmute", "offering-x"])
+            .status
+            .success()
+    );
+    let out = s.run(&["run", "--exit-code"], &hook).await;
+    assert_eq!(out.status.code(), Some(3), "{}", both(&out));
+    assert_eq!(requests(&hooks, "/hook").await.len(), 1);
+}
+
+#[test]
+fn a_removed_source_keeps_its_history_unless_purged() {
+    let (_dir, db) = demo();
+    let out = sw(&db, &["sources", "remove", "offering-fedramp"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let text = stdout(&sw(&db, &["sources"]));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("offering-fedramp ") && l.contains("REMOVED since")),
+        "{text}"
+    );
+    assert!(sw(&db, &["versions", "offering-fedramp"]).status.success());
+
+    let out = sw(&db, &["sources", "remove", "offering-fedramp", "--purge"]);
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(stdout(&out).contains("removed with its history (4 snapshots)"));
+    assert!(!stdout(&sw(&db, &["sources"])).contains("offering-fedramp"));
+    let out = sw(&db, &["versions", "offering-fedramp"]);
+    assert_eq!(out.status.code(), Some(1));
+    let verify = sw(&db, &["verify"]);
+    assert!(verify.status.success(), "{}", both(&verify));
+    assert!(stdout(&sw(&db, &["log"])).contains("offering-iso-27001"));
+    assert!(!stdout(&sw(&db, &["log"])).contains("offering-fedramp"));
+}

@@ -448,7 +448,12 @@ pub struct Deliveries {
 /// stays queued for the next run.
 pub async fn deliver_pending(store: &Store, config: &Config) -> Result<Deliveries> {
     let mut queues: Vec<(AlertConfig, Vec<PendingAlert>)> = Vec::new();
+    // A muted source's alerts stay queued until it is tracked again.
+    let held = store.held_sources()?;
     for pending in store.pending_alerts()? {
+        if held.iter().any(|(id, _)| *id == pending.source) {
+            continue;
+        }
         let Some(channel) = config.alerts.iter().find(|c| c.name() == pending.channel) else {
             continue;
         };

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Args;
 
-use super::{day, emit, warn_all};
+use super::{day, emit, open_for_writing, warn_all};
 use crate::config;
 use crate::ingest;
 use crate::store::{self, Imported, Store};
@@ -153,20 +153,8 @@ pub(super) fn import_git(db: &Path, args: ImportGitArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// Opens an existing database for writing.
-fn open_existing_for_writing(db: &Path) -> anyhow::Result<(store::WriteLock, Store)> {
-    if !db.exists() {
-        return Err(crate::Error::NoDatabase {
-            path: db.to_path_buf(),
-        }
-        .into());
-    }
-    let lock = store::lock(db)?;
-    Ok((lock, Store::open(db)?))
-}
-
 pub(super) fn reparse(db: &Path, args: ReparseArgs) -> anyhow::Result<ExitCode> {
-    let (_lock, mut store) = open_existing_for_writing(db)?;
+    let (_lock, mut store) = open_for_writing(db)?;
     let r = ingest::reparse(&mut store, args.all)?;
     emit(&format!(
         "{} snapshots checked, {} rebuilt, {} with a different scope or links\n",
@@ -176,7 +164,7 @@ pub(super) fn reparse(db: &Path, args: ReparseArgs) -> anyhow::Result<ExitCode> 
 }
 
 pub(super) fn migrate(db: &Path) -> anyhow::Result<ExitCode> {
-    let (_lock, store) = open_existing_for_writing(db)?;
+    let (_lock, store) = open_for_writing(db)?;
     emit(&format!(
         "{} is at schema version {}\n",
         db.display(),

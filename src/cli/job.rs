@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{DataFormat, EXIT_ANOMALY, EXIT_SCOPE_CHANGED, emit, json, need_config, open_existing};
+use super::{DataFormat, EXIT_ANOMALY, EXIT_SCOPE_CHANGED, emit, json, need_config};
 use crate::canon::AliasTable;
 use crate::config::{self, Config};
 use crate::run::{self, Progress};
@@ -36,6 +36,17 @@ enum SourcesAction {
         /// Hub page to read [default: `hub` in the configuration]
         #[arg(long, value_name = "URL")]
         hub: Option<String>,
+    },
+    /// Keep a source and its history, but neither fetch nor alert it
+    Mute { source: String },
+    /// Track a muted or removed source again
+    Unmute { source: String },
+    /// Stop tracking a source; its history is kept unless --purge
+    Remove {
+        source: String,
+        /// Delete its history too (versions, fetch records, queued alerts)
+        #[arg(long)]
+        purge: bool,
     },
 }
 
@@ -168,13 +179,20 @@ pub(super) fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> anyhow
 pub(super) fn sources(
     config: Option<&Config>,
     db: &Path,
+    differ: &crate::diff::Differ<'_>,
     args: SourcesArgs,
 ) -> anyhow::Result<ExitCode> {
     match args.action {
         Some(SourcesAction::Discover { hub }) => {
             discover(need_config(config)?, hub.as_deref(), args.format)
         }
-        None | Some(SourcesAction::List) => list(db, args.format),
+        None | Some(SourcesAction::List) => super::sources::list(db, differ, args.format),
+        Some(SourcesAction::Mute { source }) => super::sources::hold(db, &source, Some("muted")),
+        Some(SourcesAction::Unmute { source }) => super::sources::hold(db, &source, None),
+        Some(SourcesAction::Remove { source, purge }) => match purge {
+            true => super::sources::purge(db, &source),
+            false => super::sources::hold(db, &source, Some("removed")),
+        },
     }
 }
 
@@ -197,31 +215,6 @@ fn discover(config: &Config, hub: Option<&str>, format: DataFormat) -> anyhow::R
                 out.push_str("the configuration lists every offering page on the hub\n");
             }
             out
-        }
-    })?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn list(db: &Path, format: DataFormat) -> anyhow::Result<ExitCode> {
-    let store = open_existing(db)?;
-    let sources = store.sources()?;
-    emit(&match format {
-        DataFormat::Json => json(&sources)?,
-        DataFormat::Text => {
-            let width = sources.iter().map(|s| s.id.len()).max().unwrap_or(0);
-            sources
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{:<width$}  {:>5} snapshots  {} .. {}  {}\n",
-                        s.id,
-                        s.snapshots,
-                        s.first.as_deref().unwrap_or("-"),
-                        s.last.as_deref().unwrap_or("-"),
-                        s.title.as_deref().unwrap_or("")
-                    )
-                })
-                .collect()
         }
     })?;
     Ok(ExitCode::SUCCESS)

@@ -9,6 +9,7 @@ mod history;
 mod import;
 mod job;
 mod pages;
+mod sources;
 mod versions;
 
 use std::io::{IsTerminal, Write};
@@ -172,7 +173,7 @@ Example:\n  scopewatch lag --source offering-iso-27001-ja-jp --format json"
     Matrix(history::MatrixArgs),
     /// List the sources in the history database, or discover offering pages
     #[command(
-        after_help = "Examples:\n  scopewatch sources\n  scopewatch --config scopewatch.toml sources discover"
+        after_help = "Examples:\n  scopewatch sources\n  scopewatch sources mute offering-soc-2\n  scopewatch sources remove offering-soc-2 --purge\n  scopewatch --config scopewatch.toml sources discover"
     )]
     Sources(job::SourcesArgs),
     /// Write a starter configuration listing Microsoft's offering pages
@@ -344,7 +345,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Timeline(args) => history::timeline(&db, &aliases, args),
         Command::Matrix(args) => history::matrix(&db, &aliases, args),
         Command::Lag(args) => history::lag(&db, config, &differ, &aliases, args),
-        Command::Sources(args) => job::sources(config, &db, args),
+        Command::Sources(args) => job::sources(config, &db, &differ, args),
         Command::Init(args) => job::init(args),
         Command::Run(args) => job::run(need_config(config)?, &aliases, &db, progress, args),
         Command::Daemon => job::daemon(need_config(config)?, &aliases, &db),
@@ -419,6 +420,18 @@ fn day_from(text: &str, today: chrono::NaiveDate) -> anyhow::Result<chrono::Naiv
         Some(date) => Ok(date),
         None => Ok(crate::ingest::parse_day(text)?),
     }
+}
+
+/// Opens an existing database for writing, holding its lock.
+fn open_for_writing(db: &Path) -> anyhow::Result<(crate::store::WriteLock, Store)> {
+    if !db.exists() {
+        return Err(crate::Error::NoDatabase {
+            path: db.to_path_buf(),
+        }
+        .into());
+    }
+    let lock = crate::store::lock(db)?;
+    Ok((lock, Store::open(db)?))
 }
 
 /// Opens the database for a command that only reads it.

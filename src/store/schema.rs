@@ -278,8 +278,15 @@ CREATE INDEX snapshot_by_service_set ON snapshot (service_set_id);
 CREATE INDEX source_by_id_nocase ON source (id COLLATE NOCASE);
 ";
 
+/// Version 10: a source may be muted or removed (kept with its history,
+/// neither fetched nor alerted), since a time.
+const V10: &str = "
+ALTER TABLE source ADD COLUMN held TEXT CHECK (held IN ('muted', 'removed'));
+ALTER TABLE source ADD COLUMN held_at TEXT;
+";
+
 /// The schema version [`migrations`] brings a database to.
-pub(super) const LATEST: i64 = 9;
+pub(super) const LATEST: i64 = 10;
 
 pub(super) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -292,6 +299,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(V7),
         M::up_with_hook(V8, super::index::share_service_sets),
         M::up(V9).foreign_key_check(),
+        M::up(V10),
     ])
 }
 
