@@ -122,7 +122,7 @@ async fn a_scope_change_is_alerted_once_on_every_channel() {
     let slack = posts(&hooks, "/slack").await;
     assert_eq!(slack.len(), 1);
     assert!(
-        slack[0]["text"]
+        slack[0]["blocks"][1]["text"]["text"]
             .as_str()
             .unwrap()
             .contains("Microsoft Flow → Power Automate")
@@ -375,7 +375,7 @@ async fn overlapping_runs_cannot_both_write() {
 }
 
 /// A minimal SMTP peer that accepts one message and returns its text.
-fn smtp_server() -> (u16, std::thread::JoinHandle<String>) {
+pub(crate) fn smtp_server() -> (u16, std::thread::JoinHandle<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let handle = std::thread::spawn(move || {

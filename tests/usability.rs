@@ -784,3 +784,120 @@ fn a_removed_source_keeps_its_history_unless_purged() {
     assert!(stdout(&sw(&db, &["log"])).contains("offering-iso-27001"));
     assert!(!stdout(&sw(&db, &["log"])).contains("offering-fedramp"));
 }
+
+/// A MIME part's text, decoded from base64 or quoted-printable.
+fn mime_part(mail: &str, content_type: &str) -> String {
+    use base64::Engine;
+    let start = mail
+        .find(&format!("Content-Type: {content_type}"))
+        .unwrap_or_else(|| panic!("no {content_type} part: {mail}"));
+    let part = &mail[start..];
+    let (head, rest) = part.split_once("\r\n\r\n").unwrap();
+    let body = &rest[..rest.find("\r\n--").unwrap_or(rest.len())];
+    if head.contains("base64") {
+        let joined: String = body.split_whitespace().collect();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .unwrap(),
+        )
+        .unwrap()
+    } else if head.contains("quoted-printable") {
+        let soft = body.replace("=\r\n", "");
+        let mut bytes = Vec::new();
+        let raw = soft.as_bytes();
+        let mut i = 0;
+        while i < raw.len() {
+            if raw[i] == b'=' && i + 2 < raw.len() {
+                let hex = std::str::from_utf8(&raw[i + 1..i + 3]).unwrap();
+                bytes.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 3;
+            } else {
+                bytes.push(raw[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(bytes).unwrap()
+    } else {
+        body.to_string()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_channel_gets_its_own_format() {
+    let site = MockServer::start().await;
+    let hooks = receivers().await;
+    serve(&site, V1).await;
+    let (port, smtp) = crate::nightly::smtp_server();
+    let alerts = format!(
+        "\n[[alert]]\nkind = \"slack\"\nurl = \"{0}/slack\"\n\n[[alert]]\nkind = \"teams\"\nurl = \"{0}/teams\"\n\n\
+         [[alert]]\nkind = \"email\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {port}\ntls = \"none\"\n\
+         from = \"scopewatch@example.com\"\nto = [\"grc@example.com\"]\n",
+        hooks.uri()
+    );
+    let s = Setup::new(&one_source(&site), &alerts, "");
+    assert!(s.run(&["run"], "").await.status.success());
+    serve(&site, V2).await;
+    let out = s.run(&["run"], "").await;
+    assert!(out.status.success(), "{}", both(&out));
+
+    let slack: Value = serde_json::from_slice(&requests(&hooks, "/slack").await[0].body).unwrap();
+    let section = slack["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "section")
+        .unwrap();
+    assert_eq!(section["text"]["type"], "mrkdwn");
+    let mrkdwn = section["text"]["text"].as_str().unwrap();
+    assert!(
+        mrkdwn.contains("• *renamed* Microsoft Flow → Power Automate"),
+        "{mrkdwn}"
+    );
+    assert!(
+        mrkdwn.contains("• *added* Power Virtual Agents"),
+        "{mrkdwn}"
+    );
+    assert!(mrkdwn.contains("|the page>"), "{mrkdwn}");
+    for markdown in ["##", "**", "\\"] {
+        assert!(
+            !mrkdwn.contains(markdown),
+            "GitHub Markdown {markdown:?} in {mrkdwn}"
+        );
+    }
+
+    let teams: Value = serde_json::from_slice(&requests(&hooks, "/teams").await[0].body).unwrap();
+    assert_eq!(teams["@type"], "MessageCard");
+    let facts = teams["sections"][0]["facts"].as_array().unwrap();
+    assert!(
+        facts.iter().any(|f| f["name"] == "renamed"
+            && f["value"]
+                .as_str()
+                .unwrap()
+                .starts_with("Microsoft Flow → Power Automate")),
+        "{teams}"
+    );
+    assert!(
+        teams["potentialAction"][0]["targets"][0]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/offering-x")
+    );
+
+    let mail = tokio::task::spawn_blocking(move || smtp.join().unwrap())
+        .await
+        .unwrap();
+    assert!(mail.contains("multipart/alternative"), "{mail}");
+    let plain = mime_part(&mail, "text/plain");
+    assert!(
+        plain.contains("renamed  Microsoft Flow → Power Automate"),
+        "{plain}"
+    );
+    assert!(!plain.contains("**") && !plain.contains("##"), "{plain}");
+    let html = mime_part(&mail, "text/html");
+    assert!(
+        html.contains("<td><b>added</b></td><td>Power Virtual Agents</td>"),
+        "{html}"
+    );
+    assert!(html.contains("Open the page</a>"), "{html}");
+}

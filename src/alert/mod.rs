@@ -6,6 +6,8 @@
 //! before any is sent, so a rerun or restart never sends one twice and a
 //! failed delivery is tried again on the next run.
 
+mod format;
+
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -23,7 +25,8 @@ pub struct Message {
     /// Identifies the event, per source, for the ledger.
     pub event_key: String,
     pub subject: String,
-    /// Markdown, for chat and e-mail.
+    /// Markdown, kept in the alert ledger for a person reading it; each
+    /// channel's own form is built from the payload.
     pub body: String,
     /// JSON, for webhooks and commands.
     pub payload: Value,
@@ -236,7 +239,7 @@ async fn deliver_now(
     client: &reqwest::Client,
     alert: &PendingAlert,
 ) -> Result<(), DeliveryError> {
-    let (subject, body) = (&alert.subject, &alert.body);
+    let subject = &alert.subject;
     match channel.kind {
         AlertKind::Webhook => {
             let request = client
@@ -246,24 +249,18 @@ async fn deliver_now(
             send(request).await
         }
         AlertKind::Slack => {
-            post(
-                client,
-                url_of(channel)?,
-                &json!({ "text": format!("*{subject}*\n{body}") }),
-            )
-            .await
+            let payload: Value = serde_json::from_str(&alert.payload)?;
+            post(client, url_of(channel)?, &format::slack(subject, &payload)).await
         }
         AlertKind::Teams => {
-            let card = json!({
-                "@type": "MessageCard",
-                "@context": "https://schema.org/extensions",
-                "summary": subject,
-                "title": subject,
-                "text": body,
-            });
-            post(client, url_of(channel)?, &card).await
+            let payload: Value = serde_json::from_str(&alert.payload)?;
+            post(client, url_of(channel)?, &format::teams(subject, &payload)).await
         }
-        AlertKind::Email => email(channel, subject, body).await,
+        AlertKind::Email => {
+            let payload: Value = serde_json::from_str(&alert.payload)?;
+            let (plain, html) = format::email(subject, &payload);
+            email(channel, subject, plain, html).await
+        }
         AlertKind::Command => command(&channel.command, &with_event_id(alert)?.to_string()).await,
     }
 }
@@ -288,8 +285,13 @@ async fn send(request: reqwest::RequestBuilder) -> Result<(), DeliveryError> {
     }
 }
 
-async fn email(channel: &AlertConfig, subject: &str, body: &str) -> Result<(), DeliveryError> {
-    use lettre::message::header::ContentType;
+async fn email(
+    channel: &AlertConfig,
+    subject: &str,
+    plain: String,
+    html: String,
+) -> Result<(), DeliveryError> {
+    use lettre::message::MultiPart;
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message as Mail, Tokio1Executor};
 
@@ -307,14 +309,11 @@ async fn email(channel: &AlertConfig, subject: &str, body: &str) -> Result<(), D
             source,
         })
     };
-    let mut mail = Mail::builder()
-        .from(address(from)?)
-        .subject(subject)
-        .header(ContentType::TEXT_PLAIN);
+    let mut mail = Mail::builder().from(address(from)?).subject(subject);
     for to in &channel.to {
         mail = mail.to(address(to)?);
     }
-    let mail = mail.body(body.to_string())?;
+    let mail = mail.multipart(MultiPart::alternative_plain_html(plain, html))?;
     let mut transport = match channel.tls.as_deref().unwrap_or("starttls") {
         "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
         "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
