@@ -901,3 +901,109 @@ async fn each_channel_gets_its_own_format() {
     );
     assert!(html.contains("Open the page</a>"), "{html}");
 }
+
+/// The constraints RFC 4287 puts on a feed and its entries (sections 4.1.1
+/// and 4.1.2), checked on the parsed feed.
+fn assert_valid_atom(text: &str) -> atom_syndication::Feed {
+    assert!(
+        text.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\""),
+        "not in the Atom namespace: {text}"
+    );
+    let feed: atom_syndication::Feed = text.parse().unwrap();
+    assert!(
+        !feed.id().is_empty() && feed.id().contains(':'),
+        "feed id is an IRI"
+    );
+    assert!(!feed.title().as_str().is_empty());
+    let every_entry_has_author = feed.entries().iter().all(|e| !e.authors().is_empty());
+    assert!(
+        !feed.authors().is_empty() || every_entry_has_author,
+        "atom:feed must have an atom:author unless every entry has one"
+    );
+    for e in feed.entries() {
+        assert!(e.id().contains(':'), "entry id is an IRI: {}", e.id());
+        assert!(!e.title().as_str().is_empty());
+        let alternate = e.links().iter().any(|l| l.rel() == "alternate");
+        assert!(
+            e.content().is_some() || alternate,
+            "an entry without content must link to its page"
+        );
+        let alternates: Vec<_> = e
+            .links()
+            .iter()
+            .filter(|l| l.rel() == "alternate")
+            .collect();
+        assert!(
+            alternates.len() <= 1,
+            "one alternate link per type and language"
+        );
+    }
+    feed
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_feed_is_valid_atom_readable_and_links_to_the_page() {
+    let site = MockServer::start().await;
+    serve(&site, V1).await;
+    let s = Setup::new(&one_source(&site), "", "");
+    assert!(s.run(&["run"], "").await.status.success());
+    serve(&site, V2).await;
+    assert!(s.run(&["run"], "").await.status.success());
+    let path = s.dir.path().join("f.atom");
+    let out = sw(
+        &s.db(),
+        &[
+            "feed",
+            "-o",
+            path.to_str().unwrap(),
+            "--url",
+            "https://scope.example.com/changes.atom",
+        ],
+    );
+    assert!(out.status.success(), "{}", both(&out));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let feed = assert_valid_atom(&text);
+    assert!(
+        feed.links()
+            .iter()
+            .any(|l| l.rel() == "self" && l.href() == "https://scope.example.com/changes.atom")
+    );
+    let rename = feed
+        .entries()
+        .iter()
+        .find(|e| {
+            e.title()
+                .as_str()
+                .contains("Microsoft Flow → Power Automate")
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    let page = format!("{}/offering-x", site.uri());
+    assert!(
+        rename
+            .links()
+            .iter()
+            .any(|l| l.rel() == "alternate" && l.href() == page)
+    );
+    let content = rename.content().unwrap();
+    assert_eq!(content.content_type(), Some("html"));
+    let html = content.value().unwrap();
+    assert!(
+        html.contains("<b>renamed</b> Microsoft Flow → Power Automate"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("<a href=\"{page}\">Open the page</a>")),
+        "{html}"
+    );
+    assert!(!html.contains('{'), "no JSON in the content: {html}");
+
+    // Pages imported from files have no address: the entries are still valid.
+    let (dir, db) = demo();
+    let path = dir.path().join("demo.atom");
+    assert!(
+        sw(&db, &["feed", "-o", path.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert_valid_atom(&std::fs::read_to_string(&path).unwrap());
+}

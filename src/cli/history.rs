@@ -62,6 +62,9 @@ pub(super) struct FeedArgs {
     since: Option<String>,
     #[arg(short, long, value_name = "FILE", default_value = "changes.atom")]
     output: PathBuf,
+    /// Where the feed is published, for its `self` link
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -271,7 +274,12 @@ pub(super) fn feed(db: &Path, differ: &Differ<'_>, args: FeedArgs) -> anyhow::Re
     let since = args.since.as_deref().map(day).transpose()?;
     let events = history::log(&store, differ, source, since)?;
     let feed_id = format!("urn:scopewatch:feed:{}", source.unwrap_or("all"));
-    let atom = report::feed::render(&events, |s| store.source_url(s).ok().flatten(), &feed_id);
+    let atom = report::feed::render(
+        &events,
+        |s| store.source_url(s).ok().flatten(),
+        &feed_id,
+        args.url.as_deref(),
+    );
     let output = &args.output;
     std::fs::write(output, atom).with_context(|| format!("writing {}", output.display()))?;
     emit(&format!(
