@@ -1007,3 +1007,74 @@ async fn the_feed_is_valid_atom_readable_and_links_to_the_page() {
     );
     assert_valid_atom(&std::fs::read_to_string(&path).unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_user_agent_sent_is_the_documented_one() {
+    let site = MockServer::start().await;
+    serve(&site, V1).await;
+    let s = Setup::new(&one_source(&site), "", "");
+    assert!(s.run(&["run"], "").await.status.success());
+    let sent = site.received_requests().await.unwrap()[0]
+        .headers
+        .get("user-agent")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    assert!(
+        readme.contains(&format!("| `user_agent` | `\"{sent}\"` |")),
+        "the README documents another user agent than {sent:?}"
+    );
+    let starter = std::fs::read_to_string("config/scopewatch.toml").unwrap();
+    assert!(
+        starter.contains(&format!("user_agent = \"{sent}\"")),
+        "{sent}"
+    );
+}
+
+/// Runs a command under a pseudo-terminal (util-linux `script`), as a
+/// person at a terminal runs it; returns everything it wrote there.
+fn on_a_terminal(args: &[&str]) -> String {
+    let bin = assert_cmd::cargo::cargo_bin("scopewatch");
+    let line = std::iter::once(bin.display().to_string())
+        .chain(args.iter().map(|a| format!("'{a}'")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("util-linux `script`, for a pseudo-terminal");
+    assert!(out.status.success(), "{}", both(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn long_imports_show_progress_on_a_terminal_and_nothing_in_cron() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let db_arg = db.to_str().unwrap().to_string();
+    let terminal = on_a_terminal(&["--db", &db_arg, "import", "snapshots"]);
+    assert!(terminal.contains("/16"), "no progress bar: {terminal}");
+    let terminal = on_a_terminal(&["--db", &db_arg, "verify"]);
+    assert!(terminal.contains("verifying"), "no progress: {terminal}");
+    let quiet = on_a_terminal(&["--db", &db_arg, "--quiet", "verify"]);
+    assert!(!quiet.contains("verifying"), "--quiet: {quiet}");
+    // Not a terminal (cron): no progress at all on stderr.
+    let db2 = dir.path().join("q.db");
+    let out = sw(&db2, &["import", "snapshots"]);
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sw(&db2, &["verify"]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -32,9 +32,12 @@ enum ArchiveFormat {
     Jsonl,
 }
 
-pub(super) fn verify(db: &Path) -> anyhow::Result<ExitCode> {
+pub(super) fn verify(db: &Path, progress: bool) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
-    let report = ingest::verify(&store)?;
+    let bar = super::progress_bar(progress, None, "verifying every document and snapshot");
+    let report = ingest::verify(&store);
+    bar.finish_and_clear();
+    let report = report?;
     for problem in &report.problems {
         emit(&format!("problem: {problem}\n"))?;
     }

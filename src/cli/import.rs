@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Args;
 
-use super::{day, emit, open_for_writing, warn_all};
+use super::{day, emit, open_for_writing, progress_bar, warn_all};
 use crate::config;
 use crate::ingest;
 use crate::store::{self, Imported, Store};
@@ -49,7 +49,7 @@ pub(super) struct ReparseArgs {
     all: bool,
 }
 
-pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn import(db: &Path, progress: bool, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let date = args.date.as_deref().map(day).transpose()?;
     let today = chrono::Utc::now().date_naive();
     if let Some(date) = date.filter(|d| *d > today) {
@@ -69,7 +69,10 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
             files.push(file);
         }
     }
+    let bar = progress_bar(progress, Some(files.len() as u64), "importing");
     for file in &files {
+        bar.set_message(file.display().to_string());
+        bar.inc(1);
         let named = ingest::date_in_name(file);
         let result = match named.filter(|at| date.is_none() && at.date_naive() > today) {
             Some(at) => Err(crate::Error::FutureDate {
@@ -85,12 +88,14 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
                     Imported::Stored(id) => format!("stored as snapshot {id}"),
                     Imported::Unchanged(id) => format!("unchanged (same content as snapshot {id})"),
                 };
-                emit(&format!(
-                    "{} {} {}: {what}\n",
-                    r.source,
-                    r.captured_at.date_naive(),
-                    file.display()
-                ))?;
+                bar.suspend(|| {
+                    emit(&format!(
+                        "{} {} {}: {what}\n",
+                        r.source,
+                        r.captured_at.date_naive(),
+                        file.display()
+                    ))
+                })?;
                 // Without a date in its name, a file's source and date are
                 // guesses: say them, and how to set them.
                 if named.is_none() {
@@ -125,13 +130,18 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    bar.finish_and_clear();
     if failed > 0 {
         bail!("{failed} of {} files not imported", files.len());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn import_git(db: &Path, args: ImportGitArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn import_git(
+    db: &Path,
+    progress: bool,
+    args: ImportGitArgs,
+) -> anyhow::Result<ExitCode> {
     let locale = args.locale.as_deref().map(config::locale).transpose()?;
     let _lock = store::lock(db)?;
     let mut store = Store::open(db)?;
@@ -139,7 +149,10 @@ pub(super) fn import_git(db: &Path, args: ImportGitArgs) -> anyhow::Result<ExitC
         locale: locale.as_deref(),
         url_base: args.url_base.as_deref(),
     };
-    let report = ingest::git::import_git(&mut store, &args.repo, &args.path, &options)?;
+    let bar = progress_bar(progress, None, "reading the git history");
+    let report = ingest::git::import_git(&mut store, &args.repo, &args.path, &options);
+    bar.finish_and_clear();
+    let report = report?;
     for failure in &report.failed {
         eprintln!("error: {failure}");
     }
@@ -153,9 +166,12 @@ pub(super) fn import_git(db: &Path, args: ImportGitArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn reparse(db: &Path, args: ReparseArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn reparse(db: &Path, progress: bool, args: ReparseArgs) -> anyhow::Result<ExitCode> {
     let (_lock, mut store) = open_for_writing(db)?;
-    let r = ingest::reparse(&mut store, args.all)?;
+    let bar = progress_bar(progress, None, "reparsing the stored snapshots");
+    let r = ingest::reparse(&mut store, args.all);
+    bar.finish_and_clear();
+    let r = r?;
     emit(&format!(
         "{} snapshots checked, {} rebuilt, {} with a different scope or links\n",
         r.checked, r.rebuilt, r.changed

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{DataFormat, EXIT_ANOMALY, EXIT_SCOPE_CHANGED, emit, json, need_config};
 use crate::canon::AliasTable;
@@ -110,15 +109,7 @@ pub(super) fn run(
     progress: bool,
     args: RunArgs,
 ) -> anyhow::Result<ExitCode> {
-    let bar = if progress {
-        let bar = ProgressBar::new(config.sources.len() as u64);
-        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = super::progress_bar(progress, Some(config.sources.len() as u64), "fetching");
     let show = |step: Progress<'_>| match step {
         Progress::Checked(source) => {
             bar.set_message(source.to_string());

@@ -65,7 +65,7 @@ pub struct Cli {
     /// More log output on stderr (-v, -vv)
     #[arg(short, long, global = true, action = ArgAction::Count)]
     verbose: u8,
-    /// No progress bar
+    /// No progress bar (shown on a terminal by run, import, import-git, reparse and verify)
     #[arg(short, long, global = true)]
     quiet: bool,
     /// Log lines as text or JSON objects (on stderr)
@@ -321,11 +321,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => pages::parse(args),
         Command::Diff(args) => pages::diff(&db, &aliases, &differ, args),
-        Command::Import(args) => import::import(&db, args),
-        Command::ImportGit(args) => import::import_git(&db, args),
-        Command::Reparse(args) => import::reparse(&db, args),
+        Command::Import(args) => import::import(&db, progress, args),
+        Command::ImportGit(args) => import::import_git(&db, progress, args),
+        Command::Reparse(args) => import::reparse(&db, progress, args),
         Command::Migrate => import::migrate(&db),
-        Command::Verify => archive::verify(&db),
+        Command::Verify => archive::verify(&db, progress),
         Command::Export(args) => archive::export(&db, args),
         Command::Restore(args) => archive::restore(&db, args),
         Command::Log(args) => history::log(&db, &aliases, &differ, args),
@@ -420,6 +420,28 @@ fn day_from(text: &str, today: chrono::NaiveDate) -> anyhow::Result<chrono::Naiv
         Some(date) => Ok(date),
         None => Ok(crate::ingest::parse_day(text)?),
     }
+}
+
+/// A progress bar on stderr for a long command: `len` steps, or a spinner
+/// with the time taken when the steps are not known. Hidden unless
+/// `shown` (a terminal, and no --quiet), so cron logs get nothing.
+fn progress_bar(shown: bool, len: Option<u64>, what: &str) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressStyle};
+    if !shown {
+        return ProgressBar::hidden();
+    }
+    let (bar, template) = match len {
+        Some(len) => (ProgressBar::new(len), "{bar:30} {pos}/{len} {wide_msg}"),
+        None => (ProgressBar::new_spinner(), "{spinner} {msg} ({elapsed})"),
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_string());
+    if len.is_none() {
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    }
+    bar
 }
 
 /// Opens an existing database for writing, holding its lock.
