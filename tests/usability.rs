@@ -1078,3 +1078,67 @@ fn long_imports_show_progress_on_a_terminal_and_nothing_in_cron() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn matrix_fits_a_terminal_filters_by_environment_and_has_markdown() {
+    let (_dir, db) = demo();
+    let out = common::bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["matrix", "--at", "2022-06-01"])
+        .env("COLUMNS", "60")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(text.contains("offering-soc-2"), "{text}");
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 60,
+            "wider than the terminal: {line:?}"
+        );
+    }
+    let all = sw(&db, &["matrix", "--at", "2022-06-01", "--format", "json"]);
+    let all: Value = serde_json::from_slice(&all.stdout).unwrap();
+    let gcc = sw(
+        &db,
+        &[
+            "matrix",
+            "--at",
+            "2022-06-01",
+            "--environment",
+            "GCC High",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(gcc.status.success(), "{}", both(&gcc));
+    let gcc: Value = serde_json::from_slice(&gcc.stdout).unwrap();
+    let (all, gcc) = (
+        all["services"].as_object().unwrap(),
+        gcc["services"].as_object().unwrap(),
+    );
+    assert!(
+        !gcc.is_empty() && gcc.len() < all.len(),
+        "{} of {}",
+        gcc.len(),
+        all.len()
+    );
+    assert!(gcc.contains_key("Power Automate"), "{gcc:?}");
+    assert!(
+        !gcc.contains_key("Azure"),
+        "Azure is not listed under GCC High: {gcc:?}"
+    );
+    let none = sw(&db, &["matrix", "--environment", "Mars"]);
+    assert_eq!(none.status.code(), Some(1));
+
+    let md = stdout(&sw(
+        &db,
+        &["matrix", "--at", "2022-06-01", "--format", "markdown"],
+    ));
+    let header = md
+        .lines()
+        .find(|l| l.starts_with("| Service |"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(header.contains("| offering-soc-2 |"), "{header}");
+    assert!(md.lines().any(|l| l.starts_with("| Azure | ✓")), "{md}");
+}

@@ -79,8 +79,20 @@ pub(super) struct MatrixArgs {
     /// The date [default: today]
     #[arg(long, value_name = "DATE")]
     at: Option<String>,
-    #[arg(long, value_enum, default_value_t = TableFormat::Text)]
-    format: TableFormat,
+    /// Only services listed under this environment (an applicability row such as "GCC High")
+    #[arg(long, value_name = "NAME")]
+    environment: Option<String>,
+    #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
+    format: MatrixFormat,
+}
+
+/// Formats of the matrix: a table, so CSV and Markdown too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MatrixFormat {
+    Text,
+    Json,
+    Csv,
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -316,13 +328,67 @@ pub(super) fn matrix(
         Some(d) => day(d)?,
         None => chrono::Utc::now().date_naive(),
     };
-    let m = history::matrix(&store, aliases, date)?;
+    let mut m = history::matrix(&store, aliases, date)?;
+    if let Some(environment) = &args.environment {
+        keep_environment(&store, aliases, &mut m, environment)?;
+    }
     emit(&match args.format {
-        TableFormat::Text => report::matrix_text(&m),
-        TableFormat::Json => json(&m)?,
-        TableFormat::Csv => report::matrix_csv(&m)?,
+        MatrixFormat::Text => report::matrix::matrix_text(&m, terminal_width()),
+        MatrixFormat::Json => json(&m)?,
+        MatrixFormat::Csv => report::matrix_csv(&m)?,
+        MatrixFormat::Markdown => report::matrix::matrix_markdown(&m),
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The terminal's width from `COLUMNS`, else 100.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w: &usize| *w >= 40)
+        .unwrap_or(100)
+}
+
+/// Keeps in the matrix only what each offering lists under `environment`
+/// (named as the alias table names environments), in its version in force.
+fn keep_environment(
+    store: &Store,
+    aliases: &AliasTable,
+    m: &mut history::Matrix,
+    environment: &str,
+) -> anyhow::Result<()> {
+    let wanted = aliases.environment(environment).to_string();
+    let mut listed: std::collections::HashMap<String, std::collections::BTreeSet<String>> =
+        std::collections::HashMap::new();
+    for offering in &m.offerings {
+        let Some(id) = store.snapshot_id_at(offering, m.date)? else {
+            continue;
+        };
+        let snapshot = store.load(id)?.snapshot;
+        let names = snapshot
+            .entries()
+            .filter(|e| {
+                e.environment
+                    .is_some_and(|env| aliases.environment(env).eq_ignore_ascii_case(&wanted))
+            })
+            .map(|e| aliases.canonical_name(e.service.name()).to_string())
+            .collect();
+        listed.insert(offering.clone(), names);
+    }
+    for (service, offerings) in m.services.iter_mut() {
+        offerings.retain(|o| listed.get(o).is_some_and(|names| names.contains(service)));
+    }
+    m.services.retain(|_, offerings| !offerings.is_empty());
+    m.offerings
+        .retain(|o| listed.get(o).is_some_and(|names| !names.is_empty()));
+    if m.offerings.is_empty() {
+        bail!(
+            "no offering lists services under the environment {environment:?} on {}: see `scopewatch matrix --format csv` and the pages' applicability rows",
+            m.date
+        );
+    }
+    Ok(())
 }
 
 /// The service a name or a part of one means. A name of a service in the

@@ -9,6 +9,7 @@ pub mod feed;
 pub mod fields;
 pub mod html;
 pub mod lag;
+pub mod matrix;
 
 pub use fields::events_csv;
 
@@ -604,33 +605,6 @@ pub fn timeline_csv(t: &Timeline) -> std::io::Result<String> {
         })
     });
     csv_string(std::iter::once(header).chain(rows))
-}
-
-/// The services × offerings matrix as text: each service with its offerings.
-pub fn matrix_text(m: &Matrix) -> String {
-    let mut out = format!(
-        "In scope on {}: {} services across {} offerings\n\n",
-        m.date,
-        m.services.len(),
-        m.offerings.len()
-    );
-    let width = m
-        .services
-        .keys()
-        .map(|s| s.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(60);
-    for (service, offerings) in &m.services {
-        let names: Vec<&str> = offerings.iter().map(String::as_str).collect();
-        let _ = writeln!(
-            out,
-            "{service:<width$}  {:>3}  {}",
-            names.len(),
-            names.join(", ")
-        );
-    }
-    out
 }
 
 /// The services × offerings matrix as CSV, an `x` where a service is in scope.
