@@ -1142,3 +1142,25 @@ fn matrix_fits_a_terminal_filters_by_environment_and_has_markdown() {
     assert!(header.contains("| offering-soc-2 |"), "{header}");
     assert!(md.lines().any(|l| l.starts_with("| Azure | ✓")), "{md}");
 }
+
+#[test]
+fn timeline_shows_the_environments_of_each_offering() {
+    let (_dir, db) = demo();
+    let text = stdout(&sw(&db, &["timeline", "Power Automate"]));
+    let line = text
+        .lines()
+        .find(|l| {
+            l.trim_start().starts_with("offering-iso-27001 ") && l.contains("environments on")
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.ends_with(": GCC High, all"), "{line}");
+    let v: Value = serde_json::from_slice(
+        &sw(&db, &["timeline", "Power Automate", "--format", "json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        v["environments"]["offering-soc-2"][1],
+        serde_json::json!(["GCC", "all"])
+    );
+    assert!(v["offerings"]["offering-soc-2"].is_array(), "{v}");
+}
