@@ -1164,3 +1164,154 @@ fn timeline_shows_the_environments_of_each_offering() {
     );
     assert!(v["offerings"]["offering-soc-2"].is_array(), "{v}");
 }
+
+#[test]
+fn the_report_summary_adds_up_and_the_report_reads_well() {
+    let (dir, db) = demo();
+    // A step that changes only a report link's address.
+    let old = std::fs::read_to_string("snapshots/offering-soc-2/2021-07-20.md").unwrap();
+    let new = old.replace("azure-devops-soc2-2021.pdf", "azure-devops-soc2-2022.pdf");
+    let (a, b) = (dir.path().join("a.md"), dir.path().join("b.md"));
+    std::fs::write(&a, old).unwrap();
+    std::fs::write(&b, new).unwrap();
+    for (file, date) in [(&a, "2021-01-04"), (&b, "2021-02-01")] {
+        let out = sw(
+            &db,
+            &[
+                "import",
+                "--source",
+                "offering-links",
+                "--date",
+                date,
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(out.status.success(), "{}", both(&out));
+    }
+    let path = dir.path().join("r.html");
+    let out = sw(
+        &db,
+        &[
+            "report",
+            "--from",
+            "2022-01-01",
+            "--to",
+            "2023-12-31",
+            "-o",
+            path.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", both(&out));
+    let html = std::fs::read_to_string(&path).unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    let select = |css: &str| scraper::Selector::parse(css).unwrap();
+    let text = |e: scraper::ElementRef| e.text().collect::<String>();
+
+    // Contents first, with a link to each part.
+    let toc: Vec<String> = doc
+        .select(&select("nav.toc a"))
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect();
+    assert!(
+        toc.contains(&"#summary".to_string()) && toc.contains(&"#matrix".to_string()),
+        "{toc:?}"
+    );
+    assert!(toc.contains(&"#offering-soc-2".to_string()), "{toc:?}");
+
+    // The changed offerings, alphabetically, then the unchanged ones folded.
+    let table = doc
+        .select(&select("h2#summary + table.summary"))
+        .next()
+        .expect("the summary");
+    let headers: Vec<String> = table.select(&select("thead th")).map(text).collect();
+    assert!(headers.contains(&"Flip-flops".to_string()), "{headers:?}");
+    assert_eq!(headers.last().unwrap(), "Services on 2023-12-31");
+    let rows: Vec<Vec<String>> = table
+        .select(&select("tbody tr"))
+        .map(|r| r.select(&select("td")).map(text).collect())
+        .collect();
+    let names: Vec<String> = table
+        .select(&select("tbody tr td:first-child"))
+        .map(|td| {
+            td.select(&select("a"))
+                .next()
+                .map_or_else(|| text(td), text)
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "offering-fedramp",
+            "offering-iso-27001",
+            "offering-soc-2",
+            "All 3 offerings with changes"
+        ],
+        "{rows:?}"
+    );
+    for row in &rows {
+        let columns: Vec<usize> = row[1..8]
+            .iter()
+            .map(|c| c.trim().parse().unwrap())
+            .collect();
+        let total: usize = row[8].trim().parse().unwrap();
+        assert_eq!(columns.iter().sum::<usize>(), total, "{row:?}");
+    }
+    let folded = doc
+        .select(&select("details.unchanged"))
+        .next()
+        .expect("unchanged offerings folded");
+    let folded_text = text(folded);
+    assert!(
+        folded_text.contains("offering-iso-27001-ja-jp") && folded_text.contains("offering-links"),
+        "{folded_text}"
+    );
+
+    // Charts have axes with counts and dates.
+    let chart = doc
+        .select(&select("section#offering-soc-2 svg.chart"))
+        .next()
+        .unwrap();
+    let labels: Vec<String> = chart.select(&select("text")).map(text).collect();
+    assert!(
+        labels.contains(&"0".to_string()) && labels.iter().any(|l| l.starts_with("20")),
+        "{labels:?}"
+    );
+
+    // The matrix scrolls under sticky headers, and filters without a script.
+    assert!(html.contains("div.scroll thead th { position: sticky"));
+    assert!(
+        doc.select(&select("div.scroll table.matrix"))
+            .next()
+            .is_some()
+    );
+    assert!(
+        doc.select(&select("input#mf-all[type=radio]"))
+            .next()
+            .is_some()
+    );
+    assert!(!html.contains("<script"));
+
+    // A link-only change shows the links.
+    let all = dir.path().join("all.html");
+    assert!(
+        sw(
+            &db,
+            &[
+                "report",
+                "--source",
+                "offering-links",
+                "-o",
+                all.to_str().unwrap()
+            ]
+        )
+        .status
+        .success()
+    );
+    let html = std::fs::read_to_string(&all).unwrap();
+    assert!(
+        !html.contains("The page text is not available"),
+        "link-only step"
+    );
+    assert!(html.contains("its report links changed"), "{html}");
+    assert!(html.contains("https://reports.example.com/soc2/azure-devops-soc2-2022.pdf"));
+}
