@@ -1315,3 +1315,57 @@ fn the_report_summary_adds_up_and_the_report_reads_well() {
     assert!(html.contains("its report links changed"), "{html}");
     assert!(html.contains("https://reports.example.com/soc2/azure-devops-soc2-2022.pdf"));
 }
+
+/// A screenshot of a page by headless Chromium at `width` × `height`.
+fn screenshot(page: &std::path::Path, shot: &std::path::Path, width: u32, height: u32) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--window-size={width},{height}"))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("headless Chromium (.ci/run installs it)");
+    assert!(out.status.success(), "{}", both(&out));
+    let png = std::fs::read(shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let size = (
+        u32::from_be_bytes(png[16..20].try_into().unwrap()),
+        u32::from_be_bytes(png[20..24].try_into().unwrap()),
+    );
+    assert_eq!(size, (width, height));
+}
+
+/// The report at a desktop's and a phone's width. With
+/// SCOPEWATCH_SCREENSHOTS=docs the two screenshots are kept there, as
+/// docs/report-1280.png and docs/report-390.png.
+#[test]
+fn the_report_renders_at_desktop_and_phone_widths() {
+    let (dir, db) = demo();
+    let page = dir.path().join("r.html");
+    let out = sw(
+        &db,
+        &["report", "--to", "2023-12-31", "-o", page.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", both(&out));
+    for (width, height) in [(1280, 2400), (390, 2400)] {
+        let shot = dir.path().join(format!("report-{width}.png"));
+        screenshot(&page, &shot, width, height);
+        if let Some(keep) = std::env::var_os("SCOPEWATCH_SCREENSHOTS") {
+            std::fs::copy(
+                &shot,
+                std::path::Path::new(&keep).join(format!("report-{width}.png")),
+            )
+            .unwrap();
+        }
+    }
+}

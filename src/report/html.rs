@@ -29,12 +29,13 @@ table.side td { font: 12px/1.35 ui-monospace, SFMono-Regular, Menlo, monospace; 
 table.side td.del { background: #ffebe9; } table.side td.ins { background: #dafbe1; } table.side td.gap { background: #f6f8fa; color: var(--muted); text-align: center; }
 table.matrix { font-size: 12px; } table.matrix td.x { text-align: center; color: var(--add); }
 table.matrix th.v { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; }
-svg.chart { background: #f6f8fa; border: 1px solid var(--line); } svg.chart text { font-size: 10px; fill: var(--muted); }
+svg.chart { background: #f6f8fa; border: 1px solid var(--line); max-width: 100%; height: auto; } figure { margin: 8px 0; } svg.chart text { font-size: 10px; fill: var(--muted); }
 nav.toc ol { columns: 2; padding-left: 20px; } tr.total td { font-weight: 600; border-top: 2px solid var(--ink); }
 details > summary { cursor: pointer; color: var(--muted); margin: 6px 0; }
 div.scroll { overflow: auto; max-height: 80vh; border: 1px solid var(--line); }
 div.scroll table { margin: 0; width: auto; } div.scroll thead th { position: sticky; top: 0; z-index: 2; }
 div.scroll tbody td:first-child, div.scroll thead th:first-child { position: sticky; left: 0; background: #fff; z-index: 1; } div.scroll thead th:first-child { z-index: 3; background: #f6f8fa; }
+div.wide { overflow-x: auto; } table.side { table-layout: fixed; }
 div.filter > label { cursor: pointer; padding: 0 3px; } div.filter > input { margin: 0 0 0 4px; }
 @media (max-width: 600px) { body { padding: 12px; } table { font-size: 13px; } nav.toc ol { columns: 1; } }
 @media print { body { max-width: none; padding: 0; font-size: 11px; } section.offering, table.side { break-inside: avoid-page; } a { color: inherit; text-decoration: none; } }
@@ -155,7 +156,7 @@ fn summary_table(offerings: &[OfferingReport], to: chrono::NaiveDate) -> Markup 
         @if changed.is_empty() {
             p { "No scope changes in this period." }
         } @else {
-            table.summary {
+            div.wide { table.summary {
                 (head)
                 tbody {
                     @for (o, n) in &changed { (row(o, n)) }
@@ -166,12 +167,12 @@ fn summary_table(offerings: &[OfferingReport], to: chrono::NaiveDate) -> Markup 
                         td {}
                     }
                 }
-            }
+            } }
         }
         @if !unchanged.is_empty() {
             details.unchanged {
                 summary { (unchanged.len()) " offerings without scope changes" }
-                table.summary { (head) tbody { @for (o, n) in &unchanged { (row(o, n)) } } }
+                div.wide { table.summary { (head) tbody { @for (o, n) in &unchanged { (row(o, n)) } } } }
             }
         }
     }
@@ -341,7 +342,7 @@ fn lag_section(lags: &[SourceLag], to: chrono::NaiveDate) -> Markup {
         @if !lags.is_empty() {
             section.lag id="translation-lag" {
                 h2 { "Translation lag on " (to) }
-                table {
+                div.wide { table {
                     thead { tr { th { "Translated page" } th { "Against" } th { "Difference" } th { "Service or row" } th { "Since" } th { "Days" } } }
                     tbody {
                         @for s in lags {
@@ -363,7 +364,7 @@ fn lag_section(lags: &[SourceLag], to: chrono::NaiveDate) -> Markup {
                             }
                         }
                     }
-                }
+                } }
             }
         }
     }
