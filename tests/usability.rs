@@ -1220,7 +1220,7 @@ fn the_report_summary_adds_up_and_the_report_reads_well() {
 
     // The changed offerings, alphabetically, then the unchanged ones folded.
     let table = doc
-        .select(&select("h2#summary + table.summary"))
+        .select(&select("h2#summary + div.wide table.summary"))
         .next()
         .expect("the summary");
     let headers: Vec<String> = table.select(&select("thead th")).map(text).collect();
