@@ -72,9 +72,11 @@ mod defaults {
         "0 30 2 * * *".into()
     }
     pub fn user_agent() -> String {
+        // The release as the configuration file and the README write it.
         format!(
-            "scopewatch/{} (compliance scope watcher)",
-            env!("CARGO_PKG_VERSION")
+            "scopewatch/{}.{} (compliance scope watcher)",
+            env!("CARGO_PKG_VERSION_MAJOR"),
+            env!("CARGO_PKG_VERSION_MINOR")
         )
     }
     pub fn hub() -> String {

@@ -26,7 +26,9 @@ pub enum Error {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     },
-    #[error("invalid date {0:?}: expected YYYY-MM-DD")]
+    #[error(
+        "invalid date {0:?}: give YYYY-MM-DD, today, yesterday, or a time back such as 7d, 3w or 2m (days, weeks, months)"
+    )]
     Date(String),
     #[error(
         "invalid locale {0:?}: give a language and a region as Microsoft's addresses write them, such as de-de, ja-jp, pt-br, zh-cn or zh-tw"
@@ -128,6 +130,15 @@ pub enum Error {
         "{path} already holds a history: restore into a new database (pass --db with a path that does not exist yet)"
     )]
     NotEmpty { path: PathBuf },
+    #[error(
+        "{path} is named for {date}, a date in the future: rename it, or give the date it was saved with --date"
+    )]
+    FutureDate {
+        path: PathBuf,
+        date: chrono::NaiveDate,
+    },
+    #[error("cannot make a scratch copy of the database: {}", io_reason(.0))]
+    Scratch(std::io::Error),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }

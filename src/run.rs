@@ -47,6 +47,8 @@ pub enum Outcome {
     Anomaly(String),
     /// The page could not be fetched.
     Failed(String),
+    /// Muted or removed (`sources mute`, `sources remove`): not fetched.
+    Held(String),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -56,22 +58,42 @@ pub struct SourceReport {
     pub outcome: Outcome,
 }
 
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Unchanged => f.write_str("unchanged"),
+            Outcome::First => f.write_str("first version stored"),
+            Outcome::NoScopeChange => f.write_str("new version, no scope change"),
+            Outcome::ScopeChanged(summary) => write!(f, "SCOPE CHANGED: {summary}"),
+            Outcome::Anomaly(problem) => write!(f, "ANOMALY: {problem}"),
+            Outcome::Failed(error) => write!(f, "FAILED: {error}"),
+            Outcome::Held(how) => write!(f, "{how}: not fetched"),
+        }
+    }
+}
+
 /// The summary of a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunReport {
+    /// When the run began, so that each night's lines in a log are dated.
+    pub started_at: chrono::DateTime<Utc>,
     pub sources: Vec<SourceReport>,
     pub alerts_sent: usize,
     /// Deliveries that failed this time; they are tried again next run.
     pub alerts_failed: Vec<String>,
+    /// Channels that cannot deliver as configured (a secret's variable
+    /// unset, say), found before anything is fetched.
+    pub channels_not_ready: Vec<String>,
+    /// Pages failed to resolve or connect after a full round of retries,
+    /// and the others were not retried.
+    pub network_down: bool,
 }
 
 impl RunReport {
     pub fn failed(&self) -> bool {
         !self.alerts_failed.is_empty()
-            || self
-                .sources
-                .iter()
-                .any(|s| matches!(s.outcome, Outcome::Failed(_)))
+            || !self.channels_not_ready.is_empty()
+            || self.count(|o| matches!(o, Outcome::Failed(_))) > 0
     }
 
     /// True when a page was served but its scope could not be read: an
@@ -83,39 +105,52 @@ impl RunReport {
     }
 
     pub fn scope_changed(&self) -> bool {
-        self.sources
-            .iter()
-            .any(|s| matches!(s.outcome, Outcome::ScopeChanged(_)))
+        self.count(|o| matches!(o, Outcome::ScopeChanged(_))) > 0
     }
 
-    /// One line per source, then the totals.
+    pub fn anomalous(&self) -> bool {
+        self.count(|o| matches!(o, Outcome::Anomaly(_))) > 0
+    }
+
+    fn count(&self, f: fn(&Outcome) -> bool) -> usize {
+        self.sources.iter().filter(|s| f(&s.outcome)).count()
+    }
+
+    /// One line per source, then the totals, each dated by the run's start.
     pub fn text(&self) -> String {
+        let at = self
+            .started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let mut out = String::new();
-        for s in &self.sources {
-            let what = match &s.outcome {
-                Outcome::Unchanged => "unchanged".to_string(),
-                Outcome::First => "first version stored".to_string(),
-                Outcome::NoScopeChange => "new version, no scope change".to_string(),
-                Outcome::ScopeChanged(summary) => format!("SCOPE CHANGED: {summary}"),
-                Outcome::Anomaly(problem) => format!("ANOMALY: {problem}"),
-                Outcome::Failed(error) => format!("FAILED: {error}"),
-            };
-            out.push_str(&format!("{:<44} {what}\n", s.source));
+        for problem in &self.channels_not_ready {
+            out.push_str(&format!("{at}  alert channel not ready: {problem}\n"));
         }
-        let count = |f: fn(&Outcome) -> bool| self.sources.iter().filter(|s| f(&s.outcome)).count();
-        out.push_str(&format!(
-            "{} sources: {} changed scope, {} anomalies, {} failed; {} alerts sent, {} failed\n",
-            self.sources.len(),
-            count(|o| matches!(o, Outcome::ScopeChanged(_))),
-            count(|o| matches!(o, Outcome::Anomaly(_))),
-            count(|o| matches!(o, Outcome::Failed(_))),
-            self.alerts_sent,
-            self.alerts_failed.len()
-        ));
+        for s in &self.sources {
+            out.push_str(&format!("{at}  {:<44} {}\n", s.source, s.outcome));
+        }
+        out.push_str(&format!("{at}  {}\n", self.totals()));
+        if self.network_down {
+            out.push_str(&format!(
+                "{at}  the network looks down: pages could not be resolved or connected to after a round of retries, so the rest were not retried\n"
+            ));
+        }
         for failure in &self.alerts_failed {
-            out.push_str(&format!("alert not delivered: {failure}\n"));
+            out.push_str(&format!("{at}  alert not delivered: {failure}\n"));
         }
         out
+    }
+
+    /// The counts of the run's outcomes, on one line.
+    pub fn totals(&self) -> String {
+        format!(
+            "{} sources: {} changed scope, {} anomalies, {} failed; {} alerts sent, {} failed",
+            self.sources.len(),
+            self.count(|o| matches!(o, Outcome::ScopeChanged(_))),
+            self.count(|o| matches!(o, Outcome::Anomaly(_))),
+            self.count(|o| matches!(o, Outcome::Failed(_))),
+            self.alerts_sent,
+            self.alerts_failed.len()
+        )
     }
 }
 
@@ -176,12 +211,66 @@ pub async fn run_once(
 ) -> Result<RunReport> {
     let _lock = lock(db)?;
     let mut store = Store::open(db)?;
+    let mut report = check_sources(&mut store, config, aliases, progress).await?;
+    let deliveries = alert::deliver_pending(&store, config).await?;
+    report.alerts_sent = deliveries.sent;
+    report.alerts_failed = deliveries.failed;
+    Ok(report)
+}
+
+/// What a run would store and alert, on a copy of `db`: the database itself
+/// is only read, and nothing is sent. Returns the report and the alerts that
+/// would be delivered (`channel: subject`), those still queued from
+/// earlier runs included.
+pub async fn dry_run(
+    config: &Config,
+    aliases: &AliasTable,
+    db: &Path,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) -> Result<(RunReport, Vec<String>)> {
+    let scratch = tempfile::tempdir().map_err(Error::Scratch)?;
+    let copy = scratch.path().join("dry-run.db");
+    if db.exists() {
+        Store::open_read(db)?.copy_to(&copy)?;
+    }
+    let mut store = Store::open(&copy)?;
+    let report = check_sources(&mut store, config, aliases, progress).await?;
+    let alerts = store
+        .pending_alerts()?
+        .into_iter()
+        .filter(|a| config.alerts.iter().any(|c| c.name() == a.channel))
+        .map(|a| format!("{}: {}", a.channel, a.subject))
+        .collect();
+    Ok((report, alerts))
+}
+
+/// Fetches, stores and diffs every configured source into `store`, queuing
+/// the alerts the changes call for.
+async fn check_sources(
+    store: &mut Store,
+    config: &Config,
+    aliases: &AliasTable,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) -> Result<RunReport> {
+    let started_at = Utc::now();
+    // A channel that cannot deliver is said at once, not on the first
+    // change weeks later.
+    let channels_not_ready = alert::channels_not_ready(config);
+    for problem in &channels_not_ready {
+        tracing::warn!(%problem, "alert channel not ready");
+    }
     store.use_job_settings()?;
     let fetcher = Arc::new(Fetcher::new(&config.fetch, &config.user_agent)?);
 
     let (sender, mut results) = tokio::sync::mpsc::channel::<Checked>(WAITING);
     let mut workers = tokio::task::JoinSet::new();
-    for queue in host_queues(&store, &config.sources)? {
+    let held = store.held_sources()?;
+    let (held_here, tracked): (Vec<_>, Vec<_>) = config
+        .sources
+        .iter()
+        .enumerate()
+        .partition(|(_, s)| held.iter().any(|(id, _)| id == s.id.as_str()));
+    for queue in host_queues(store, &tracked)? {
         let count = config.fetch.per_host_concurrency.clamp(1, queue.len());
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..count {
@@ -192,6 +281,13 @@ pub async fn run_once(
 
     let differ = Differ::new(aliases);
     let mut outcomes: Vec<Option<Outcome>> = vec![None; config.sources.len()];
+    for (index, source) in held_here {
+        let how = held
+            .iter()
+            .find(|(id, _)| id == source.id.as_str())
+            .map_or("muted", |(_, how)| how.as_str());
+        outcomes[index] = Some(Outcome::Held(how.to_string()));
+    }
     let mut batch: Option<(Instant, usize)> = None;
     loop {
         let (index, got, mut attempts) = match results.try_recv() {
@@ -244,7 +340,7 @@ pub async fn run_once(
                 // A refused response's validators, or those of a version not
                 // stored, would make the next run's request a 304 for a
                 // version never stored.
-                take_version(&mut store, &differ, config, source, &body, *parsed)
+                take_version(store, &differ, config, source, &body, *parsed)
                     .and_then(|(outcome, refused)| {
                         if refused.is_none() {
                             store.set_validators(&source.id, &validators)?;
@@ -269,7 +365,7 @@ pub async fn run_once(
                 batch = None;
             }
         }
-        tracing::info!(source = %source.id, outcome = ?outcome, "checked");
+        tracing::info!(source = %source.id, outcome = %outcome, "checked");
         outcomes[index] = Some(outcome);
     }
     store.commit_last_batch()?;
@@ -289,7 +385,12 @@ pub async fn run_once(
         joined.map_err(Error::Worker)?;
     }
 
-    let mut report = RunReport::default();
+    let mut report = RunReport {
+        started_at,
+        channels_not_ready,
+        network_down: fetcher.network_down(),
+        ..RunReport::default()
+    };
     for (source, outcome) in config.sources.iter().zip(outcomes) {
         if let Some(outcome) = outcome {
             report.sources.push(SourceReport {
@@ -298,9 +399,6 @@ pub async fn run_once(
             });
         }
     }
-    let deliveries = alert::deliver_pending(&store, config).await?;
-    report.alerts_sent = deliveries.sent;
-    report.alerts_failed = deliveries.failed;
     Ok(report)
 }
 
@@ -338,13 +436,14 @@ async fn fetch_worker(
 /// validators for a conditional GET.
 type Job = (usize, String, Option<PageForm>, Validators);
 
-/// The configured sources grouped by host (and port), in configuration
-/// order within each host.
-fn host_queues(store: &Store, sources: &[SourceConfig]) -> Result<Vec<VecDeque<Job>>> {
+/// The configured sources to fetch (with their index in the
+/// configuration) grouped by host (and port), in configuration order
+/// within each host.
+fn host_queues(store: &Store, sources: &[(usize, &SourceConfig)]) -> Result<Vec<VecDeque<Job>>> {
     let mut validators = store.all_validators()?;
     let mut queues: Vec<VecDeque<Job>> = Vec::new();
     let mut by_host: HashMap<String, usize> = HashMap::new();
-    for (index, source) in sources.iter().enumerate() {
+    for &(index, source) in sources {
         let host = reqwest::Url::parse(&source.url)
             .map(|u| {
                 format!(
@@ -498,7 +597,13 @@ fn take_version(
         match change {
             None => Outcome::First,
             Some(change) if change.diff.has_scope_changes() => {
-                Outcome::ScopeChanged(report::summary(&change.diff))
+                let services = report::services_changed(&change.diff);
+                let summary = report::summary(&change.diff);
+                Outcome::ScopeChanged(if services.is_empty() {
+                    summary
+                } else {
+                    format!("{summary}: {services}")
+                })
             }
             Some(_) => Outcome::NoScopeChange,
         },
@@ -537,7 +642,13 @@ pub async fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> Result<
             wake.notify_one();
         });
     }
-    tracing::info!(schedule = %config.schedule, "daemon started");
+    tracing::info!(
+        schedule = %config.schedule,
+        database = %db.display(),
+        sources = config.sources.len(),
+        channels = config.alerts.len(),
+        "daemon started"
+    );
     while !stop.load(Ordering::SeqCst) {
         let Some(next) = schedule.upcoming(Utc).next() else {
             return Err(Error::ScheduleNeverFires(config.schedule.clone()));
@@ -548,10 +659,19 @@ pub async fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> Result<
             () = tokio::time::sleep(wait) => {}
             () = wake.notified() => break,
         }
+        tracing::info!(sources = config.sources.len(), "run started");
         match run_once(config, aliases, db, &|_| {}).await {
-            Ok(report) => {
-                tracing::info!(summary = %report.text().lines().last().unwrap_or(""), "run finished")
-            }
+            Ok(report) => tracing::info!(
+                sources = report.sources.len(),
+                changed = report.count(|o| matches!(o, Outcome::ScopeChanged(_))),
+                anomalies = report.count(|o| matches!(o, Outcome::Anomaly(_))),
+                failed = report.count(|o| matches!(o, Outcome::Failed(_))),
+                alerts_sent = report.alerts_sent,
+                alerts_failed = report.alerts_failed.len(),
+                channels_not_ready = report.channels_not_ready.len(),
+                network_down = report.network_down,
+                "run finished"
+            ),
             Err(e) => tracing::error!(error = %e, "run failed"),
         }
     }

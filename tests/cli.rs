@@ -254,7 +254,7 @@ fn demo_keeps_its_history_in_a_given_database() {
         .success()
         .stdout(
             predicate::str::is_match(
-                r"(?m)^offering-iso-27001 +6 snapshots  2020-06-15 \.\. 2023-05-19  ISO/IEC 27001",
+                r"(?m)^offering-iso-27001 +6 snapshots  2020-06-15 \.\. 2023-05-19  changed 2022-04-20 +ISO/IEC 27001",
             )
             .unwrap(),
         );

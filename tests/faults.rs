@@ -150,7 +150,7 @@ async fn after_good_version(fault: Vec<Step>, outcome: &str, names: &str, fetch:
     let text = String::from_utf8_lossy(&second.stdout).into_owned();
     let line = text
         .lines()
-        .find(|l| l.starts_with("offering-x"))
+        .find(|l| l.split_whitespace().nth(1) == Some("offering-x"))
         .unwrap_or_default()
         .to_string();
     assert!(

@@ -237,7 +237,15 @@ async fn an_alert_address_from_the_environment_that_is_not_http_is_named() {
         "",
     );
     let hook = format!("file:///tmp/{HOOK_SECRET}");
-    assert!(s.run(&["run"], &hook).await.status.success());
+    // Said at the start of every run, before any change needs the channel.
+    let first = s.run(&["run"], &hook).await;
+    assert_eq!(first.status.code(), Some(1));
+    assert!(
+        output_of(&first)
+            .contains("alert channel not ready: webhook: the channel's address: a file: address"),
+        "{}",
+        output_of(&first)
+    );
     serve(&site, "/p", V2).await;
     let out = s.run(&["run"], &hook).await;
     let said = output_of(&out);
@@ -315,12 +323,11 @@ async fn a_command_that_exits_0_without_reading_has_received_the_alert() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_command_reports_its_exit_status_and_stderr() {
-    let (s, out, _, _site) =
-        large_alert_to(
-            "[\"sh\", \"-c\", \"echo 'ticket queue is full' >&2; exit 3\"]",
-            None,
-        )
-        .await;
+    let (s, out, _, _site) = large_alert_to(
+        "[\"sh\", \"-c\", \"echo 'ticket queue is full' >&2; exit 3\"]",
+        None,
+    )
+    .await;
     let said = output_of(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(

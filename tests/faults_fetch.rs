@@ -102,7 +102,7 @@ impl Job {
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let line = text
             .lines()
-            .find(|l| l.starts_with("offering-x"))
+            .find(|l| l.split_whitespace().nth(1) == Some("offering-x"))
             .unwrap_or_else(|| panic!("no line for the source: {text} {out:?}"))
             .to_string();
         (line, out.status.code())

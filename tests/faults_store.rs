@@ -166,7 +166,7 @@ async fn a_source_that_cannot_be_stored_stops_no_other() {
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     let line = |id: &str| {
         text.lines()
-            .find(|l| l.split_whitespace().next() == Some(id))
+            .find(|l| l.split_whitespace().nth(1) == Some(id))
             .unwrap_or_default()
             .to_string()
     };

@@ -122,7 +122,7 @@ async fn a_scope_change_is_alerted_once_on_every_channel() {
     let slack = posts(&hooks, "/slack").await;
     assert_eq!(slack.len(), 1);
     assert!(
-        slack[0]["text"]
+        slack[0]["blocks"][1]["text"]["text"]
             .as_str()
             .unwrap()
             .contains("Microsoft Flow → Power Automate")
@@ -254,7 +254,7 @@ async fn faults_fail_their_source_and_never_the_others() {
     let text = stdout(&out);
     let line = |id: &str| {
         text.lines()
-            .find(|l| l.starts_with(&format!("{id} ")))
+            .find(|l| l.split_whitespace().nth(1) == Some(id))
             .unwrap_or_default()
             .to_string()
     };
@@ -378,7 +378,7 @@ async fn overlapping_runs_cannot_both_write() {
 }
 
 /// A minimal SMTP peer that accepts one message and returns its text.
-fn smtp_server() -> (u16, std::thread::JoinHandle<String>) {
+pub(crate) fn smtp_server() -> (u16, std::thread::JoinHandle<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let handle = std::thread::spawn(move || {
@@ -604,7 +604,7 @@ async fn a_slow_host_delays_only_its_own_pages() {
     assert_eq!(stored, ["fast-0", "fast-1", "fast-2", "slow-0", "slow-1"]);
     let listed: Vec<String> = stdout(&run)
         .lines()
-        .filter_map(|l| l.split_whitespace().next())
+        .filter_map(|l| l.split_whitespace().nth(1))
         .filter(|id| id.contains('-'))
         .map(str::to_string)
         .collect();

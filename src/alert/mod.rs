@@ -6,6 +6,8 @@
 //! before any is sent, so a rerun or restart never sends one twice and a
 //! failed delivery is tried again on the next run.
 
+mod format;
+
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -23,7 +25,8 @@ pub struct Message {
     /// Identifies the event, per source, for the ledger.
     pub event_key: String,
     pub subject: String,
-    /// Markdown, for chat and e-mail.
+    /// Markdown, kept in the alert ledger for a person reading it; each
+    /// channel's own form is built from the payload.
     pub body: String,
     /// JSON, for webhooks and commands.
     pub payload: Value,
@@ -183,37 +186,82 @@ async fn deliver(
         .map_err(|_| timed_out)?
 }
 
+/// Why a channel cannot deliver as configured, found without sending
+/// anything: an unset variable, an address that is not one, a missing field.
+fn ready(channel: &AlertConfig) -> Result<(), DeliveryError> {
+    match channel.kind {
+        AlertKind::Webhook | AlertKind::Slack | AlertKind::Teams => url_of(channel).map(|_| ()),
+        AlertKind::Email => {
+            channel
+                .smtp_host
+                .as_deref()
+                .ok_or(DeliveryError::Incomplete("smtp_host"))?;
+            channel
+                .from
+                .as_deref()
+                .ok_or(DeliveryError::Incomplete("from"))?;
+            if channel.to.is_empty() {
+                return Err(DeliveryError::Incomplete("to"));
+            }
+            match &channel.password_env {
+                Some(var) => secret(var).map(|_| ()),
+                None => Ok(()),
+            }
+        }
+        AlertKind::Command if channel.command.is_empty() => {
+            Err(DeliveryError::Incomplete("command"))
+        }
+        AlertKind::Command => Ok(()),
+    }
+}
+
+/// `{channel}: {why}` for each configured channel that cannot deliver.
+pub fn channels_not_ready(config: &Config) -> Vec<String> {
+    config
+        .alerts
+        .iter()
+        .filter_map(|c| ready(c).err().map(|e| format!("{}: {e}", c.name())))
+        .collect()
+}
+
+/// The JSON a webhook or command receives: the queued payload with the
+/// event's id, which stays the same when a delivery is repeated.
+fn with_event_id(alert: &PendingAlert) -> Result<Value, DeliveryError> {
+    let mut payload: Value = serde_json::from_str(&alert.payload)?;
+    if let Value::Object(map) = &mut payload {
+        map.insert("event_id".into(), json!(alert.event_key));
+    }
+    Ok(payload)
+}
+
 async fn deliver_now(
     channel: &AlertConfig,
     client: &reqwest::Client,
     alert: &PendingAlert,
 ) -> Result<(), DeliveryError> {
-    let (subject, body) = (&alert.subject, &alert.body);
+    let subject = &alert.subject;
     match channel.kind {
         AlertKind::Webhook => {
-            let payload: Value = serde_json::from_str(&alert.payload)?;
-            post(client, url_of(channel)?, &payload).await
+            let request = client
+                .post(url_of(channel)?)
+                .header("Idempotency-Key", &alert.event_key)
+                .json(&with_event_id(alert)?);
+            send(request).await
         }
         AlertKind::Slack => {
-            post(
-                client,
-                url_of(channel)?,
-                &json!({ "text": format!("*{subject}*\n{body}") }),
-            )
-            .await
+            let payload: Value = serde_json::from_str(&alert.payload)?;
+            post(client, url_of(channel)?, &format::slack(subject, &payload)).await
         }
         AlertKind::Teams => {
-            let card = json!({
-                "@type": "MessageCard",
-                "@context": "https://schema.org/extensions",
-                "summary": subject,
-                "title": subject,
-                "text": body,
-            });
-            post(client, url_of(channel)?, &card).await
+            let payload: Value = serde_json::from_str(&alert.payload)?;
+            post(client, url_of(channel)?, &format::teams(subject, &payload)).await
         }
-        AlertKind::Email => email(channel, subject, body).await,
-        AlertKind::Command => command(&channel.command, &alert.payload).await,
+        AlertKind::Email => {
+            let payload: Value = serde_json::from_str(&alert.payload)?;
+            let (plain, html) = format::email(subject, &payload);
+            email(channel, subject, plain, html).await
+        }
+        AlertKind::Command => command(&channel.command, &with_event_id(alert)?.to_string()).await,
     }
 }
 
@@ -222,9 +270,11 @@ async fn post(
     url: reqwest::Url,
     body: &Value,
 ) -> Result<(), DeliveryError> {
-    let response = client
-        .post(url)
-        .json(body)
+    send(client.post(url).json(body)).await
+}
+
+async fn send(request: reqwest::RequestBuilder) -> Result<(), DeliveryError> {
+    let response = request
         .send()
         .await
         .map_err(|e| DeliveryError::Transport(e.without_url()))?;
@@ -235,8 +285,13 @@ async fn post(
     }
 }
 
-async fn email(channel: &AlertConfig, subject: &str, body: &str) -> Result<(), DeliveryError> {
-    use lettre::message::header::ContentType;
+async fn email(
+    channel: &AlertConfig,
+    subject: &str,
+    plain: String,
+    html: String,
+) -> Result<(), DeliveryError> {
+    use lettre::message::MultiPart;
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message as Mail, Tokio1Executor};
 
@@ -254,14 +309,11 @@ async fn email(channel: &AlertConfig, subject: &str, body: &str) -> Result<(), D
             source,
         })
     };
-    let mut mail = Mail::builder()
-        .from(address(from)?)
-        .subject(subject)
-        .header(ContentType::TEXT_PLAIN);
+    let mut mail = Mail::builder().from(address(from)?).subject(subject);
     for to in &channel.to {
         mail = mail.to(address(to)?);
     }
-    let mail = mail.body(body.to_string())?;
+    let mail = mail.multipart(MultiPart::alternative_plain_html(plain, html))?;
     let mut transport = match channel.tls.as_deref().unwrap_or("starttls") {
         "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
         "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
@@ -331,6 +383,52 @@ async fn command(argv: &[String], payload: &str) -> Result<(), DeliveryError> {
     })
 }
 
+/// Sends a sample alert on every configured channel, or on the one named,
+/// without the ledger: proof that a channel works before a real change.
+/// Returns each channel's name and outcome.
+pub async fn send_test(
+    config: &Config,
+    only: Option<&str>,
+) -> Result<Vec<(String, Result<(), DeliveryError>)>> {
+    let client = client(config)?;
+    let now = chrono::Utc::now();
+    let subject = "scopewatch: test alert".to_string();
+    let message = format!(
+        "This is a test from scopewatch, sent {}: this channel receives scope change alerts.",
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    let sample = PendingAlert {
+        id: 0,
+        channel: String::new(),
+        source: "scopewatch-test".into(),
+        event_key: format!("test:{}", now.timestamp_micros()),
+        subject: subject.clone(),
+        body: format!("{message}\n"),
+        payload: json!({ "event": "test", "source": "scopewatch-test", "message": message })
+            .to_string(),
+        attempts: 0,
+    };
+    let mut outcomes = Vec::new();
+    for channel in config
+        .alerts
+        .iter()
+        .filter(|c| only.is_none_or(|name| c.name() == name))
+    {
+        let budget = channel.timeout();
+        let outcome = deliver(channel, &client, &sample, budget, budget).await;
+        outcomes.push((channel.name().to_string(), outcome));
+    }
+    Ok(outcomes)
+}
+
+fn client(config: &Config) -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .user_agent(config.user_agent.as_str())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| FetchError::Client(e.without_url()))?)
+}
+
 /// What came of the run's deliveries.
 #[derive(Debug, Default)]
 pub struct Deliveries {
@@ -349,7 +447,12 @@ pub struct Deliveries {
 /// stays queued for the next run.
 pub async fn deliver_pending(store: &Store, config: &Config) -> Result<Deliveries> {
     let mut queues: Vec<(AlertConfig, Vec<PendingAlert>)> = Vec::new();
+    // A muted source's alerts stay queued until it is tracked again.
+    let held = store.held_sources()?;
     for pending in store.pending_alerts()? {
+        if held.iter().any(|(id, _)| *id == pending.source) {
+            continue;
+        }
         let Some(channel) = config.alerts.iter().find(|c| c.name() == pending.channel) else {
             continue;
         };
@@ -363,11 +466,7 @@ pub async fn deliver_pending(store: &Store, config: &Config) -> Result<Deliverie
         // Most nights there is nothing to deliver, and no client to build.
         return Ok(report);
     }
-    let client = reqwest::Client::builder()
-        .user_agent(config.user_agent.as_str())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| FetchError::Client(e.without_url()))?;
+    let client = client(config)?;
     let budget = config.delivery.budget();
     let deadline = tokio::time::Instant::now() + budget;
     let (sender, mut outcomes) = tokio::sync::mpsc::unbounded_channel();

@@ -16,6 +16,7 @@ use crate::store::{self, Store};
 pub(super) struct ExportArgs {
     #[arg(long, value_enum, default_value_t = ArchiveFormat::Jsonl)]
     format: ArchiveFormat,
+    /// The archive to write, or `-` for standard output
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
 }
@@ -31,9 +32,12 @@ enum ArchiveFormat {
     Jsonl,
 }
 
-pub(super) fn verify(db: &Path) -> anyhow::Result<ExitCode> {
+pub(super) fn verify(db: &Path, progress: bool) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
-    let report = ingest::verify(&store)?;
+    let bar = super::progress_bar(progress, None, "verifying every document and snapshot");
+    let report = ingest::verify(&store);
+    bar.finish_and_clear();
+    let report = report?;
     for problem in &report.problems {
         emit(&format!("problem: {problem}\n"))?;
     }
@@ -55,6 +59,16 @@ pub(super) fn export(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
         output,
     } = args;
     let store = open_existing(db)?;
+    if output == Path::new("-") {
+        let counts = {
+            let mut out = std::io::BufWriter::new(UntilClosed(std::io::stdout().lock(), false));
+            let counts = store.export(&mut out)?;
+            out.flush()?;
+            counts
+        };
+        eprintln!("{}", exported(&counts, "standard output"));
+        return Ok(ExitCode::SUCCESS);
+    }
     // Written beside the target and renamed, so a failed export never
     // leaves a half-written archive under the final name.
     let dir = output
@@ -73,14 +87,43 @@ pub(super) fn export(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
     file.persist(&output)
         .with_context(|| format!("writing {}", output.display()))?;
     emit(&format!(
-        "exported {} sources, {} documents, {} snapshots and {} other records to {}\n",
-        counts.sources,
-        counts.documents,
-        counts.snapshots,
-        counts.other,
-        output.display()
+        "{}\n",
+        exported(&counts, &output.display().to_string())
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Standard output that a reader may close early (`| head`): what comes
+/// after is dropped, and that is not an error.
+struct UntilClosed<W: Write>(W, bool);
+
+impl<W: Write> Write for UntilClosed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.1 {
+            return Ok(buf.len());
+        }
+        match self.0.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.1 = true;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}
+
+fn exported(counts: &store::Counts, to: &str) -> String {
+    format!(
+        "exported {} sources, {} documents, {} snapshots and {} other records to {to}",
+        counts.sources, counts.documents, counts.snapshots, counts.other,
+    )
 }
 
 pub(super) fn restore(db: &Path, args: RestoreArgs) -> anyhow::Result<ExitCode> {

@@ -8,20 +8,33 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 
-use super::{DataFormat, EXIT_SCOPE_CHANGED, Format, emit, json, open_existing, warn_all};
-use crate::canon::AliasTable;
+use super::{DataFormat, EXIT_SCOPE_CHANGED, Format, day, emit, json, open_existing, warn_all};
+use crate::canon::{AliasTable, ServiceKey};
 use crate::config::Config;
 use crate::diff::{Diff, Differ};
 use crate::history::{self, SourceDiff};
-use crate::ingest::parse_day;
+use crate::store::Store;
 use crate::{lag, report};
 
 #[derive(Debug, Args)]
 pub(super) struct LogArgs {
     #[arg(long)]
     source: Option<String>,
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    /// Events on this date or later
+    #[arg(long, value_name = "DATE")]
     since: Option<String>,
+    /// Events on this date or earlier
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+    /// Only events of these kinds (repeat, or separate with commas)
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(report::fields::KINDS))]
+    kind: Vec<String>,
+    /// Only events that name this service: any of its names, or a part of one
+    #[arg(long, value_name = "NAME")]
+    service: Option<String>,
+    /// Only events in this environment (an applicability row such as "GCC High")
+    #[arg(long, value_name = "NAME")]
+    environment: Option<String>,
     #[arg(long, value_enum, default_value_t = EventsFormat::Text)]
     format: EventsFormat,
 }
@@ -29,10 +42,10 @@ pub(super) struct LogArgs {
 #[derive(Debug, Args)]
 pub(super) struct ReportArgs {
     /// Start date [default: the whole history]
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    #[arg(long, value_name = "DATE")]
     from: Option<String>,
     /// End date [default: today]
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    #[arg(long, value_name = "DATE")]
     to: Option<String>,
     /// One source, or all
     #[arg(long, default_value = "all")]
@@ -45,10 +58,13 @@ pub(super) struct ReportArgs {
 pub(super) struct FeedArgs {
     #[arg(long)]
     source: Option<String>,
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    #[arg(long, value_name = "DATE")]
     since: Option<String>,
     #[arg(short, long, value_name = "FILE", default_value = "changes.atom")]
     output: PathBuf,
+    /// Where the feed is published, for its `self` link
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -61,10 +77,22 @@ pub(super) struct TimelineArgs {
 #[derive(Debug, Args)]
 pub(super) struct MatrixArgs {
     /// The date [default: today]
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    #[arg(long, value_name = "DATE")]
     at: Option<String>,
-    #[arg(long, value_enum, default_value_t = TableFormat::Text)]
-    format: TableFormat,
+    /// Only services listed under this environment (an applicability row such as "GCC High")
+    #[arg(long, value_name = "NAME")]
+    environment: Option<String>,
+    #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
+    format: MatrixFormat,
+}
+
+/// Formats of the matrix: a table, so CSV and Markdown too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MatrixFormat {
+    Text,
+    Json,
+    Csv,
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -73,7 +101,7 @@ pub(super) struct LagArgs {
     #[arg(long)]
     source: Option<String>,
     /// The date [default: today]
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    #[arg(long, value_name = "DATE")]
     at: Option<String>,
     #[arg(long, value_enum, default_value_t = DataFormat::Text)]
     format: DataFormat,
@@ -157,19 +185,61 @@ pub(super) fn diff_store(
     for d in &diffs {
         warn_all(&d.source, &d.diff.warnings);
     }
+    // Of all sources, a reader wants those that changed; the others are
+    // counted. JSON keeps every source for programs.
+    let (shown, same): (Vec<SourceDiff>, Vec<SourceDiff>) = if source == "all" {
+        diffs.iter().cloned().partition(|d| !d.diff.is_empty())
+    } else {
+        (diffs.clone(), Vec::new())
+    };
+    let unchanged = match same.len() {
+        0 => String::new(),
+        n if shown.is_empty() => format!("no change in any of the {n} sources\n"),
+        1 => "1 other source unchanged\n".to_string(),
+        n => format!("{n} other sources unchanged\n"),
+    };
     emit(&match (format, source == "all") {
         (Format::Json, false) => json(&diffs[0])?,
         (Format::Json, true) => json(&diffs)?,
-        (Format::Text, _) => report::source_diffs_text(&diffs),
-        (Format::Markdown, _) => report::source_diffs_markdown(&diffs),
+        (Format::Text, _) => report::source_diffs_text(&shown) + &unchanged,
+        (Format::Markdown, _) => report::source_diffs_markdown(&shown) + &unchanged,
     })?;
     Ok(diffs.into_iter().map(|d| d.diff).collect())
 }
 
-pub(super) fn log(db: &Path, differ: &Differ<'_>, args: LogArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn log(
+    db: &Path,
+    aliases: &AliasTable,
+    differ: &Differ<'_>,
+    args: LogArgs,
+) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
-    let since = args.since.as_deref().map(parse_day).transpose()?;
-    let events = history::log(&store, differ, args.source.as_deref(), since)?;
+    let since = args.since.as_deref().map(day).transpose()?;
+    let until = args.until.as_deref().map(day).transpose()?;
+    if let (Some(from), Some(to)) = (since, until)
+        && from > to
+    {
+        return Err(crate::Error::DateOrder { from, to }.into());
+    }
+    let mut events = history::log(&store, differ, args.source.as_deref(), since)?;
+    let service = args
+        .service
+        .as_deref()
+        .map(|s| ServiceQuery::new(aliases, s));
+    let environment = args.environment.as_deref().map(|e| aliases.environment(e));
+    events.retain(|e| {
+        let f = report::fields::fields(&e.what);
+        until.is_none_or(|u| e.date <= u)
+            && (args.kind.is_empty() || args.kind.iter().any(|k| k == f.kind))
+            && service
+                .as_ref()
+                .is_none_or(|q| f.names().iter().any(|n| q.matches(n)))
+            && environment.is_none_or(|want| {
+                f.environment
+                    .as_deref()
+                    .is_some_and(|env| aliases.environment(env).eq_ignore_ascii_case(want))
+            })
+    });
     emit(&match args.format {
         EventsFormat::Text => report::events_text(&events),
         EventsFormat::Json => json(&events)?,
@@ -187,11 +257,11 @@ pub(super) fn report(
     args: ReportArgs,
 ) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
-    let from = args.from.as_deref().map(parse_day).transpose()?;
+    let from = args.from.as_deref().map(day).transpose()?;
     let to = args
         .to
         .as_deref()
-        .map(parse_day)
+        .map(day)
         .transpose()?
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let source = (args.source != "all").then_some(args.source.as_str());
@@ -212,10 +282,15 @@ pub(super) fn report(
 pub(super) fn feed(db: &Path, differ: &Differ<'_>, args: FeedArgs) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
     let source = args.source.as_deref();
-    let since = args.since.as_deref().map(parse_day).transpose()?;
+    let since = args.since.as_deref().map(day).transpose()?;
     let events = history::log(&store, differ, source, since)?;
     let feed_id = format!("urn:scopewatch:feed:{}", source.unwrap_or("all"));
-    let atom = report::feed::render(&events, |s| store.source_url(s).ok().flatten(), &feed_id);
+    let atom = report::feed::render(
+        &events,
+        |s| store.source_url(s).ok().flatten(),
+        &feed_id,
+        args.url.as_deref(),
+    );
     let output = &args.output;
     std::fs::write(output, atom).with_context(|| format!("writing {}", output.display()))?;
     emit(&format!(
@@ -232,13 +307,81 @@ pub(super) fn timeline(
     args: TimelineArgs,
 ) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
-    let t = history::timeline(&store, aliases, &args.service)?;
+    let service = find_service(&store, aliases, &args.service)?;
+    let t = history::timeline(&store, aliases, &service)?;
+    let environments = environments(&store, aliases, &t)?;
     emit(&match args.format {
-        TableFormat::Text => report::timeline_text(&t),
-        TableFormat::Json => json(&t)?,
+        TableFormat::Text => {
+            let mut out = report::timeline_text(&t);
+            for (source, (date, envs)) in &environments {
+                out.push_str(&format!(
+                    "  {source:<40} environments on {date}: {}\n",
+                    envs.join(", ")
+                ));
+            }
+            out
+        }
+        TableFormat::Json => json(&TimelineWithEnvironments {
+            timeline: &t,
+            environments: &environments,
+        })?,
         TableFormat::Csv => report::timeline_csv(&t)?,
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Per offering, the environments its latest span lists the service under,
+/// and the date of the version that says so.
+type Environments = std::collections::BTreeMap<String, (NaiveDate, Vec<String>)>;
+
+#[derive(serde::Serialize)]
+struct TimelineWithEnvironments<'a> {
+    #[serde(flatten)]
+    timeline: &'a history::Timeline,
+    environments: &'a Environments,
+}
+
+/// The environments of each offering's latest span: read from the version
+/// in force on its last day (today for a span still open). A plain list
+/// counts as `all`.
+fn environments(
+    store: &Store,
+    aliases: &AliasTable,
+    t: &history::Timeline,
+) -> anyhow::Result<Environments> {
+    let keys: Vec<ServiceKey> = t
+        .names
+        .iter()
+        .chain(std::iter::once(&t.service))
+        .map(|n| ServiceKey::of(aliases.canonical_name(n)))
+        .collect();
+    let mut found = Environments::new();
+    for (source, spans) in &t.offerings {
+        let Some(last) = spans.last() else { continue };
+        let date = match last.to {
+            Some(to) => to.pred_opt().unwrap_or(to),
+            None => chrono::Utc::now().date_naive(),
+        };
+        let Some(id) = store.snapshot_id_at(source, date)? else {
+            continue;
+        };
+        let snapshot = store.load(id)?.snapshot;
+        let mut envs: Vec<String> = snapshot
+            .entries()
+            .filter(|e| keys.contains(&ServiceKey::of(aliases.canonical_name(e.service.name()))))
+            .map(|e| {
+                e.environment.map_or("all".to_string(), |env| {
+                    aliases.environment(env).to_string()
+                })
+            })
+            .collect();
+        envs.sort();
+        envs.dedup();
+        if !envs.is_empty() {
+            found.insert(source.clone(), (date, envs));
+        }
+    }
+    Ok(found)
 }
 
 pub(super) fn matrix(
@@ -248,16 +391,133 @@ pub(super) fn matrix(
 ) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
     let date = match &args.at {
-        Some(d) => parse_day(d)?,
+        Some(d) => day(d)?,
         None => chrono::Utc::now().date_naive(),
     };
-    let m = history::matrix(&store, aliases, date)?;
+    let mut m = history::matrix(&store, aliases, date)?;
+    if let Some(environment) = &args.environment {
+        keep_environment(&store, aliases, &mut m, environment)?;
+    }
     emit(&match args.format {
-        TableFormat::Text => report::matrix_text(&m),
-        TableFormat::Json => json(&m)?,
-        TableFormat::Csv => report::matrix_csv(&m)?,
+        MatrixFormat::Text => report::matrix::matrix_text(&m, terminal_width()),
+        MatrixFormat::Json => json(&m)?,
+        MatrixFormat::Csv => report::matrix_csv(&m)?,
+        MatrixFormat::Markdown => report::matrix::matrix_markdown(&m),
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The terminal's width from `COLUMNS`, else 100.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w: &usize| *w >= 40)
+        .unwrap_or(100)
+}
+
+/// Keeps in the matrix only what each offering lists under `environment`
+/// (named as the alias table names environments), in its version in force.
+fn keep_environment(
+    store: &Store,
+    aliases: &AliasTable,
+    m: &mut history::Matrix,
+    environment: &str,
+) -> anyhow::Result<()> {
+    let wanted = aliases.environment(environment).to_string();
+    let mut listed: std::collections::HashMap<String, std::collections::BTreeSet<String>> =
+        std::collections::HashMap::new();
+    for offering in &m.offerings {
+        let Some(id) = store.snapshot_id_at(offering, m.date)? else {
+            continue;
+        };
+        let snapshot = store.load(id)?.snapshot;
+        let names = snapshot
+            .entries()
+            .filter(|e| {
+                e.environment
+                    .is_some_and(|env| aliases.environment(env).eq_ignore_ascii_case(&wanted))
+            })
+            .map(|e| aliases.canonical_name(e.service.name()).to_string())
+            .collect();
+        listed.insert(offering.clone(), names);
+    }
+    for (service, offerings) in m.services.iter_mut() {
+        offerings.retain(|o| listed.get(o).is_some_and(|names| names.contains(service)));
+    }
+    m.services.retain(|_, offerings| !offerings.is_empty());
+    m.offerings
+        .retain(|o| listed.get(o).is_some_and(|names| !names.is_empty()));
+    if m.offerings.is_empty() {
+        bail!(
+            "no offering lists services under the environment {environment:?} on {}: see `scopewatch matrix --format csv` and the pages' applicability rows",
+            m.date
+        );
+    }
+    Ok(())
+}
+
+/// The service a name or a part of one means. A name of a service in the
+/// history (any of its known names) is taken as it is; otherwise the one
+/// service whose names contain the part, and several are listed for the
+/// user to choose.
+fn find_service(store: &Store, aliases: &AliasTable, asked: &str) -> anyhow::Result<String> {
+    let listed = store.listed_names()?;
+    let query = ServiceQuery::new(aliases, asked);
+    if listed
+        .iter()
+        .any(|n| ServiceKey::of(aliases.canonical_name(n)) == query.canonical)
+    {
+        return Ok(asked.to_string());
+    }
+    let mut found: Vec<&str> = listed
+        .iter()
+        .filter(|n| query.matches(n))
+        .map(|n| aliases.canonical_name(n))
+        .collect();
+    found.sort_unstable();
+    found.dedup_by_key(|n| ServiceKey::of(n));
+    match found.as_slice() {
+        [] => bail!(
+            "no service in this history is named {asked:?} or has it in its name: check the spelling, or see `scopewatch matrix`"
+        ),
+        [one] => {
+            eprintln!("note: {one:?} is the one service whose name contains {asked:?}");
+            Ok(one.to_string())
+        }
+        several => bail!(
+            "{} services have {asked:?} in their name: {}; give one of them",
+            several.len(),
+            several
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A service asked for by name: one of its names as the alias table knows
+/// them, or a part of a name.
+struct ServiceQuery<'a> {
+    aliases: &'a AliasTable,
+    canonical: ServiceKey,
+    part: String,
+}
+
+impl<'a> ServiceQuery<'a> {
+    fn new(aliases: &'a AliasTable, name: &str) -> Self {
+        ServiceQuery {
+            aliases,
+            canonical: ServiceKey::of(aliases.canonical_name(name)),
+            part: ServiceKey::of(name).as_str().to_string(),
+        }
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        ServiceKey::of(self.aliases.canonical_name(name)) == self.canonical
+            || ServiceKey::of(name).as_str().contains(&self.part)
+    }
 }
 
 /// The configuration's explicit pairs: (translated source, English source).
@@ -283,7 +543,7 @@ pub(super) fn lag(
 ) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
     let at = match &args.at {
-        Some(d) => parse_day(d)?,
+        Some(d) => day(d)?,
         None => chrono::Utc::now().date_naive(),
     };
     let mut pairs = lag::pairs(&store, &english_sources(config))?;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Args;
 
-use super::{emit, warn_all};
+use super::{day, emit, open_for_writing, progress_bar, warn_all};
 use crate::config;
-use crate::ingest::{self, parse_day};
+use crate::ingest;
 use crate::store::{self, Imported, Store};
 
 #[derive(Debug, Args)]
@@ -18,8 +18,8 @@ pub(super) struct ImportArgs {
     /// Source id [default: from the path]
     #[arg(long)]
     source: Option<String>,
-    /// Capture date, YYYY-MM-DD [default: from the file name, else the page's date]
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    /// Capture date, YYYY-MM-DD or today, yesterday, 7d ... [default: from the file name, else the page's date]
+    #[arg(long, value_name = "DATE")]
     date: Option<String>,
 }
 
@@ -49,8 +49,14 @@ pub(super) struct ReparseArgs {
     all: bool,
 }
 
-pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let date = args.date.as_deref().map(parse_day).transpose()?;
+pub(super) fn import(db: &Path, progress: bool, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let date = args.date.as_deref().map(day).transpose()?;
+    let today = chrono::Utc::now().date_naive();
+    if let Some(date) = date.filter(|d| *d > today) {
+        bail!(
+            "--date {date} is in the future (today is {today}): give the date the page was saved"
+        );
+    }
     let source = args.source.as_deref();
     let _lock = store::lock(db)?;
     let mut store = Store::open(db)?;
@@ -63,20 +69,58 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
             files.push(file);
         }
     }
+    let bar = progress_bar(progress, Some(files.len() as u64), "importing");
     for file in &files {
-        match ingest::import_file(&mut store, file, source, date) {
+        bar.set_message(file.display().to_string());
+        bar.inc(1);
+        let named = ingest::date_in_name(file);
+        let result = match named.filter(|at| date.is_none() && at.date_naive() > today) {
+            Some(at) => Err(crate::Error::FutureDate {
+                path: file.clone(),
+                date: at.date_naive(),
+            }),
+            None => ingest::import_file(&mut store, file, source, date),
+        };
+        match result {
             Ok(r) => {
                 warn_all(&file.display().to_string(), &r.snapshot.warnings);
                 let what = match r.imported {
                     Imported::Stored(id) => format!("stored as snapshot {id}"),
                     Imported::Unchanged(id) => format!("unchanged (same content as snapshot {id})"),
                 };
-                emit(&format!(
-                    "{} {} {}: {what}\n",
-                    r.source,
-                    r.captured_at.date_naive(),
-                    file.display()
-                ))?;
+                bar.suspend(|| {
+                    emit(&format!(
+                        "{} {} {}: {what}\n",
+                        r.source,
+                        r.captured_at.date_naive(),
+                        file.display()
+                    ))
+                })?;
+                // Without a date in its name, a file's source and date are
+                // guesses: say them, and how to set them.
+                if named.is_none() {
+                    let mut guessed = Vec::new();
+                    if source.is_none() {
+                        guessed.push(format!(
+                            "source {:?} from the file name (--source sets it)",
+                            r.source
+                        ));
+                    }
+                    if date.is_none() {
+                        let from = if r.snapshot.published == Some(r.captured_at.date_naive()) {
+                            "the date the page states"
+                        } else {
+                            "today, as neither the name nor the page gives one"
+                        };
+                        guessed.push(format!(
+                            "date {} from {from} (--date sets it)",
+                            r.captured_at.date_naive()
+                        ));
+                    }
+                    if !guessed.is_empty() {
+                        eprintln!("note: {}: guessed {}", file.display(), guessed.join("; "));
+                    }
+                }
             }
             // One file: its error is the command's, said once.
             Err(e) if files.len() == 1 => return Err(e.into()),
@@ -86,6 +130,7 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    bar.finish_and_clear();
     learn_names(&mut store)?;
     if failed > 0 {
         bail!("{failed} of {} files not imported", files.len());
@@ -93,7 +138,11 @@ pub(super) fn import(db: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn import_git(db: &Path, args: ImportGitArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn import_git(
+    db: &Path,
+    progress: bool,
+    args: ImportGitArgs,
+) -> anyhow::Result<ExitCode> {
     let locale = args.locale.as_deref().map(config::locale).transpose()?;
     let _lock = store::lock(db)?;
     let mut store = Store::open(db)?;
@@ -101,7 +150,10 @@ pub(super) fn import_git(db: &Path, args: ImportGitArgs) -> anyhow::Result<ExitC
         locale: locale.as_deref(),
         url_base: args.url_base.as_deref(),
     };
-    let report = ingest::git::import_git(&mut store, &args.repo, &args.path, &options)?;
+    let bar = progress_bar(progress, None, "reading the git history");
+    let report = ingest::git::import_git(&mut store, &args.repo, &args.path, &options);
+    bar.finish_and_clear();
+    let report = report?;
     learn_names(&mut store)?;
     for failure in &report.failed {
         eprintln!("error: {failure}");
@@ -128,21 +180,12 @@ pub(super) fn learn_names(store: &mut Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens an existing database for writing.
-fn open_existing_for_writing(db: &Path) -> anyhow::Result<(store::WriteLock, Store)> {
-    if !db.exists() {
-        return Err(crate::Error::NoDatabase {
-            path: db.to_path_buf(),
-        }
-        .into());
-    }
-    let lock = store::lock(db)?;
-    Ok((lock, Store::open(db)?))
-}
-
-pub(super) fn reparse(db: &Path, args: ReparseArgs) -> anyhow::Result<ExitCode> {
-    let (_lock, mut store) = open_existing_for_writing(db)?;
-    let r = ingest::reparse(&mut store, args.all)?;
+pub(super) fn reparse(db: &Path, progress: bool, args: ReparseArgs) -> anyhow::Result<ExitCode> {
+    let (_lock, mut store) = open_for_writing(db)?;
+    let bar = progress_bar(progress, None, "reparsing the stored snapshots");
+    let r = ingest::reparse(&mut store, args.all);
+    bar.finish_and_clear();
+    let r = r?;
     emit(&format!(
         "{} snapshots checked, {} rebuilt, {} with a different scope or links\n",
         r.checked, r.rebuilt, r.changed
@@ -151,7 +194,7 @@ pub(super) fn reparse(db: &Path, args: ReparseArgs) -> anyhow::Result<ExitCode> 
 }
 
 pub(super) fn migrate(db: &Path) -> anyhow::Result<ExitCode> {
-    let (_lock, store) = open_existing_for_writing(db)?;
+    let (_lock, store) = open_for_writing(db)?;
     emit(&format!(
         "{} is at schema version {}\n",
         db.display(),

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{
     DataFormat, EXIT_NOT_COMPARED, EXIT_SCOPE_CHANGED, emit, json, need_config, open_existing,
@@ -23,6 +22,12 @@ pub(super) struct SourcesArgs {
     format: DataFormat,
 }
 
+impl SourcesArgs {
+    pub(super) fn discovers(&self) -> bool {
+        matches!(self.action, Some(SourcesAction::Discover { .. }))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum SourcesAction {
     /// The sources in the history database (the default)
@@ -32,6 +37,17 @@ enum SourcesAction {
         /// Hub page to read [default: `hub` in the configuration]
         #[arg(long, value_name = "URL")]
         hub: Option<String>,
+    },
+    /// Keep a source and its history, but neither fetch nor alert it
+    Mute { source: String },
+    /// Track a muted or removed source again
+    Unmute { source: String },
+    /// Stop tracking a source; its history is kept unless --purge
+    Remove {
+        source: String,
+        /// Delete its history too (versions, fetch records, queued alerts)
+        #[arg(long)]
+        purge: bool,
     },
 }
 
@@ -53,6 +69,10 @@ pub(super) struct RunArgs {
     /// Exit with status 3 when a scope changed, as `git diff --exit-code`
     #[arg(long)]
     exit_code: bool,
+    /// Fetch and diff, and show what would be stored and alerted; the
+    /// database is only read and nothing is sent
+    #[arg(long)]
+    dry_run: bool,
     #[arg(long, value_enum, default_value_t = DataFormat::Text)]
     format: DataFormat,
 }
@@ -91,15 +111,7 @@ pub(super) fn run(
     progress: bool,
     args: RunArgs,
 ) -> anyhow::Result<ExitCode> {
-    let bar = if progress {
-        let bar = ProgressBar::new(config.sources.len() as u64);
-        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = super::progress_bar(progress, Some(config.sources.len() as u64), "fetching");
     let show = |step: Progress<'_>| match step {
         Progress::Checked(source) => {
             bar.set_message(source.to_string());
@@ -107,20 +119,47 @@ pub(super) fn run(
         }
         Progress::AllChecked => bar.finish_and_clear(),
     };
+    if args.dry_run {
+        let (report, alerts) = runtime()?.block_on(run::dry_run(config, aliases, db, &show))?;
+        emit(&match args.format {
+            DataFormat::Text => {
+                let mut out = format!(
+                    "dry run: nothing was stored in {} and nothing was sent\n{}",
+                    db.display(),
+                    report.text()
+                );
+                for alert in &alerts {
+                    out.push_str(&format!("would alert {alert}\n"));
+                }
+                out
+            }
+            DataFormat::Json => json(&serde_json::json!({
+                "dry_run": true,
+                "report": report,
+                "would_alert": alerts,
+            }))?,
+        })?;
+        return Ok(exit_code(&report, args.exit_code));
+    }
     let report = runtime()?.block_on(run::run_once(config, aliases, db, &show))?;
     emit(&match args.format {
         DataFormat::Text => report.text(),
         DataFormat::Json => json(&report)?,
     })?;
-    Ok(if report.failed() {
+    Ok(exit_code(&report, args.exit_code))
+}
+
+/// A failure first, then an anomaly, then (when asked) a scope change.
+fn exit_code(report: &run::RunReport, exit_code: bool) -> ExitCode {
+    if report.failed() {
         ExitCode::FAILURE
     } else if report.anomalous() {
         ExitCode::from(EXIT_NOT_COMPARED)
-    } else if args.exit_code && report.scope_changed() {
+    } else if exit_code && report.scope_changed() {
         ExitCode::from(EXIT_SCOPE_CHANGED)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 pub(super) fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> anyhow::Result<ExitCode> {
@@ -133,13 +172,20 @@ pub(super) fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> anyhow
 pub(super) fn sources(
     config: Option<&Config>,
     db: &Path,
+    differ: &crate::diff::Differ<'_>,
     args: SourcesArgs,
 ) -> anyhow::Result<ExitCode> {
     match args.action {
         Some(SourcesAction::Discover { hub }) => {
             discover(need_config(config)?, hub.as_deref(), args.format)
         }
-        None | Some(SourcesAction::List) => list(db, args.format),
+        None | Some(SourcesAction::List) => super::sources::list(db, differ, args.format),
+        Some(SourcesAction::Mute { source }) => super::sources::hold(db, &source, Some("muted")),
+        Some(SourcesAction::Unmute { source }) => super::sources::hold(db, &source, None),
+        Some(SourcesAction::Remove { source, purge }) => match purge {
+            true => super::sources::purge(db, &source),
+            false => super::sources::hold(db, &source, Some("removed")),
+        },
     }
 }
 
@@ -162,31 +208,6 @@ fn discover(config: &Config, hub: Option<&str>, format: DataFormat) -> anyhow::R
                 out.push_str("the configuration lists every offering page on the hub\n");
             }
             out
-        }
-    })?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn list(db: &Path, format: DataFormat) -> anyhow::Result<ExitCode> {
-    let store = open_existing(db)?;
-    let sources = store.sources()?;
-    emit(&match format {
-        DataFormat::Json => json(&sources)?,
-        DataFormat::Text => {
-            let width = sources.iter().map(|s| s.id.len()).max().unwrap_or(0);
-            sources
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{:<width$}  {:>5} snapshots  {} .. {}  {}\n",
-                        s.id,
-                        s.snapshots,
-                        s.first.as_deref().unwrap_or("-"),
-                        s.last.as_deref().unwrap_or("-"),
-                        s.title.as_deref().unwrap_or("")
-                    )
-                })
-                .collect()
         }
     })?;
     Ok(ExitCode::SUCCESS)

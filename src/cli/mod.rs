@@ -2,6 +2,7 @@
 //! that wires its arguments to the library, in a file per command group.
 //! Errors become one line on stderr and a non-zero exit.
 
+mod alert;
 mod archive;
 mod demo;
 mod history;
@@ -9,6 +10,8 @@ mod import;
 mod job;
 mod names;
 mod pages;
+mod sources;
+mod versions;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -27,6 +30,10 @@ pub const EXIT_SCOPE_CHANGED: u8 = 3;
 /// A scope could not be read: `diff` of a version without in-scope
 /// services, or `run` that met an extraction anomaly.
 pub const EXIT_NOT_COMPARED: u8 = 4;
+
+/// The configuration read when neither `--config` nor `SCOPEWATCH_CONFIG`
+/// names one: the file `scopewatch init` writes.
+const LOCAL_CONFIG: &str = "scopewatch.toml";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -60,7 +67,7 @@ pub struct Cli {
     /// More log output on stderr (-v, -vv)
     #[arg(short, long, global = true, action = ArgAction::Count)]
     verbose: u8,
-    /// No progress bar
+    /// No progress bar (shown on a terminal by run, import, import-git, reparse and verify)
     #[arg(short, long, global = true)]
     quiet: bool,
     /// Log lines as text or JSON objects (on stderr)
@@ -125,6 +132,14 @@ change a database, and ask for this first.\n\nExample:\n  scopewatch --db histor
         after_help = "Example:\n  scopewatch log --source offering-iso-27001 --since 2021-01-01 --format markdown"
     )]
     Log(history::LogArgs),
+    /// A source's stored versions: date, form, service count, parser version
+    #[command(after_help = "Example:\n  scopewatch versions offering-iso-27001 --format json")]
+    Versions(versions::VersionsArgs),
+    /// Print the stored version of a source in force on a date, as `parse` prints a page
+    #[command(
+        after_help = "Examples:\n  scopewatch show offering-iso-27001 --at 2021-06-30\n  scopewatch show offering-soc-2 --at 3m --format json"
+    )]
+    Show(versions::ShowArgs),
     /// Write a self-contained HTML report of scope changes
     #[command(
         after_help = "The file has no external assets, works offline and prints well.\n\n\
@@ -165,7 +180,7 @@ Example:\n  scopewatch lag --source offering-iso-27001-ja-jp --format json"
     Matrix(history::MatrixArgs),
     /// List the sources in the history database, or discover offering pages
     #[command(
-        after_help = "Examples:\n  scopewatch sources\n  scopewatch --config scopewatch.toml sources discover"
+        after_help = "Examples:\n  scopewatch sources\n  scopewatch sources mute offering-soc-2\n  scopewatch sources remove offering-soc-2 --purge\n  scopewatch --config scopewatch.toml sources discover"
     )]
     Sources(job::SourcesArgs),
     /// Write a starter configuration listing Microsoft's offering pages
@@ -175,11 +190,19 @@ Example:\n  scopewatch lag --source offering-iso-27001-ja-jp --format json"
     Init(job::InitArgs),
     /// Fetch every configured page once, store, diff, alert, and exit
     #[command(
-        after_help = "Exit status: 0 when all went well, 1 when a page could not be fetched or an alert \
-not delivered, 3 with --exit-code when a scope changed.\n\n\
-Example (crontab):\n  30 2 * * * scopewatch --config /etc/scopewatch.toml run --quiet"
+        after_help = "Exit status: 0 when all went well, 1 when a page could not be fetched, an alert \
+not delivered or a channel is not ready, 4 when a page's scope could not be extracted (an anomaly), \
+3 with --exit-code when a scope changed.\n\n\
+Without --config or SCOPEWATCH_CONFIG, ./scopewatch.toml is read.\n\n\
+Examples:\n  scopewatch run --dry-run\n  30 2 * * * scopewatch --config /etc/scopewatch.toml run --quiet"
     )]
     Run(job::RunArgs),
+    /// Prove the alert channels: send a sample alert on each, or on one
+    #[command(
+        after_help = "Nothing is queued in the database. Exit status 1 when a channel failed.\n\n\
+Examples:\n  scopewatch --config /etc/scopewatch.toml alert test\n  scopewatch alert test --channel slack"
+    )]
+    Alert(alert::AlertArgs),
     /// Run on the configured cron schedule until SIGINT or SIGTERM
     #[command(after_help = "A signal during a run lets the run finish first.\n\n\
 Example:\n  scopewatch --config /etc/scopewatch.toml daemon --log-format json")]
@@ -226,7 +249,9 @@ pub fn main() -> ExitCode {
         || matches
             .subcommand()
             .is_some_and(|(_, sub)| on_command_line(sub));
-    init_logging(cli.verbose, cli.log_format);
+    // A daemon says what it does at the default level: it has no other output.
+    let daemon = matches!(cli.command, Command::Daemon);
+    init_logging(cli.verbose + u8::from(daemon), cli.log_format);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -279,7 +304,12 @@ fn init_logging(verbose: u8, format: LogFormat) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = match &cli.config {
+    let local = Path::new(LOCAL_CONFIG);
+    let config_path = cli
+        .config
+        .clone()
+        .or_else(|| (cli.command.needs_config() && local.is_file()).then(|| local.into()));
+    let config = match &config_path {
         Some(path) => Some(Config::load(path)?),
         None => None,
     };
@@ -299,14 +329,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => pages::parse(args),
         Command::Diff(args) => pages::diff(&db, &aliases, &differ, args),
-        Command::Import(args) => import::import(&db, args),
-        Command::ImportGit(args) => import::import_git(&db, args),
-        Command::Reparse(args) => import::reparse(&db, args),
+        Command::Import(args) => import::import(&db, progress, args),
+        Command::ImportGit(args) => import::import_git(&db, progress, args),
+        Command::Reparse(args) => import::reparse(&db, progress, args),
         Command::Migrate => import::migrate(&db),
-        Command::Verify => archive::verify(&db),
+        Command::Verify => archive::verify(&db, progress),
         Command::Export(args) => archive::export(&db, args),
         Command::Restore(args) => archive::restore(&db, args),
-        Command::Log(args) => history::log(&db, &differ, args),
+        Command::Log(args) => history::log(&db, &aliases, &differ, args),
+        Command::Versions(args) => versions::versions(&db, args),
+        Command::Show(args) => versions::show(&db, args),
         Command::Report(args) => history::report(&db, config, &differ, &aliases, args),
         Command::Feed(args) => history::feed(&db, &differ, args),
         Command::Completions { shell } => {
@@ -322,19 +354,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Matrix(args) => history::matrix(&db, &aliases, args),
         Command::Lag(args) => history::lag(&db, config, &differ, &aliases, args),
         Command::Names(args) => names::names(&db, args),
-        Command::Sources(args) => job::sources(config, &db, args),
+        Command::Sources(args) => job::sources(config, &db, &differ, args),
         Command::Init(args) => job::init(args),
         Command::Run(args) => job::run(need_config(config)?, &aliases, &db, progress, args),
         Command::Daemon => job::daemon(need_config(config)?, &aliases, &db),
+        Command::Alert(args) => alert::alert(need_config(config)?, args),
         Command::Demo(args) => {
             demo::demo(cli.db.as_deref().filter(|_| cli.db_given), &differ, args)
         }
     }
 }
 
+impl Command {
+    /// The commands that cannot do without a configuration.
+    fn needs_config(&self) -> bool {
+        match self {
+            Command::Run(_) | Command::Daemon | Command::Alert(_) => true,
+            Command::Sources(args) => args.discovers(),
+            _ => false,
+        }
+    }
+}
+
 /// The configuration, for the commands that cannot do without one.
 fn need_config(config: Option<&Config>) -> anyhow::Result<&Config> {
-    config.context("no configuration: pass --config FILE (write one with `scopewatch init`)")
+    config.context(
+        "no configuration: pass --config FILE, or write ./scopewatch.toml with `scopewatch init`",
+    )
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
@@ -356,7 +402,91 @@ fn warn_all(origin: &str, warnings: &[String]) {
     }
 }
 
+/// A date as every command takes it: YYYY-MM-DD, `today`, `yesterday`, or
+/// a time back from today (UTC) in days, weeks or months: `7d`, `3w`, `2m`.
+fn day(text: &str) -> anyhow::Result<chrono::NaiveDate> {
+    day_from(text, chrono::Utc::now().date_naive())
+}
+
+fn day_from(text: &str, today: chrono::NaiveDate) -> anyhow::Result<chrono::NaiveDate> {
+    let word = text.trim().to_ascii_lowercase();
+    let back = match word.as_str() {
+        "today" => Some(today),
+        "yesterday" => today.pred_opt(),
+        _ => word
+            .char_indices()
+            .last()
+            .filter(|(i, _)| *i > 0)
+            .and_then(|(i, unit)| Some((word[..i].parse::<u32>().ok()?, unit)))
+            .and_then(|(n, unit)| match unit {
+                'd' => today.checked_sub_days(chrono::Days::new(n.into())),
+                'w' => today.checked_sub_days(chrono::Days::new(u64::from(n) * 7)),
+                'm' => today.checked_sub_months(chrono::Months::new(n)),
+                _ => None,
+            }),
+    };
+    match back {
+        Some(date) => Ok(date),
+        None => Ok(crate::ingest::parse_day(text)?),
+    }
+}
+
+/// A progress bar on stderr for a long command: `len` steps, or a spinner
+/// with the time taken when the steps are not known. Hidden unless
+/// `shown` (a terminal, and no --quiet), so cron logs get nothing.
+fn progress_bar(shown: bool, len: Option<u64>, what: &str) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressStyle};
+    if !shown {
+        return ProgressBar::hidden();
+    }
+    let (bar, template) = match len {
+        Some(len) => (ProgressBar::new(len), "{bar:30} {pos}/{len} {wide_msg}"),
+        None => (ProgressBar::new_spinner(), "{spinner} {msg} ({elapsed})"),
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_string());
+    if len.is_none() {
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    }
+    bar
+}
+
+/// Opens an existing database for writing, holding its lock.
+fn open_for_writing(db: &Path) -> anyhow::Result<(crate::store::WriteLock, Store)> {
+    if !db.exists() {
+        return Err(crate::Error::NoDatabase {
+            path: db.to_path_buf(),
+        }
+        .into());
+    }
+    let lock = crate::store::lock(db)?;
+    Ok((lock, Store::open(db)?))
+}
+
 /// Opens the database for a command that only reads it.
 fn open_existing(db: &Path) -> anyhow::Result<Store> {
     Ok(Store::open_read(db)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    #[test]
+    fn dates_back_from_today() {
+        let today = NaiveDate::from_ymd_opt(2024, 3, 31).unwrap();
+        let day = |t: &str| super::day_from(t, today).unwrap().to_string();
+        assert_eq!(day("today"), "2024-03-31");
+        assert_eq!(day("Yesterday"), "2024-03-30");
+        assert_eq!(day("7d"), "2024-03-24");
+        assert_eq!(day("3w"), "2024-03-10");
+        assert_eq!(day("1m"), "2024-02-29");
+        assert_eq!(day("2021-08-01"), "2021-08-01");
+        for bad in ["7x", "d", "-3d", "2021-13-01", "soon"] {
+            let e = super::day_from(bad, today).unwrap_err().to_string();
+            assert!(e.contains("7d, 3w or 2m"), "{bad}: {e}");
+        }
+    }
 }

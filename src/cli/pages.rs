@@ -6,10 +6,12 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::{Args, CommandFactory};
 
-use super::{Cli, DataFormat, EXIT_NOT_COMPARED, EXIT_SCOPE_CHANGED, Format, emit, json, warn_all};
+use super::{
+    Cli, DataFormat, EXIT_NOT_COMPARED, EXIT_SCOPE_CHANGED, Format, day, emit, json, warn_all,
+};
 use crate::canon::AliasTable;
 use crate::diff::{Diff, Differ};
-use crate::ingest::{self, parse_day};
+use crate::ingest;
 use crate::report;
 
 #[derive(Debug, Args)]
@@ -25,13 +27,13 @@ pub(super) struct DiffArgs {
     #[arg(num_args = 0..=2, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Compare a stored source (or `all`) instead of files
-    #[arg(long, requires_all = ["from", "to"], conflicts_with = "files")]
+    #[arg(long, requires = "from", conflicts_with = "files")]
     source: Option<String>,
-    /// Start date, YYYY-MM-DD (with --source)
-    #[arg(long, value_name = "YYYY-MM-DD", requires = "source")]
+    /// Start date: YYYY-MM-DD, today, yesterday, 7d, 3w, 2m (with --source)
+    #[arg(long, value_name = "DATE", requires = "source")]
     from: Option<String>,
-    /// End date, YYYY-MM-DD (with --source)
-    #[arg(long, value_name = "YYYY-MM-DD", requires = "source")]
+    /// End date [default: today] (with --source)
+    #[arg(long, value_name = "DATE", requires = "source")]
     to: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -63,16 +65,17 @@ pub(super) fn diff(
     let diffs = match (&args.source, args.files.as_slice()) {
         (None, [old, new]) => diff_files(differ, old, new, &args)?,
         (Some(source), []) => {
-            let (Some(from), Some(to)) = (&args.from, &args.to) else {
-                bail!("--source needs --from and --to");
+            let Some(from) = &args.from else {
+                bail!("--source needs --from (and --to, which is today when left out)");
             };
+            let to = args.to.as_deref().unwrap_or("today");
             super::history::diff_store(
                 db,
                 aliases,
                 differ,
                 source,
-                parse_day(from)?,
-                parse_day(to)?,
+                day(from)?,
+                day(to)?,
                 args.format,
             )?
         }

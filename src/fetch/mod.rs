@@ -11,6 +11,7 @@
 //! Every attempt is returned for the record, failed ones included.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -58,6 +59,10 @@ pub enum FetchError {
     /// failure and its innermost cause, and reqwest's chain stays the source.
     #[error("{}", describe(.0))]
     Transport(#[source] reqwest::Error),
+    /// Name resolution or connection failed after another page had already
+    /// failed so through a full round of retries.
+    #[error("{0}; not retried, the network looks down")]
+    NetworkDown(Box<FetchError>),
 }
 
 impl FetchError {
@@ -70,8 +75,36 @@ impl FetchError {
             | FetchError::RetryAfterTooLong(..)
             | FetchError::Redirect(_)
             | FetchError::NotHttp(_)
-            | FetchError::Client(_) => false,
+            | FetchError::Client(_)
+            | FetchError::NetworkDown(_) => false,
         }
+    }
+
+    /// True when the host's name did not resolve or it refused the
+    /// connection: with the network down, every page fails so, and
+    /// retrying each for minutes tells nothing more.
+    fn unreachable(&self) -> bool {
+        use std::error::Error as _;
+        let FetchError::Transport(e) = self else {
+            return false;
+        };
+        if !e.is_connect() {
+            return false;
+        }
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            if let Some(io) = c.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::ConnectionRefused
+            {
+                return true;
+            }
+            let text = c.to_string();
+            if text.contains("dns error") || text.contains("failed to lookup address") {
+                return true;
+            }
+            cause = c.source();
+        }
+        false
     }
 }
 
@@ -80,6 +113,9 @@ pub struct Fetcher {
     client: reqwest::Client,
     settings: FetchSettings,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
+    /// Set when a page could not be resolved or connected to through a full
+    /// round of retries; cleared by any answer from a server.
+    down: AtomicBool,
 }
 
 /// Per-host politeness: how many requests at once, and when the last began.
@@ -117,7 +153,14 @@ impl Fetcher {
             client,
             settings: settings.clone(),
             hosts: Mutex::new(HashMap::new()),
+            down: AtomicBool::new(false),
         })
+    }
+
+    /// True when the last pages failed to resolve or connect after a full
+    /// round of retries: the network, not the pages, is at fault.
+    pub fn network_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
     }
 
     fn host(&self, url: &reqwest::Url) -> Arc<Host> {
@@ -162,13 +205,26 @@ impl Fetcher {
             let (result, attempt, retry_after) = self.attempt(&parsed, validators).await;
             attempts.push(attempt);
             let error = match result {
-                Ok(fetched) => return (Ok(fetched), attempts),
+                Ok(fetched) => {
+                    self.down.store(false, Ordering::Relaxed);
+                    return (Ok(fetched), attempts);
+                }
                 Err(e) => e,
             };
+            let unreachable = error.unreachable();
+            if let FetchError::Status(_) = error {
+                // A server answered: the network is up.
+                self.down.store(false, Ordering::Relaxed);
+            } else if unreachable && self.network_down() {
+                return (Err(FetchError::NetworkDown(Box::new(error))), attempts);
+            }
             if !error.retryable() {
                 return (Err(error), attempts);
             }
             let Some(backoff) = delays.next() else {
+                if unreachable {
+                    self.down.store(true, Ordering::Relaxed);
+                }
                 return (Err(error), attempts);
             };
             let wait = match retry_after {

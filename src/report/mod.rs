@@ -6,8 +6,12 @@
 
 pub mod data;
 pub mod feed;
+pub mod fields;
 pub mod html;
 pub mod lag;
+pub mod matrix;
+
+pub use fields::events_csv;
 
 use std::fmt::Write as _;
 
@@ -43,6 +47,46 @@ pub fn summary(diff: &Diff) -> String {
         (false, true) => parts.join(", "),
         (false, false) => format!("no scope change ({})", parts.join(", ")),
     }
+}
+
+/// The services a diff's scope changes name, for a one-line run summary:
+/// `added Windows 365; renamed Microsoft Flow → Power Automate`.
+pub fn services_changed(diff: &Diff) -> String {
+    let names = |list: Vec<String>| list.join(", ");
+    let parts = [
+        (
+            "added",
+            names(diff.added().iter().map(|e| e.service.to_string()).collect()),
+        ),
+        (
+            "removed",
+            names(
+                diff.removed()
+                    .iter()
+                    .map(|e| e.service.to_string())
+                    .collect(),
+            ),
+        ),
+        (
+            "renamed",
+            names(
+                diff.renamed()
+                    .iter()
+                    .map(|r| format!("{} → {}", r.from, r.to))
+                    .collect(),
+            ),
+        ),
+        (
+            "moved",
+            names(diff.moved().iter().map(|m| m.service.to_string()).collect()),
+        ),
+    ];
+    parts
+        .iter()
+        .filter(|(_, list)| !list.is_empty())
+        .map(|(what, list)| format!("{what} {list}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn env_suffix(environment: &Option<String>) -> String {
@@ -609,42 +653,6 @@ pub fn events_markdown(events: &[Event]) -> String {
     out
 }
 
-/// The scope change log as CSV: date, source, event, description.
-pub fn events_csv(events: &[Event]) -> std::io::Result<String> {
-    let header = ["date", "source", "event", "description"]
-        .map(String::from)
-        .to_vec();
-    let rows = events.iter().map(|e| {
-        let kind = match &e.what {
-            EventKind::Change(c) => match c {
-                Change::Added(_) => "added",
-                Change::Removed(_) => "removed",
-                Change::Renamed(_) => "renamed",
-                Change::Reworded(_) => "reworded",
-                Change::Moved(_) => "moved",
-                Change::Qualified(_) => "qualified",
-                Change::Link(_) => "link",
-            },
-            EventKind::FlipFlop { .. } => "flip_flop",
-            EventKind::LinkFlipFlop { .. } => "link_flip_flop",
-            EventKind::Retired { .. } => "retired",
-        };
-        let line = event_line(&e.what);
-        let description = line
-            .split_once(' ')
-            .map_or(line.as_str(), |(_, d)| d)
-            .trim()
-            .to_string();
-        vec![
-            e.date.to_string(),
-            e.source.clone(),
-            kind.to_string(),
-            description,
-        ]
-    });
-    csv_string(std::iter::once(header).chain(rows))
-}
-
 /// A service's timeline as text.
 pub fn timeline_text(t: &Timeline) -> String {
     let mut out = format!("{}\n", t.service);
@@ -689,33 +697,6 @@ pub fn timeline_csv(t: &Timeline) -> std::io::Result<String> {
         })
     });
     csv_string(std::iter::once(header).chain(rows))
-}
-
-/// The services × offerings matrix as text: each service with its offerings.
-pub fn matrix_text(m: &Matrix) -> String {
-    let mut out = format!(
-        "In scope on {}: {} services across {} offerings\n\n",
-        m.date,
-        m.services.len(),
-        m.offerings.len()
-    );
-    let width = m
-        .services
-        .keys()
-        .map(|s| s.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(60);
-    for (service, offerings) in &m.services {
-        let names: Vec<&str> = offerings.iter().map(String::as_str).collect();
-        let _ = writeln!(
-            out,
-            "{service:<width$}  {:>3}  {}",
-            names.len(),
-            names.join(", ")
-        );
-    }
-    out
 }
 
 /// The services × offerings matrix as CSV, an `x` where a service is in scope.

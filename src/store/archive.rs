@@ -41,6 +41,11 @@ enum Record {
         title: Option<String>,
         locale: Option<String>,
         created_at: String,
+        /// `muted` or `removed`, and since when; absent for a tracked source.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        held: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        held_at: Option<String>,
     },
     Document {
         hash: String,
@@ -186,9 +191,9 @@ impl Store {
                 schema_version,
             },
         )?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, url, title, locale, created_at FROM source ORDER BY id")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, url, title, locale, created_at, held, held_at FROM source ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(Record::Source {
                 id: r.get(0)?,
@@ -196,6 +201,8 @@ impl Store {
                 title: r.get(2)?,
                 locale: r.get(3)?,
                 created_at: r.get(4)?,
+                held: r.get(5)?,
+                held_at: r.get(6)?,
             })
         })?;
         for r in rows {
@@ -385,13 +392,15 @@ fn restore_record(
             title,
             locale,
             created_at,
+            held,
+            held_at,
         } => {
             if let Some(url) = &url {
                 refuse_credentials(url)?;
             }
             tx.execute(
-                "INSERT INTO source (id, url, title, locale, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, url, title, locale, created_at],
+                "INSERT INTO source (id, url, title, locale, created_at, held, held_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![id, url, title, locale, created_at, held, held_at],
             )?;
             counts.sources += 1;
         }

@@ -75,6 +75,17 @@ impl Store {
         )
     }
 
+    /// Every service name some stored snapshot lists, as written.
+    pub(crate) fn listed_names(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT DISTINCT n.name FROM service_name n
+             JOIN service_set_member m ON m.name_id = n.id AND m.role = {LISTED}
+             ORDER BY n.name"
+        ))?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The snapshots that list any of the given service keys, with the names
     /// they use for them.
     pub(crate) fn listing(&self, keys: &[String]) -> Result<Vec<(i64, String)>> {

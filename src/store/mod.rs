@@ -163,6 +163,14 @@ impl Store {
         &self.path
     }
 
+    /// Writes a consistent copy of the whole database to `to`, which must
+    /// not exist yet; works on a database opened only for reading.
+    pub(crate) fn copy_to(&self, to: &Path) -> Result<()> {
+        self.conn
+            .execute("VACUUM INTO ?1", [to.to_string_lossy().as_ref()])?;
+        Ok(())
+    }
+
     /// Opens a transaction that later writes join until
     /// [`Store::commit_batch`]: one commit for many versions. A version
     /// that fails to be written is rolled back alone (no half-written

@@ -14,6 +14,8 @@ pub(crate) struct PendingAlert {
     pub id: i64,
     pub channel: String,
     pub source: String,
+    /// The event's id: a receiver drops a second delivery with the same.
+    pub event_key: String,
     pub subject: String,
     pub body: String,
     pub payload: String,
@@ -47,7 +49,7 @@ impl Store {
     /// Alerts not yet delivered, oldest first.
     pub(crate) fn pending_alerts(&self) -> Result<Vec<PendingAlert>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, channel, source_id, subject, body, payload, attempts FROM alert
+            "SELECT id, channel, source_id, subject, body, payload, attempts, event_key FROM alert
              WHERE sent_at IS NULL ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -59,6 +61,7 @@ impl Store {
                 body: r.get(4)?,
                 payload: r.get(5)?,
                 attempts: r.get(6)?,
+                event_key: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

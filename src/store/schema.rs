@@ -296,8 +296,15 @@ CREATE TABLE learned_name (
 ) STRICT;
 ";
 
+/// Version 11: a source may be muted or removed (kept with its history,
+/// neither fetched nor alerted), since a time.
+const V11: &str = "
+ALTER TABLE source ADD COLUMN held TEXT CHECK (held IN ('muted', 'removed'));
+ALTER TABLE source ADD COLUMN held_at TEXT;
+";
+
 /// The schema version [`migrations`] brings a database to.
-pub(super) const LATEST: i64 = 10;
+pub(super) const LATEST: i64 = 11;
 
 pub(super) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -311,6 +318,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up_with_hook(V8, super::index::share_service_sets),
         M::up(V9).foreign_key_check(),
         M::up(V10),
+        M::up(V11),
     ])
 }
 

@@ -19,13 +19,17 @@ pub struct SourceInfo {
     pub snapshots: u64,
     pub first: Option<String>,
     pub last: Option<String>,
+    /// `muted` or `removed`: kept with its history, not fetched or alerted.
+    pub held: Option<String>,
+    /// When it was muted or removed (YYYY-MM-DD).
+    pub held_at: Option<String>,
 }
 
 impl Store {
     /// Every tracked source with the extent of its history.
     pub fn sources(&self) -> Result<Vec<SourceInfo>> {
         let mut stmt = self.conn.prepare(
-            "SELECT s.id, s.title, count(n.id), min(n.captured_at), max(n.captured_at)
+            "SELECT s.id, s.title, count(n.id), min(n.captured_at), max(n.captured_at), s.held, s.held_at
              FROM source s LEFT JOIN snapshot n ON n.source_id = s.id
              GROUP BY s.id ORDER BY s.id",
         )?;
@@ -39,6 +43,10 @@ impl Store {
                     .map(|d| d[..10.min(d.len())].to_string()),
                 last: r
                     .get::<_, Option<String>>(4)?
+                    .map(|d| d[..10.min(d.len())].to_string()),
+                held: r.get(5)?,
+                held_at: r
+                    .get::<_, Option<String>>(6)?
                     .map(|d| d[..10.min(d.len())].to_string()),
             })
         })?;
@@ -116,5 +124,52 @@ impl Store {
             all.entry(source).or_default().push(parse_time(&at, 0)?);
         }
         Ok(all)
+    }
+
+    /// Mutes or removes a source (`held`), or tracks it again (`None`).
+    /// Its history is kept either way.
+    pub fn hold(&mut self, source: &str, held: Option<&str>) -> Result<()> {
+        self.require_source(source)?;
+        let at = held.map(|_| Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        self.conn.execute(
+            "UPDATE source SET held = ?2, held_at = ?3 WHERE id = ?1",
+            params![source, held, at],
+        )?;
+        Ok(())
+    }
+
+    /// The sources muted or removed, with which: a run neither fetches nor
+    /// alerts them.
+    pub fn held_sources(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, held FROM source WHERE held IS NOT NULL ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes a source and its whole history: versions, retirements,
+    /// fetch records, queued alerts, and the documents no other version
+    /// uses. One transaction.
+    pub fn purge(&mut self, source: &str) -> Result<()> {
+        self.require_source(source)?;
+        let tx = self.conn.transaction()?;
+        for sql in [
+            "DELETE FROM alert WHERE source_id = ?1",
+            "DELETE FROM fetch_state WHERE source_id = ?1",
+            "DELETE FROM fetch_attempt WHERE source_id = ?1",
+            "DELETE FROM retirement WHERE source_id = ?1",
+            "DELETE FROM snapshot WHERE source_id = ?1",
+            "DELETE FROM source WHERE id = ?1",
+        ] {
+            tx.execute(sql, [source])?;
+        }
+        tx.execute(
+            "DELETE FROM document WHERE hash NOT IN (SELECT document_hash FROM snapshot)
+             AND hash NOT IN (SELECT document_hash FROM snapshot_include)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 }
