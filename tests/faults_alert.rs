@@ -315,12 +315,11 @@ async fn a_command_that_exits_0_without_reading_has_received_the_alert() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_command_reports_its_exit_status_and_stderr() {
-    let (s, out, _, _site) =
-        large_alert_to(
-            "[\"sh\", \"-c\", \"echo 'ticket queue is full' >&2; exit 3\"]",
-            None,
-        )
-        .await;
+    let (s, out, _, _site) = large_alert_to(
+        "[\"sh\", \"-c\", \"echo 'ticket queue is full' >&2; exit 3\"]",
+        None,
+    )
+    .await;
     let said = output_of(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(
