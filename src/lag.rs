@@ -338,7 +338,7 @@ fn gaps(
         .collect();
     // The English version is the old side: what it lists and the
     // translation does not is "removed" in the differ's terms.
-    for change in differ.diff(english, translation).changes {
+    for change in differ.compare(english, translation).changes {
         match change {
             Change::Removed(e) if !within(&missing_rows, &e.environment) => {
                 found.push(Gap::Missing {
@@ -357,7 +357,13 @@ fn gaps(
                     english: r.from,
                     translation: r.to,
                     environment: r.environment,
-                    evidence: r.evidence,
+                    // English to translation is no step in time: a
+                    // translation still giving the former name is behind
+                    // the known rename, not reverting it.
+                    evidence: match r.evidence {
+                        Evidence::Revert => Evidence::Alias,
+                        other => other,
+                    },
                 });
             }
             // A row the translation lacks, and one it has instead, are

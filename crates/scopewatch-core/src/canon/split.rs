@@ -40,15 +40,35 @@ pub struct ItemParts {
 
 /// Markers that open an aside naming services in scope as part of the one
 /// before it: "Office 365 Microservices (including but not limited to
-/// Kaizala, Sway, ...)". Longest first.
+/// Kaizala, Sway, ...)", in the languages of the localized pages. The
+/// longest that opens an aside is taken, so that "but not limited to" and
+/// its translations never become a service.
 const INCLUDING: &[&str] = &[
     "including but not limited to",
+    "including, but not limited to",
     "including",
+    "y compris, mais sans s'y limiter,",
+    "y compris mais sans s'y limiter",
     "y compris",
+    "notamment",
+    "einschließlich, aber nicht beschränkt auf",
+    "einschließlich aber nicht beschränkt auf",
     "einschließlich",
+    "incluyendo, entre otros,",
     "incluyendo",
+    "incluidos, entre otros,",
+    "incluidos entre otros",
     "incluidos",
+    "incluindo, entre outros,",
+    "incluindo, mas não se limitando a",
     "incluindo",
+    "inclusi, ma non limitati a",
+    "inclusi",
+    "tra cui",
+    "包括但不限于",
+    "包括",
+    "包含但不限於",
+    "包含",
 ];
 
 /// Qualifiers that say where or whether a service is in scope; an edit of
@@ -132,10 +152,7 @@ const SENTENCE_VERBS: &[&str] = &[
 /// the verb of a sentence. One automaton finds the first of them in one
 /// pass, instead of a search per pattern.
 static NAME_ENDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    let patterns = [": ", " — ", " – "]
-        .iter()
-        .chain(QUALIFIERS)
-        .chain(SENTENCE_VERBS);
+    let patterns = [": ", " — "].iter().chain(QUALIFIERS).chain(SENTENCE_VERBS);
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostFirst)
         .build(patterns)
@@ -238,8 +255,13 @@ pub fn split_item(text: &str) -> ItemParts {
 /// names, if it is one.
 fn included_names(aside: &str) -> Option<Vec<Service>> {
     let lower = aside.to_lowercase();
-    let marker = INCLUDING.iter().find(|m| lower.starts_with(*m))?;
-    let names = aside.get(marker.len()..)?.trim_start_matches([':', ' ']);
+    let marker = INCLUDING
+        .iter()
+        .filter(|m| lower.starts_with(*m))
+        .max_by_key(|m| m.len())?;
+    let names = aside
+        .get(marker.len()..)?
+        .trim_start_matches([':', ',', ' ']);
     let services = split_compound(names);
     (!services.is_empty()).then_some(services)
 }

@@ -20,8 +20,8 @@ use std::collections::HashMap;
 
 /// The pairs `(score, i, j)` whose normalised Levenshtein similarity
 /// `score` reaches `threshold`, best first (then in page order), or `None` when finding
-/// them would cost more than `budget` steps (bigram lookups plus the
-/// character pairs of each comparison).
+/// them could cost more than `budget` steps (the character pairs of the
+/// edit distances to compute).
 pub(super) fn close_pairs(
     olds: &[&str],
     news: &[&str],
@@ -41,30 +41,48 @@ pub(super) fn close_pairs(
         ranked
     };
 
-    let mut index: HashMap<u32, Vec<usize>> = HashMap::new();
+    // Each indexed bigram's names, and their total length.
+    let mut index: HashMap<u32, (Vec<usize>, usize)> = HashMap::new();
     for (j, set) in new_sets.iter().enumerate() {
         for g in prefix(set, news[j].len()) {
-            index.entry(g).or_default().push(j);
+            let (names, length) = index.entry(g).or_default();
+            names.push(j);
+            *length += news[j].len();
         }
     }
-
     // Names too short for the lemma to promise a shared bigram are compared
     // with each other directly.
     let short_news: Vec<usize> = (0..news.len())
         .filter(|&j| shared_at_least(news[j].len(), threshold) < 1)
         .collect();
+    let short_length: usize = short_news.iter().map(|&j| news[j].len()).sum();
+    let old_prefixes: Vec<Vec<u32>> = old_sets
+        .iter()
+        .zip(&olds)
+        .map(|(set, name)| prefix(set, name.len()))
+        .collect();
+
+    // What the comparisons would cost at most, known before any is made:
+    // names that all look alike give up at once, not after the budget.
     let mut work = 0usize;
+    for (i, grams) in old_prefixes.iter().enumerate() {
+        let mut length: usize = grams.iter().filter_map(|g| index.get(g)).map(|e| e.1).sum();
+        if shared_at_least(olds[i].len(), threshold) < 1 {
+            length += short_length;
+        }
+        work = work.saturating_add(olds[i].len().saturating_mul(length));
+    }
+    if work > budget {
+        return None;
+    }
+
     let mut pairs = Vec::new();
     let mut last_seen = vec![usize::MAX; news.len()];
-    for (i, set) in old_sets.iter().enumerate() {
+    for (i, grams) in old_prefixes.iter().enumerate() {
         let short = shared_at_least(olds[i].len(), threshold) < 1;
-        let indexed = prefix(set, olds[i].len())
-            .into_iter()
-            .filter_map(|g| index.get(&g))
-            .flatten();
+        let indexed = grams.iter().filter_map(|g| index.get(g)).flat_map(|e| &e.0);
         let direct = short_news.iter().filter(|_| short);
         for &j in indexed.chain(direct) {
-            work = work.saturating_add(1);
             if last_seen[j] == i {
                 continue;
             }
@@ -75,17 +93,10 @@ pub(super) fn close_pairs(
             if similarity(a.len().abs_diff(b.len()), longest) < threshold {
                 continue;
             }
-            work = work.saturating_add(a.len() * b.len());
-            if work > budget {
-                return None;
-            }
             let score = similarity(strsim::generic_levenshtein(a, b), longest);
             if score >= threshold {
                 pairs.push((score, i, j));
             }
-        }
-        if work > budget {
-            return None;
         }
     }
     pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));

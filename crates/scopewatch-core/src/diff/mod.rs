@@ -425,7 +425,12 @@ impl<'a> Differ<'a> {
         diff
     }
 
-    fn compare(&self, old: &Snapshot, new: &Snapshot) -> Diff {
+    /// The changes from `old` to `new` by the names already known (the
+    /// alias table and the learned translations), never aligning the two
+    /// pages with each other: how a translation is compared with its
+    /// English page to find where it lags, since alignment would pair a
+    /// name the translation still lists with one the English page dropped.
+    pub fn compare(&self, old: &Snapshot, new: &Snapshot) -> Diff {
         let mut diff = Diff::default();
         diff.not_compared = match (old.has_scope(), new.has_scope()) {
             (true, true) => {
@@ -729,8 +734,8 @@ impl<'a> Differ<'a> {
 }
 
 /// How much work the search for close names in one environment may take:
-/// index lookups plus the letter pairs of each edit distance computed (see
-/// `close_names`). Real versions stay far below; names that all look alike,
+/// the letter pairs of the edit distances it would compute, counted before
+/// any is (see `close_names`). Real versions stay far below; names that all look alike,
 /// thousands on each side, reach it.
 pub const FUZZY_PAIRING_BUDGET: usize = 50_000_000;
 
