@@ -108,10 +108,6 @@ impl RunReport {
         self.count(|o| matches!(o, Outcome::ScopeChanged(_))) > 0
     }
 
-    pub fn anomalous(&self) -> bool {
-        self.count(|o| matches!(o, Outcome::Anomaly(_))) > 0
-    }
-
     fn count(&self, f: fn(&Outcome) -> bool) -> usize {
         self.sources.iter().filter(|s| f(&s.outcome)).count()
     }
@@ -378,7 +374,7 @@ async fn check_sources(
         )
     });
     if stored_new {
-        crate::ingest::l10n::learn_names(&mut store)?;
+        crate::ingest::l10n::learn_names(store)?;
     }
     progress(Progress::AllChecked);
     while let Some(joined) = workers.join_next().await {

@@ -7,9 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
-use super::{
-    DataFormat, EXIT_NOT_COMPARED, EXIT_SCOPE_CHANGED, emit, json, need_config, open_existing,
-};
+use super::{DataFormat, EXIT_NOT_COMPARED, EXIT_SCOPE_CHANGED, emit, json, need_config};
 use crate::canon::AliasTable;
 use crate::config::{self, Config};
 use crate::run::{self, Progress};

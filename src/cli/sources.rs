@@ -35,11 +35,9 @@ pub(super) fn list(db: &Path, differ: &Differ<'_>, format: DataFormat) -> anyhow
             EventKind::Change(_) | EventKind::FlipFlop { .. } => {
                 last_change.insert(event.source.clone(), event.date);
             }
+            EventKind::LinkFlipFlop { .. } => {}
             EventKind::Retired { .. } => {
                 retired.insert(event.source.clone(), Some(event.date));
-            }
-            EventKind::Restored => {
-                retired.insert(event.source.clone(), None);
             }
         }
     }

@@ -30,16 +30,17 @@ impl EventFields {
 }
 
 /// The kinds an event can have, as `log --kind` and the CSV name them.
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 10] = [
     "added",
     "removed",
     "renamed",
     "reworded",
+    "qualified",
     "moved",
     "link",
     "flip_flop",
+    "link_flip_flop",
     "retired",
-    "restored",
 ];
 
 pub fn fields(what: &EventKind) -> EventFields {
@@ -56,28 +57,40 @@ pub fn fields(what: &EventKind) -> EventFields {
             from: states.first().cloned(),
             to: states.last().cloned(),
             environment: environment.clone(),
-            evidence: Some(
-                states
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| match i.checked_sub(1).and_then(|d| dates.get(d)) {
-                        Some(date) => format!("{s} ({date})"),
-                        None => s.clone(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" → "),
-            ),
+            evidence: Some(steps(states, dates)),
         },
         EventKind::Retired { how } => EventFields {
             kind: "retired",
             evidence: Some(how.clone()),
             ..EventFields::default()
         },
-        EventKind::Restored => EventFields {
-            kind: "restored",
+        EventKind::LinkFlipFlop {
+            section,
+            title,
+            states,
+            dates,
+        } => EventFields {
+            kind: "link_flip_flop",
+            service: format!("{section}: {title}"),
+            from: states.first().cloned(),
+            to: states.last().cloned(),
+            evidence: Some(steps(states, dates)),
             ..EventFields::default()
         },
     }
+}
+
+/// A flip-flop's states, each after the first with the date it began.
+fn steps(states: &[String], dates: &[chrono::NaiveDate]) -> String {
+    states
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match i.checked_sub(1).and_then(|d| dates.get(d)) {
+            Some(date) => format!("{s} ({date})"),
+            None => s.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(" → ")
 }
 
 fn change_fields(change: &Change) -> EventFields {
@@ -115,9 +128,17 @@ fn change_fields(change: &Change) -> EventFields {
         Change::Moved(m) => EventFields {
             kind: "moved",
             service: m.service.clone(),
-            from: Some(m.from.clone()),
-            to: Some(m.to.clone()),
+            from: Some(super::place(&m.from).to_string()),
+            to: Some(super::place(&m.to).to_string()),
             ..EventFields::default()
+        },
+        Change::Qualified(q) => EventFields {
+            kind: "qualified",
+            service: q.services.join(", "),
+            from: Some(q.from.join("; ")),
+            to: Some(q.to.join("; ")),
+            environment: q.environment.clone(),
+            evidence: None,
         },
         Change::Link(link) => {
             let (section, title, from, to) = match link {
