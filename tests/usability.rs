@@ -664,21 +664,44 @@ fn export_to_standard_output() {
 
 #[test]
 fn sources_shows_retired_pages_and_each_sources_last_change() {
+    // A page is retired when its file is deleted: a docs repository whose
+    // page offering-x has two versions, then is deleted.
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let moved = dir.path().join("moved.md");
-    std::fs::write(&moved, MOVED).unwrap();
+    let repo = dir.path().join("docs");
+    std::fs::create_dir_all(&repo).unwrap();
+    let git = |args: &[&str], date: &str| {
+        let out = std::process::Command::new("git")
+            .current_dir(&repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .env("GIT_AUTHOR_DATE", format!("{date}T12:00:00Z"))
+            .env("GIT_COMMITTER_DATE", format!("{date}T12:00:00Z"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", both(&out));
+    };
+    git(&["init", "-q"], "2020-06-15");
     for (date, file) in [
         ("2020-06-15", "snapshots/offering-iso-27001/2020-06-15.md"),
         ("2020-11-02", "snapshots/offering-iso-27001/2020-11-02.md"),
-        ("2021-01-04", moved.to_str().unwrap()),
     ] {
-        let out = sw(
-            &db,
-            &["import", "--source", "offering-x", "--date", date, file],
-        );
-        assert!(out.status.success(), "{}", both(&out));
+        std::fs::copy(file, repo.join("offering-x.md")).unwrap();
+        git(&["add", "offering-x.md"], date);
+        git(&["commit", "-q", "-m", date], date);
     }
+    git(&["rm", "-q", "offering-x.md"], "2021-01-04");
+    git(&["commit", "-q", "-m", "retire"], "2021-01-04");
+    let out = sw(
+        &db,
+        &[
+            "import-git",
+            repo.to_str().unwrap(),
+            "--path",
+            "offering-*.md",
+        ],
+    );
+    assert!(out.status.success(), "{}", both(&out));
     let out = sw(
         &db,
         &[
@@ -1249,11 +1272,11 @@ fn the_report_summary_adds_up_and_the_report_reads_well() {
         "{rows:?}"
     );
     for row in &rows {
-        let columns: Vec<usize> = row[1..8]
+        let columns: Vec<usize> = row[1..9]
             .iter()
             .map(|c| c.trim().parse().unwrap())
             .collect();
-        let total: usize = row[8].trim().parse().unwrap();
+        let total: usize = row[9].trim().parse().unwrap();
         assert_eq!(columns.iter().sum::<usize>(), total, "{row:?}");
     }
     let folded = doc
