@@ -23,3 +23,4 @@ mod nightly;
 mod props;
 mod report;
 mod seeds;
+mod providers;

@@ -278,8 +278,15 @@ CREATE INDEX snapshot_by_service_set ON snapshot (service_set_id);
 CREATE INDEX source_by_id_nocase ON source (id COLLATE NOCASE);
 ";
 
+/// v10: the source commit and document id a learn.microsoft.com page names
+/// for itself, per version.
+const V10: &str = "
+ALTER TABLE snapshot ADD COLUMN source_commit TEXT;
+ALTER TABLE snapshot ADD COLUMN document_id TEXT;
+";
+
 /// The schema version [`migrations`] brings a database to.
-pub(super) const LATEST: i64 = 9;
+pub(super) const LATEST: i64 = 10;
 
 pub(super) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -292,6 +299,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(V7),
         M::up_with_hook(V8, super::index::share_service_sets),
         M::up(V9).foreign_key_check(),
+        M::up(V10),
     ])
 }
 

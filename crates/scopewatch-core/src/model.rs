@@ -111,6 +111,9 @@ pub struct Snapshot {
     /// Problems worth a human look that did not stop extraction.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Where the page says its text comes from.
+    #[serde(default, skip_serializing_if = "Provenance::is_empty")]
+    pub provenance: Provenance,
     /// The page's visible article text, one block per line, for text diffs.
     #[serde(skip)]
     pub body: String,
@@ -139,6 +142,42 @@ impl Snapshot {
                 })
             })
         })
+    }
+}
+
+/// What a learn.microsoft.com page says about its own source (its meta
+/// tags, or the Markdown form's front matter): which commit of which
+/// document it was built from, and where its Markdown form is served.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The source repository commit the page was built from (`git_commit_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The site's id for the document (`document_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<String>,
+    /// The source file (`original_content_git_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_url: Option<String>,
+    /// Where the site serves the article as Markdown (`markdown_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markdown_url: Option<String>,
+}
+
+impl Provenance {
+    /// True when the page named none of these.
+    pub fn is_empty(&self) -> bool {
+        *self == Provenance::default()
+    }
+
+    /// This record, with what it lacks taken from `other`.
+    pub fn or(self, other: &Provenance) -> Provenance {
+        Provenance {
+            commit: self.commit.or_else(|| other.commit.clone()),
+            document_id: self.document_id.or_else(|| other.document_id.clone()),
+            content_url: self.content_url.or_else(|| other.content_url.clone()),
+            markdown_url: self.markdown_url.or_else(|| other.markdown_url.clone()),
+        }
     }
 }
 
