@@ -297,20 +297,69 @@ async fn fetch_worker(
         let Some((index, url, form, validators)) = job else {
             return;
         };
-        let (result, attempts) = fetcher.fetch(&url, &validators).await;
-        let got = result.map(|fetched| match fetched {
-            Fetched::NotModified => Got::NotModified,
-            Fetched::Page { body, validators } => {
-                let parsed = Box::new(read_snapshot_as(&url, &body, form).map_err(Error::from));
-                Got::Page {
+        let (result, mut attempts) = fetcher.fetch(&url, &validators).await;
+        let got = match result {
+            Ok(Fetched::NotModified) => Ok(Got::NotModified),
+            Ok(Fetched::Page { body, validators }) => {
+                let parsed = read_snapshot_as(&url, &body, form).map_err(Error::from);
+                let (body, parsed) = match markdown_form(&url, form, &parsed) {
+                    Some(markdown) => {
+                        prefer_markdown(&fetcher, &markdown, body, parsed, &mut attempts).await
+                    }
+                    None => (body, parsed),
+                };
+                Ok(Got::Page {
                     body,
                     validators,
-                    parsed,
-                }
+                    parsed: Box::new(parsed),
+                })
             }
-        });
+            Err(e) => Err(e),
+        };
         if sender.send((index, got, attempts)).await.is_err() {
             return;
+        }
+    }
+}
+
+/// The address of the Markdown form a page offers (learn.microsoft.com's
+/// `markdown_url`), when the source's form is left to detection.
+fn markdown_form(page: &str, form: Option<PageForm>, parsed: &Result<Snapshot>) -> Option<String> {
+    let snapshot = parsed
+        .as_ref()
+        .ok()
+        .filter(|s| form.is_none() && s.form == PageForm::Html)?;
+    let offered = snapshot.provenance.markdown_url.as_deref()?;
+    let url = reqwest::Url::parse(page).ok()?.join(offered).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+/// The Markdown form of a page in place of its HTML: it is the article's
+/// source, without the template around it, so a template change or a site
+/// rebuild is no new version. The HTML is kept when the Markdown cannot be
+/// fetched or shows no scope. The Markdown requests' attempts are recorded
+/// before the one that brought the HTML, which stays last.
+async fn prefer_markdown(
+    fetcher: &Fetcher,
+    url: &str,
+    html_body: Vec<u8>,
+    html: Result<Snapshot>,
+    attempts: &mut Vec<Attempt>,
+) -> (Vec<u8>, Result<Snapshot>) {
+    let (result, tried) = fetcher.fetch(url, &Validators::default()).await;
+    attempts.splice(0..0, tried);
+    let Ok(Fetched::Page { body, .. }) = result else {
+        tracing::warn!(url, "the Markdown form could not be fetched; the HTML is used");
+        return (html_body, html);
+    };
+    match (read_snapshot_as(url, &body, Some(PageForm::Markdown)), &html) {
+        (Ok(mut markdown), Ok(page)) if markdown.has_scope() => {
+            markdown.provenance = markdown.provenance.or(&page.provenance);
+            (body, Ok(markdown))
+        }
+        _ => {
+            tracing::warn!(url, "the Markdown form shows no scope; the HTML is used");
+            (html_body, html)
         }
     }
 }

@@ -24,3 +24,4 @@ mod props;
 mod report;
 mod seeds;
 mod providers;
+mod providers_fetch;

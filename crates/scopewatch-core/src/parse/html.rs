@@ -221,7 +221,7 @@ fn strip_site_suffix(title: String) -> String {
 }
 
 /// True for page chrome: the tags above, and feedback or hidden blocks.
-fn is_chrome(el: ElementRef<'_>) -> bool {
+pub(super) fn is_chrome(el: ElementRef<'_>) -> bool {
     let v = el.value();
     let name = v.name();
     if CHROME.iter().any(|c| c.eq_ignore_ascii_case(name)) || v.attr("hidden").is_some() {

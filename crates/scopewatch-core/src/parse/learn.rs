@@ -11,12 +11,13 @@
 use chrono::NaiveDate;
 use scraper::{ElementRef, Html};
 
-use super::html::{MAX_DEPTH, meta, selector};
+use super::html::{MAX_DEPTH, is_chrome, meta, selector};
 use super::parse_date;
 use crate::model::Provenance;
 
 /// The parts of `main` that hold the article, in page order: every
-/// `div.content` not inside another. Empty when the page has none (the
+/// `div.content` not inside another, nor inside chrome (a `template`, a
+/// hidden block), which a reader never sees. Empty when the page has none (the
 /// 2021 template, where `main` itself is the article).
 pub(super) fn article_parts(main: ElementRef<'_>) -> Vec<ElementRef<'_>> {
     main.select(selector!("div.content"))
@@ -26,7 +27,7 @@ pub(super) fn article_parts(main: ElementRef<'_>) -> Vec<ElementRef<'_>> {
                 .take(MAX_DEPTH)
                 .filter_map(ElementRef::wrap)
                 .take_while(|a| a.id() != main.id())
-                .all(|a| !is_content_div(a))
+                .all(|a| !is_content_div(a) && !is_chrome(a))
         })
         .collect()
 }

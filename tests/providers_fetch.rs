@@ -1,0 +1,124 @@
+//! The nightly job on learn.microsoft.com's current template, on loopback:
+//! the Markdown form preferred where the page offers it, the HTML when the
+//! Markdown cannot be had, and a template change that hides the scope kept
+//! an anomaly.
+
+use scopewatch::store::Store;
+use scopewatch_core::model::PageForm;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::Setup;
+
+const CURRENT: &str = include_str!("fixtures/learn/current-template.html");
+const MARKDOWN: &str = include_str!("fixtures/learn/current-template.md");
+const OFFERED: &str = "https://learn.microsoft.com/en-us/compliance/regulatory/offering-csa-star-certification?accept=text/markdown";
+const COMMIT: &str = "3f6b2a9d0c1e4f5a6b7c8d9e0f1a2b3c4d5e6f70";
+
+async fn serve(server: &MockServer, at: &str, status: u16, body: &str, mime: &str) {
+    Mock::given(method("GET"))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), mime))
+        .mount(server)
+        .await;
+}
+
+/// The current-template page, offering its Markdown form at `markdown`.
+fn html_offering(markdown: &str) -> String {
+    CURRENT.replace(OFFERED, markdown)
+}
+
+fn requested(requests: &[wiremock::Request], at: &str) -> usize {
+    requests.iter().filter(|r| r.url.path() == at).count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_markdown_form_is_preferred_where_the_page_offers_it() {
+    let site = MockServer::start().await;
+    let html = html_offering(&format!("{}/star?accept=text/markdown", site.uri()));
+    // One path serves both: the query asks for Markdown, as on the site.
+    Mock::given(method("GET"))
+        .and(path("/star"))
+        .and(wiremock::matchers::query_param("accept", "text/markdown"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(MARKDOWN.as_bytes().to_vec(), "text/markdown"),
+        )
+        .mount(&site)
+        .await;
+    serve(&site, "/star", 200, &html, "text/html; charset=utf-8").await;
+    let s = Setup::new(&[("star", format!("{}/star", site.uri()))], "", "");
+    let out = s.run(&["run"], "").await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let requests = site.received_requests().await.unwrap_or_default();
+    assert_eq!(requested(&requests, "/star"), 2, "the page, then its Markdown");
+
+    let store = Store::open(&s.db()).unwrap();
+    let stored = store.latest_good("star").unwrap().unwrap();
+    assert_eq!(stored.snapshot.form, PageForm::Markdown);
+    assert_eq!(stored.snapshot.provenance.commit.as_deref(), Some(COMMIT));
+    assert!(
+        stored
+            .snapshot
+            .provenance
+            .document_id
+            .as_deref()
+            .is_some_and(|d| d.starts_with("5a1f0c3e"))
+    );
+    assert!(
+        stored
+            .snapshot
+            .entries()
+            .any(|e| e.service.name() == "Microsoft Defender for Cloud Apps")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_html_is_kept_when_the_markdown_form_fails() {
+    let site = MockServer::start().await;
+    let html = html_offering(&format!("{}/gone.md", site.uri()));
+    serve(&site, "/star", 200, &html, "text/html; charset=utf-8").await;
+    serve(&site, "/gone.md", 404, "not here", "text/plain").await;
+    let s = Setup::new(&[("star", format!("{}/star", site.uri()))], "", "");
+    let out = s.run(&["run"], "").await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let requests = site.received_requests().await.unwrap_or_default();
+    assert_eq!(requested(&requests, "/gone.md"), 1);
+
+    let store = Store::open(&s.db()).unwrap();
+    let stored = store.latest_good("star").unwrap().unwrap();
+    assert_eq!(stored.snapshot.form, PageForm::Html);
+    assert_eq!(stored.snapshot.provenance.commit.as_deref(), Some(COMMIT));
+    assert_eq!(stored.snapshot.entries().count(), 9);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_template_change_that_hides_the_scope_is_an_anomaly() {
+    let site = MockServer::start().await;
+    let plain = CURRENT.replace(OFFERED, "");
+    serve(&site, "/star", 200, &plain, "text/html").await;
+    let s = Setup::new(&[("star", format!("{}/star", site.uri()))], "", "");
+    assert!(s.run(&["run"], "").await.status.success());
+
+    // The article body now arrives in a client-side template, which a page
+    // reader never sees: the scope is hidden, not gone.
+    let hidden = plain.replace(
+        "<div class=\"content\"><h2 id=\"csa-star",
+        "<template data-article-body><div class=\"content\"><h2 id=\"csa-star",
+    );
+    let hidden = hidden.replacen(
+        "</div>\n\t\t<div\n\t\t\tid=\"article-metadata-footer\"",
+        "</div></template>\n\t\t<div\n\t\t\tid=\"article-metadata-footer\"",
+        1,
+    );
+    assert_ne!(hidden, plain);
+    site.reset().await;
+    serve(&site, "/star", 200, &hidden, "text/html").await;
+    let out = s.run(&["run", "--exit-code"], "").await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "not a scope change: {stdout}");
+    assert!(stdout.contains("ANOMALY"), "{stdout}");
+    assert!(!stdout.contains("removed"), "{stdout}");
+    let store = Store::open(&s.db()).unwrap();
+    let current = store.latest_good("star").unwrap().unwrap();
+    assert_eq!(current.snapshot.entries().count(), 9, "the last good scope stays");
+}
