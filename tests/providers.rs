@@ -106,3 +106,104 @@ fn both_templates_and_the_markdown_form_diff_as_one_page() {
         same.changes
     );
 }
+
+mod matrix {
+    use std::collections::BTreeSet;
+
+    use scopewatch_core::canon::{AliasTable, ServiceKey};
+    use scopewatch_core::diff::{Change, Differ};
+    use scopewatch_core::model::Snapshot;
+    use scopewatch_core::profile::{Extraction, builtin, read};
+
+    use crate::common;
+
+    fn aws() -> Extraction {
+        builtin("aws-services-in-scope").expect("built in")
+    }
+
+    /// Every (level, service) a snapshot ticks.
+    fn ticked(s: &Snapshot) -> BTreeSet<(String, ServiceKey)> {
+        s.entries()
+            .map(|e| {
+                (
+                    e.environment.unwrap_or_default().to_string(),
+                    ServiceKey::of(e.service.name()),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_aws_version_in_the_corpus() {
+        let Some(shared) = common::shared() else {
+            return;
+        };
+        let dir = shared.join("corpus/aws/services-in-scope");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "html"))
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 5, "{}", dir.display());
+        let aliases = AliasTable::builtin();
+        let differ = Differ::new(&aliases);
+        let mut versions = Vec::new();
+        for file in &files {
+            let bytes = std::fs::read(file).unwrap();
+            let s = read(&file.display().to_string(), &bytes, &aws()).unwrap();
+            let programs: BTreeSet<&str> = s.scopes.iter().map(|s| s.section.as_str()).collect();
+            assert!(programs.len() >= 12, "{programs:?}");
+            for program in ["SOC", "PCI", "FedRAMP", "DoD CC SRG", "HIPAA BAA", "IRAP", "C5"] {
+                assert!(programs.contains(program), "{program} missing from {}", file.display());
+            }
+            for scope in &s.scopes {
+                assert!(
+                    scope.items.len() >= 3,
+                    "{:?} in {} lists {} services",
+                    scope.environment,
+                    file.display(),
+                    scope.items.len()
+                );
+            }
+            assert!(differ.diff(&s, &s).changes.is_empty());
+            versions.push(s);
+        }
+        let mut reported = 0;
+        for pair in versions.windows(2) {
+            let (old, new) = (&pair[0], &pair[1]);
+            let diff = differ.diff(old, new);
+            let (was, now) = (ticked(old), ticked(new));
+            let mut said: BTreeSet<(String, ServiceKey)> = BTreeSet::new();
+            for change in &diff.changes {
+                match change {
+                    Change::Added(e) | Change::Removed(e) => {
+                        said.insert((e.environment.clone().unwrap_or_default(), ServiceKey::of(&e.service)));
+                    }
+                    Change::Renamed(r) => {
+                        for name in [&r.from, &r.to] {
+                            said.insert((r.environment.clone().unwrap_or_default(), ServiceKey::of(name)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for gone in was.symmetric_difference(&now) {
+                assert!(said.contains(gone), "{gone:?} changed but was not reported");
+                reported += 1;
+            }
+        }
+        assert!(reported > 0, "the five versions differ somewhere");
+        // January 19 to 21: one service joined HIPAA BAA, and nothing else moved.
+        let first = differ.diff(&versions[0], &versions[1]);
+        let added: Vec<_> = first
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Added(e) => e.environment.as_deref(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(added, ["HIPAA BAA"], "{:?}", first.changes);
+    }
+}

@@ -30,23 +30,8 @@ pub(super) use selector;
 /// Parses an HTML page.
 pub fn parse(text: &str) -> Document {
     let html = Html::parse_document(text);
-    let mut doc = Document::new(PageForm::Html);
-    doc.locale = html
-        .root_element()
-        .attr("lang")
-        .map(str::to_string)
-        .or_else(|| meta(&html, "locale"))
-        .map(|l| l.to_lowercase());
+    let mut doc = parse_head(&html, text);
     let main = html.select(selector!("main")).next();
-    doc.title = main
-        .and_then(|m| find_within(m, |e| e.value().name() == "h1"))
-        .map(|h| inline(h).text)
-        .filter(|t| !t.is_empty())
-        .or_else(|| first_text(&html, selector!("h1")))
-        .or_else(|| first_text(&html, selector!("title")).map(strip_site_suffix));
-    doc.published = learn::published(&html);
-    doc.provenance = learn::provenance(&html);
-
     let parts = main.map(learn::article_parts).unwrap_or_default();
     let root = main.or_else(|| {
         [
@@ -57,7 +42,6 @@ pub fn parse(text: &str) -> Document {
         .into_iter()
         .find_map(|s| html.select(s).next())
     });
-    doc.truncated = looks_truncated(text);
     // The article parts lie below the page's h1, as does the root of a page
     // without `main`; keep the title as the first heading so the body reads
     // like the other forms.
@@ -88,6 +72,29 @@ pub fn parse(text: &str) -> Document {
             "markup nested deeper than {MAX_DEPTH} levels was not read"
         ));
     }
+    doc
+}
+
+/// What a page says about itself outside its article: title, locale,
+/// date, provenance, and whether it was cut off.
+pub(crate) fn parse_head(html: &Html, text: &str) -> Document {
+    let mut doc = Document::new(PageForm::Html);
+    doc.locale = html
+        .root_element()
+        .attr("lang")
+        .map(str::to_string)
+        .or_else(|| meta(html, "locale"))
+        .map(|l| l.to_lowercase());
+    let main = html.select(selector!("main")).next();
+    doc.title = main
+        .and_then(|m| find_within(m, |e| e.value().name() == "h1"))
+        .map(|h| inline(h).text)
+        .filter(|t| !t.is_empty())
+        .or_else(|| first_text(html, selector!("h1")))
+        .or_else(|| first_text(html, selector!("title")).map(strip_site_suffix));
+    doc.published = learn::published(html);
+    doc.provenance = learn::provenance(html);
+    doc.truncated = looks_truncated(text);
     doc
 }
 

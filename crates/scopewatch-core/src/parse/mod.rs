@@ -194,7 +194,7 @@ pub fn parse_bytes_as(name: &str, bytes: &[u8], form: Option<PageForm>) -> Resul
 pub const MAX_NESTING: usize = 1_000;
 
 /// Refuses markup nested so deeply that parsing it would take hours.
-fn guard(name: &str, text: &str, form: PageForm) -> Result<()> {
+pub(crate) fn guard(name: &str, text: &str, form: PageForm) -> Result<()> {
     let depth = if form == PageForm::Html {
         html::nesting_depth(text)
     } else {
@@ -210,7 +210,7 @@ fn guard(name: &str, text: &str, form: PageForm) -> Result<()> {
 }
 
 /// The page's text, once it is known to be non-empty text.
-fn checked_text(name: &str, bytes: &[u8]) -> Result<String> {
+pub(crate) fn checked_text(name: &str, bytes: &[u8]) -> Result<String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::Empty(name.to_string()));
     }
