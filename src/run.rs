@@ -29,6 +29,7 @@ use crate::store::{
     Attempt, Imported, NewAlert, NewSnapshot, Refusal, Store, Validators, content_hash, lock,
 };
 use crate::{Error, Result};
+use scopewatch_core::profile::{self, Extraction};
 use scopewatch_core::truncation;
 
 /// What happened to one source in a run.
@@ -173,7 +174,7 @@ pub async fn run_once(
 
     let (sender, mut results) = tokio::sync::mpsc::channel::<Checked>(WAITING);
     let mut workers = tokio::task::JoinSet::new();
-    for queue in host_queues(&store, &config.sources)? {
+    for queue in host_queues(&store, config)? {
         let count = config.fetch.per_host_concurrency.clamp(1, queue.len());
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..count {
@@ -294,15 +295,21 @@ async fn fetch_worker(
 ) {
     loop {
         let job = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-        let Some((index, url, form, validators)) = job else {
+        let Some((index, url, form, extraction, validators)) = job else {
             return;
         };
         let (result, mut attempts) = fetcher.fetch(&url, &validators).await;
         let got = match result {
             Ok(Fetched::NotModified) => Ok(Got::NotModified),
             Ok(Fetched::Page { body, validators }) => {
-                let parsed = read_snapshot_as(&url, &body, form).map_err(Error::from);
-                let (body, parsed) = match markdown_form(&url, form, &parsed) {
+                let parsed = match &*extraction {
+                    Extraction::Offering => read_snapshot_as(&url, &body, form),
+                    Extraction::Matrix(profile) => profile::read_matrix(&url, &body, profile),
+                }
+                .map_err(Error::from);
+                let offering = *extraction == Extraction::Offering;
+                let markdown = markdown_form(&url, form, &parsed).filter(|_| offering);
+                let (body, parsed) = match markdown {
                     Some(markdown) => {
                         prefer_markdown(&fetcher, &markdown, body, parsed, &mut attempts).await
                     }
@@ -364,13 +371,20 @@ async fn prefer_markdown(
     }
 }
 
-/// A page to fetch: its index in the configuration, URL, form and the
-/// validators for a conditional GET.
-type Job = (usize, String, Option<PageForm>, Validators);
+/// A page to fetch: its index in the configuration, URL, form, how it is
+/// read, and the validators for a conditional GET.
+type Job = (
+    usize,
+    String,
+    Option<PageForm>,
+    Arc<Extraction>,
+    Validators,
+);
 
 /// The configured sources grouped by host (and port), in configuration
 /// order within each host.
-fn host_queues(store: &Store, sources: &[SourceConfig]) -> Result<Vec<VecDeque<Job>>> {
+fn host_queues(store: &Store, config: &Config) -> Result<Vec<VecDeque<Job>>> {
+    let sources = &config.sources;
     let mut validators = store.all_validators()?;
     let mut queues: Vec<VecDeque<Job>> = Vec::new();
     let mut by_host: HashMap<String, usize> = HashMap::new();
@@ -388,6 +402,7 @@ fn host_queues(store: &Store, sources: &[SourceConfig]) -> Result<Vec<VecDeque<J
             index,
             source.url.clone(),
             source.format,
+            Arc::new(config.extraction(source)),
             validators.remove(source.id.as_str()).unwrap_or_default(),
         );
         let queue = *by_host.entry(host).or_insert_with(|| {

@@ -287,7 +287,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let progress = !cli.quiet && std::io::stderr().is_terminal();
     let config = config.as_ref();
     match cli.command {
-        Command::Parse(args) => pages::parse(args),
+        Command::Parse(args) => pages::parse(args, config),
         Command::Diff(args) => pages::diff(&db, &aliases, &differ, args),
         Command::Import(args) => import::import(&db, args),
         Command::ImportGit(args) => import::import_git(&db, args),

@@ -8,6 +8,8 @@ use clap::{Args, CommandFactory};
 
 use super::{Cli, DataFormat, EXIT_SCOPE_CHANGED, Format, emit, json, warn_all};
 use crate::canon::AliasTable;
+use crate::config::Config;
+use scopewatch_core::profile;
 use crate::diff::Differ;
 use crate::ingest::{self, parse_day};
 use crate::report;
@@ -17,6 +19,11 @@ pub(super) struct ParseArgs {
     file: PathBuf,
     #[arg(long, value_enum, default_value_t = DataFormat::Text)]
     format: DataFormat,
+    /// Read the page with this extraction profile: built in
+    /// (microsoft-offering, aws-services-in-scope, azure-compliance-scope)
+    /// or a [[profile]] of the --config file
+    #[arg(long)]
+    profile: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -43,8 +50,22 @@ pub(super) struct DiffArgs {
     exit_code: bool,
 }
 
-pub(super) fn parse(args: ParseArgs) -> anyhow::Result<ExitCode> {
-    let (_, snapshot) = ingest::read_file(&args.file)?;
+pub(super) fn parse(args: ParseArgs, config: Option<&Config>) -> anyhow::Result<ExitCode> {
+    let snapshot = match args.profile.as_deref() {
+        None => ingest::read_file(&args.file)?.1,
+        Some(name) => {
+            let extraction = config
+                .and_then(|c| c.profile(name))
+                .or_else(|| profile::builtin(name));
+            let Some(extraction) = extraction else {
+                bail!(
+                    "no profile {name:?}: use one of {}, or a [[profile]] of the file --config names",
+                    profile::BUILTIN.join(", ")
+                );
+            };
+            ingest::read_file_as(&args.file, &extraction)?
+        }
+    };
     warn_all(&args.file.display().to_string(), &snapshot.warnings);
     emit(&match args.format {
         DataFormat::Text => report::snapshot_text(&snapshot),
