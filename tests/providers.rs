@@ -185,6 +185,11 @@ mod matrix {
                             said.insert((r.environment.clone().unwrap_or_default(), ServiceKey::of(name)));
                         }
                     }
+                    Change::Moved(m) => {
+                        for level in [&m.from, &m.to] {
+                            said.insert((level.clone(), ServiceKey::of(&m.service)));
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -205,5 +210,158 @@ mod matrix {
             })
             .collect();
         assert_eq!(added, ["HIPAA BAA"], "{:?}", first.changes);
+    }
+}
+
+mod profiles {
+    use scopewatch_core::canon::AliasTable;
+    use scopewatch_core::diff::{Change, Differ};
+    use scopewatch_core::model::Snapshot;
+    use scopewatch_core::profile::{builtin, read};
+
+    use crate::common;
+
+    const AWS_1: &str = include_str!("fixtures/providers/aws-services-in-scope-1.html");
+    const AWS_2: &str = include_str!("fixtures/providers/aws-services-in-scope-2.html");
+    const AZURE: &str = include_str!("fixtures/providers/azure-compliance-scope.md");
+
+    fn level<'a>(s: &'a Snapshot, name: &str) -> Vec<&'a str> {
+        s.scopes
+            .iter()
+            .filter(|sc| sc.environment.as_deref() == Some(name))
+            .flat_map(|sc| sc.items.iter().flat_map(|i| i.services.iter().map(|x| x.name())))
+            .collect()
+    }
+
+    fn aws(page: &str) -> Snapshot {
+        read("aws.html", page.as_bytes(), &builtin("aws-services-in-scope").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn aws_tabs_give_a_scope_per_program_and_level() {
+        let s = aws(AWS_1);
+        assert_eq!(s.title.as_deref(), Some("AWS Services in Scope by Compliance Program"));
+        let levels: Vec<_> = s.scopes.iter().filter_map(|sc| sc.environment.as_deref()).collect();
+        assert_eq!(
+            levels,
+            [
+                "SOC 1,2,3",
+                "FedRAMP Moderate (East/West)",
+                "FedRAMP High (GovCloud)",
+                "DoD CC SRG IL2 (East/West)",
+                "DoD CC SRG IL2 (GovCloud)",
+                "DoD CC SRG IL4 (GovCloud)",
+                "DoD CC SRG IL5 (GovCloud)",
+                "DoD CC SRG IL6 (AWS Secret Region)",
+                "HIPAA BAA"
+            ]
+        );
+        // The SDK column is no level, and an empty cell is no tick.
+        assert_eq!(level(&s, "SOC 1,2,3").len(), 5);
+        assert_eq!(
+            level(&s, "DoD CC SRG IL6 (AWS Secret Region)"),
+            ["Amazon DynamoDB", "Amazon Simple Storage Service (S3)"]
+        );
+        assert!(!level(&s, "FedRAMP High (GovCloud)").contains(&"Amazon SageMaker"));
+        assert_eq!(s.scopes[1].section, "FedRAMP");
+    }
+
+    #[test]
+    fn aws_changes_are_reported_per_program_and_level() {
+        let aliases = AliasTable::builtin();
+        let differ = Differ::new(&aliases);
+        let (old, new) = (aws(AWS_1), aws(AWS_2));
+        let diff = differ.diff(&old, &new);
+        let mut lines: Vec<String> = diff
+            .changes
+            .iter()
+            .map(|c| match c {
+                Change::Added(e) => format!("{}: added {}", e.environment.as_deref().unwrap_or(""), e.service),
+                Change::Removed(e) => format!("{}: removed {}", e.environment.as_deref().unwrap_or(""), e.service),
+                Change::Moved(m) => format!("moved {}: {} -> {}", m.service, m.from, m.to),
+                Change::Reworded(r) => format!("{}: reworded {}", r.environment.as_deref().unwrap_or(""), r.to),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        lines.sort();
+        assert_eq!(
+            lines,
+            [
+                "DoD CC SRG IL5 (GovCloud): removed AWS Lambda",
+                "FedRAMP High (GovCloud): added Amazon Bedrock",
+                "FedRAMP High (GovCloud): added Amazon SageMaker",
+                "HIPAA BAA: reworded Amazon WorkSpaces [excludes WorkSpaces Web]",
+            ]
+        );
+        let note = new.scopes.iter().flat_map(|s| &s.items).find_map(|i| i.note.as_deref());
+        assert_eq!(note, Some("excludes WorkSpaces Web"));
+        assert!(differ.diff(&new, &new).changes.is_empty());
+    }
+
+    #[test]
+    fn azure_tables_per_cloud_with_repeated_headers() {
+        let s = read("azure.md", AZURE.as_bytes(), &builtin("azure-compliance-scope").unwrap()).unwrap();
+        let public_high = level(&s, "Azure public services by audit scope / FedRAMP High");
+        assert_eq!(
+            public_high,
+            ["API Management", "Azure Bastion", "Azure Kubernetes Service (AKS)", "Azure OpenAI", "Key Vault"]
+        );
+        assert!(!level(&s, "Azure public services by audit scope / DoD IL2").contains(&"Azure OpenAI"));
+        assert_eq!(level(&s, "Azure Government services by audit scope / DoD IL6"), ["Key Vault"]);
+        assert_eq!(level(&s, "Azure Government services by audit scope / DoD IL5").len(), 3);
+        assert!(s.entries().all(|e| e.service.name() != "Service"), "a repeated header row is no service");
+    }
+
+    #[test]
+    fn a_profile_declared_in_the_configuration_reads_another_providers_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("scopewatch.toml");
+        std::fs::write(
+            &config,
+            r##"
+[[profile]]
+name = "acme-trust"
+within = "#trust-scope"
+program = ".certification-name"
+service_column = "Product"
+marks = ["Yes"]
+"##,
+        )
+        .unwrap();
+        let page = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/providers/acme-trust.html");
+        let out = common::bin()
+            .arg("--config")
+            .arg(&config)
+            .args(["parse", "--profile", "acme-trust", "--format", "json", page])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let scopes = json["scopes"].as_array().unwrap();
+        let summary: Vec<(String, usize)> = scopes
+            .iter()
+            .map(|s| (s["environment"].as_str().unwrap().to_string(), s["items"].as_array().unwrap().len()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("ISO/IEC 27001 / EU regions".to_string(), 3),
+                ("ISO/IEC 27001 / US regions".to_string(), 2),
+                ("SOC 2 Type II / All regions".to_string(), 2),
+            ]
+        );
+        assert_eq!(scopes[0]["items"][1]["services"][0], "Acme Streams");
+        assert_eq!(scopes[0]["items"][1]["note"], "beta excluded");
+
+        // A profile that cannot work is refused when the file is read.
+        std::fs::write(&config, "[[profile]]\nname = \"bad\"\nwithin = \"div[\"\n").unwrap();
+        let out = common::bin()
+            .arg("--config")
+            .arg(&config)
+            .args(["parse", "--profile", "bad", page])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("\"bad\"") && err.contains("div["), "{err}");
     }
 }
