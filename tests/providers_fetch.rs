@@ -122,3 +122,73 @@ async fn a_template_change_that_hides_the_scope_is_an_anomaly() {
     let current = store.latest_good("star").unwrap().unwrap();
     assert_eq!(current.snapshot.entries().count(), 9, "the last good scope stays");
 }
+
+const AWS_1: &str = include_str!("fixtures/providers/aws-services-in-scope-1.html");
+const AWS_2: &str = include_str!("fixtures/providers/aws-services-in-scope-2.html");
+const AWS_URL: &str = "https://aws.amazon.com/compliance/services-in-scope/";
+
+/// `init --provider aws` writes a configuration that watches the AWS page
+/// with its profile; pointed at loopback, it runs, stores and alerts each
+/// change by page, program and level.
+#[tokio::test(flavor = "multi_thread")]
+async fn init_provider_aws_watches_every_program_of_one_page() {
+    let site = MockServer::start().await;
+    let hooks = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&hooks)
+        .await;
+    serve(&site, "/compliance/services-in-scope/", 200, AWS_1, "text/html").await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("scopewatch.toml");
+    let init = crate::common::bin()
+        .args(["init", "--provider", "aws", "-o"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert!(written.contains("profile = \"aws-services-in-scope\""));
+    let local = written.replace(
+        AWS_URL,
+        &format!("{}/compliance/services-in-scope/", site.uri()),
+    ) + "\n[[alert]]\nkind = \"webhook\"\nurl_env = \"SW_HOOK_URL\"\n";
+    std::fs::write(&config, local.replace("per_host_delay_ms = 500", "per_host_delay_ms = 0")).unwrap();
+    let s = Setup {
+        dir,
+        config: config.clone(),
+    };
+    let hook = format!("{}/hook", hooks.uri());
+    let first = s.run(&["run"], &hook).await;
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+
+    site.reset().await;
+    serve(&site, "/compliance/services-in-scope/", 200, AWS_2, "text/html").await;
+    let second = s.run(&["run", "--exit-code"], &hook).await;
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert_eq!(second.status.code(), Some(3), "{stdout}");
+
+    let posted: Vec<serde_json::Value> = hooks
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    let alert = posted[0].to_string();
+    assert!(alert.contains("aws-services-in-scope"), "{alert}");
+    assert!(alert.contains("Amazon Bedrock") && alert.contains("FedRAMP High (GovCloud)"), "{alert}");
+
+    let db = s.dir.path().join("scopewatch.db");
+    let log = crate::common::bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["log", "--source", "aws-services-in-scope"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&log.stdout);
+    assert!(log.contains("Amazon Bedrock") && log.contains("[FedRAMP High (GovCloud)]"), "{log}");
+    assert!(log.contains("AWS Lambda") && log.contains("[DoD CC SRG IL5 (GovCloud)]"), "{log}");
+}
