@@ -11,9 +11,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::canon::AliasTable;
-use scopewatch_core::profile::{self, Extraction, MatrixProfile};
 use crate::model::{PageForm, SourceId};
 use crate::{Error, Result};
+use scopewatch_core::profile::{self, Extraction, MatrixProfile};
 
 /// The shipped configuration: the documented defaults and Microsoft's
 /// offering pages in en-us.
@@ -360,7 +360,10 @@ impl Config {
             if profile::BUILTIN.contains(&p.name.as_str()) || !names.insert(&p.name) {
                 return Err(invalid(
                     path,
-                    format!("profile {:?} is defined twice (or is built in): rename it", p.name),
+                    format!(
+                        "profile {:?} is defined twice (or is built in): rename it",
+                        p.name
+                    ),
                 ));
             }
         }

@@ -356,10 +356,16 @@ async fn prefer_markdown(
     let (result, tried) = fetcher.fetch(url, &Validators::default()).await;
     attempts.splice(0..0, tried);
     let Ok(Fetched::Page { body, .. }) = result else {
-        tracing::warn!(url, "the Markdown form could not be fetched; the HTML is used");
+        tracing::warn!(
+            url,
+            "the Markdown form could not be fetched; the HTML is used"
+        );
         return (html_body, html);
     };
-    match (read_snapshot_as(url, &body, Some(PageForm::Markdown)), &html) {
+    match (
+        read_snapshot_as(url, &body, Some(PageForm::Markdown)),
+        &html,
+    ) {
         (Ok(mut markdown), Ok(page)) if markdown.has_scope() => {
             markdown.provenance = markdown.provenance.or(&page.provenance);
             (body, Ok(markdown))
@@ -373,13 +379,7 @@ async fn prefer_markdown(
 
 /// A page to fetch: its index in the configuration, URL, form, how it is
 /// read, and the validators for a conditional GET.
-type Job = (
-    usize,
-    String,
-    Option<PageForm>,
-    Arc<Extraction>,
-    Validators,
-);
+type Job = (usize, String, Option<PageForm>, Arc<Extraction>, Validators);
 
 /// The configured sources grouped by host (and port), in configuration
 /// order within each host.

@@ -39,9 +39,18 @@ fn the_current_template_reads_both_content_parts_and_no_chrome() {
     );
     assert_eq!(s.links.len(), 1);
     let first = s.body.lines().next().unwrap_or_default();
-    assert!(first.ends_with("Cloud Security Alliance STAR Certification"), "{first}");
+    assert!(
+        first.ends_with("Cloud Security Alliance STAR Certification"),
+        "{first}"
+    );
     assert!(s.body.contains("accredited auditor grades"));
-    for chrome in ["In this article", "Copy Markdown", "Feedback", "Additional resources", "Last updated"] {
+    for chrome in [
+        "In this article",
+        "Copy Markdown",
+        "Feedback",
+        "Additional resources",
+        "Last updated",
+    ] {
         assert!(!s.body.contains(chrome), "{chrome} read as article text");
     }
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);
@@ -68,7 +77,12 @@ fn the_page_names_its_source_commit_document_and_markdown_form() {
         p.document_id.as_deref(),
         Some("5a1f0c3e-7d2b-4e19-9c6a-2b8f41d07e55")
     );
-    assert!(p.markdown_url.as_deref().unwrap().ends_with("?accept=text/markdown"));
+    assert!(
+        p.markdown_url
+            .as_deref()
+            .unwrap()
+            .ends_with("?accept=text/markdown")
+    );
     // The 2021 template has no git_commit_id tag, but names the document.
     let old = read_snapshot("2021.html", OLD.as_bytes()).unwrap();
     assert_eq!(old.provenance.commit, None);
@@ -95,10 +109,15 @@ fn both_templates_and_the_markdown_form_diff_as_one_page() {
         .collect();
     assert_eq!(added, ["Power Apps"]);
     assert!(
-        changes.iter().any(|c| matches!(c, Change::Renamed(r) if r.to == "Microsoft Defender for Cloud Apps")),
+        changes.iter().any(
+            |c| matches!(c, Change::Renamed(r) if r.to == "Microsoft Defender for Cloud Apps")
+        ),
         "{changes:?}"
     );
-    assert!(!changes.iter().any(|c| matches!(c, Change::Removed(_))), "{changes:?}");
+    assert!(
+        !changes.iter().any(|c| matches!(c, Change::Removed(_))),
+        "{changes:?}"
+    );
     let same = differ.diff(&new, &md);
     assert!(
         !same.changes.iter().any(Change::is_scope_change),
@@ -154,8 +173,20 @@ mod matrix {
             let s = read(&file.display().to_string(), &bytes, &aws()).unwrap();
             let programs: BTreeSet<&str> = s.scopes.iter().map(|s| s.section.as_str()).collect();
             assert!(programs.len() >= 12, "{programs:?}");
-            for program in ["SOC", "PCI", "FedRAMP", "DoD CC SRG", "HIPAA BAA", "IRAP", "C5"] {
-                assert!(programs.contains(program), "{program} missing from {}", file.display());
+            for program in [
+                "SOC",
+                "PCI",
+                "FedRAMP",
+                "DoD CC SRG",
+                "HIPAA BAA",
+                "IRAP",
+                "C5",
+            ] {
+                assert!(
+                    programs.contains(program),
+                    "{program} missing from {}",
+                    file.display()
+                );
             }
             for scope in &s.scopes {
                 assert!(
@@ -178,11 +209,17 @@ mod matrix {
             for change in &diff.changes {
                 match change {
                     Change::Added(e) | Change::Removed(e) => {
-                        said.insert((e.environment.clone().unwrap_or_default(), ServiceKey::of(&e.service)));
+                        said.insert((
+                            e.environment.clone().unwrap_or_default(),
+                            ServiceKey::of(&e.service),
+                        ));
                     }
                     Change::Renamed(r) => {
                         for name in [&r.from, &r.to] {
-                            said.insert((r.environment.clone().unwrap_or_default(), ServiceKey::of(name)));
+                            said.insert((
+                                r.environment.clone().unwrap_or_default(),
+                                ServiceKey::of(name),
+                            ));
                         }
                     }
                     Change::Moved(m) => {
@@ -229,19 +266,35 @@ mod profiles {
         s.scopes
             .iter()
             .filter(|sc| sc.environment.as_deref() == Some(name))
-            .flat_map(|sc| sc.items.iter().flat_map(|i| i.services.iter().map(|x| x.name())))
+            .flat_map(|sc| {
+                sc.items
+                    .iter()
+                    .flat_map(|i| i.services.iter().map(|x| x.name()))
+            })
             .collect()
     }
 
     fn aws(page: &str) -> Snapshot {
-        read("aws.html", page.as_bytes(), &builtin("aws-services-in-scope").unwrap()).unwrap()
+        read(
+            "aws.html",
+            page.as_bytes(),
+            &builtin("aws-services-in-scope").unwrap(),
+        )
+        .unwrap()
     }
 
     #[test]
     fn aws_tabs_give_a_scope_per_program_and_level() {
         let s = aws(AWS_1);
-        assert_eq!(s.title.as_deref(), Some("AWS Services in Scope by Compliance Program"));
-        let levels: Vec<_> = s.scopes.iter().filter_map(|sc| sc.environment.as_deref()).collect();
+        assert_eq!(
+            s.title.as_deref(),
+            Some("AWS Services in Scope by Compliance Program")
+        );
+        let levels: Vec<_> = s
+            .scopes
+            .iter()
+            .filter_map(|sc| sc.environment.as_deref())
+            .collect();
         assert_eq!(
             levels,
             [
@@ -276,10 +329,22 @@ mod profiles {
             .changes
             .iter()
             .map(|c| match c {
-                Change::Added(e) => format!("{}: added {}", e.environment.as_deref().unwrap_or(""), e.service),
-                Change::Removed(e) => format!("{}: removed {}", e.environment.as_deref().unwrap_or(""), e.service),
+                Change::Added(e) => format!(
+                    "{}: added {}",
+                    e.environment.as_deref().unwrap_or(""),
+                    e.service
+                ),
+                Change::Removed(e) => format!(
+                    "{}: removed {}",
+                    e.environment.as_deref().unwrap_or(""),
+                    e.service
+                ),
                 Change::Moved(m) => format!("moved {}: {} -> {}", m.service, m.from, m.to),
-                Change::Reworded(r) => format!("{}: reworded {}", r.environment.as_deref().unwrap_or(""), r.to),
+                Change::Reworded(r) => format!(
+                    "{}: reworded {}",
+                    r.environment.as_deref().unwrap_or(""),
+                    r.to
+                ),
                 other => format!("{other:?}"),
             })
             .collect();
@@ -293,23 +358,49 @@ mod profiles {
                 "HIPAA BAA: reworded Amazon WorkSpaces [excludes WorkSpaces Web]",
             ]
         );
-        let note = new.scopes.iter().flat_map(|s| &s.items).find_map(|i| i.note.as_deref());
+        let note = new
+            .scopes
+            .iter()
+            .flat_map(|s| &s.items)
+            .find_map(|i| i.note.as_deref());
         assert_eq!(note, Some("excludes WorkSpaces Web"));
         assert!(differ.diff(&new, &new).changes.is_empty());
     }
 
     #[test]
     fn azure_tables_per_cloud_with_repeated_headers() {
-        let s = read("azure.md", AZURE.as_bytes(), &builtin("azure-compliance-scope").unwrap()).unwrap();
+        let s = read(
+            "azure.md",
+            AZURE.as_bytes(),
+            &builtin("azure-compliance-scope").unwrap(),
+        )
+        .unwrap();
         let public_high = level(&s, "Azure public services by audit scope / FedRAMP High");
         assert_eq!(
             public_high,
-            ["API Management", "Azure Bastion", "Azure Kubernetes Service (AKS)", "Azure OpenAI", "Key Vault"]
+            [
+                "API Management",
+                "Azure Bastion",
+                "Azure Kubernetes Service (AKS)",
+                "Azure OpenAI",
+                "Key Vault"
+            ]
         );
-        assert!(!level(&s, "Azure public services by audit scope / DoD IL2").contains(&"Azure OpenAI"));
-        assert_eq!(level(&s, "Azure Government services by audit scope / DoD IL6"), ["Key Vault"]);
-        assert_eq!(level(&s, "Azure Government services by audit scope / DoD IL5").len(), 3);
-        assert!(s.entries().all(|e| e.service.name() != "Service"), "a repeated header row is no service");
+        assert!(
+            !level(&s, "Azure public services by audit scope / DoD IL2").contains(&"Azure OpenAI")
+        );
+        assert_eq!(
+            level(&s, "Azure Government services by audit scope / DoD IL6"),
+            ["Key Vault"]
+        );
+        assert_eq!(
+            level(&s, "Azure Government services by audit scope / DoD IL5").len(),
+            3
+        );
+        assert!(
+            s.entries().all(|e| e.service.name() != "Service"),
+            "a repeated header row is no service"
+        );
     }
 
     #[test]
@@ -328,19 +419,31 @@ marks = ["Yes"]
 "##,
         )
         .unwrap();
-        let page = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/providers/acme-trust.html");
+        let page = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/providers/acme-trust.html"
+        );
         let out = common::bin()
             .arg("--config")
             .arg(&config)
             .args(["parse", "--profile", "acme-trust", "--format", "json", page])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let scopes = json["scopes"].as_array().unwrap();
         let summary: Vec<(String, usize)> = scopes
             .iter()
-            .map(|s| (s["environment"].as_str().unwrap().to_string(), s["items"].as_array().unwrap().len()))
+            .map(|s| {
+                (
+                    s["environment"].as_str().unwrap().to_string(),
+                    s["items"].as_array().unwrap().len(),
+                )
+            })
             .collect();
         assert_eq!(
             summary,
@@ -362,6 +465,9 @@ marks = ["Yes"]
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success() && err.contains("\"bad\"") && err.contains("div["), "{err}");
+        assert!(
+            !out.status.success() && err.contains("\"bad\"") && err.contains("div["),
+            "{err}"
+        );
     }
 }

@@ -48,9 +48,17 @@ async fn the_markdown_form_is_preferred_where_the_page_offers_it() {
     serve(&site, "/star", 200, &html, "text/html; charset=utf-8").await;
     let s = Setup::new(&[("star", format!("{}/star", site.uri()))], "", "");
     let out = s.run(&["run"], "").await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let requests = site.received_requests().await.unwrap_or_default();
-    assert_eq!(requested(&requests, "/star"), 2, "the page, then its Markdown");
+    assert_eq!(
+        requested(&requests, "/star"),
+        2,
+        "the page, then its Markdown"
+    );
 
     let store = Store::open(&s.db()).unwrap();
     let stored = store.latest_good("star").unwrap().unwrap();
@@ -80,7 +88,11 @@ async fn the_html_is_kept_when_the_markdown_form_fails() {
     serve(&site, "/gone.md", 404, "not here", "text/plain").await;
     let s = Setup::new(&[("star", format!("{}/star", site.uri()))], "", "");
     let out = s.run(&["run"], "").await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let requests = site.received_requests().await.unwrap_or_default();
     assert_eq!(requested(&requests, "/gone.md"), 1);
 
@@ -120,7 +132,11 @@ async fn a_template_change_that_hides_the_scope_is_an_anomaly() {
     assert!(!stdout.contains("removed"), "{stdout}");
     let store = Store::open(&s.db()).unwrap();
     let current = store.latest_good("star").unwrap().unwrap();
-    assert_eq!(current.snapshot.entries().count(), 9, "the last good scope stays");
+    assert_eq!(
+        current.snapshot.entries().count(),
+        9,
+        "the last good scope stays"
+    );
 }
 
 const AWS_1: &str = include_str!("fixtures/providers/aws-services-in-scope-1.html");
@@ -138,7 +154,14 @@ async fn init_provider_aws_watches_every_program_of_one_page() {
         .respond_with(ResponseTemplate::new(200))
         .mount(&hooks)
         .await;
-    serve(&site, "/compliance/services-in-scope/", 200, AWS_1, "text/html").await;
+    serve(
+        &site,
+        "/compliance/services-in-scope/",
+        200,
+        AWS_1,
+        "text/html",
+    )
+    .await;
 
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("scopewatch.toml");
@@ -147,24 +170,43 @@ async fn init_provider_aws_watches_every_program_of_one_page() {
         .arg(&config)
         .output()
         .unwrap();
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
     let written = std::fs::read_to_string(&config).unwrap();
     assert!(written.contains("profile = \"aws-services-in-scope\""));
     let local = written.replace(
         AWS_URL,
         &format!("{}/compliance/services-in-scope/", site.uri()),
     ) + "\n[[alert]]\nkind = \"webhook\"\nurl_env = \"SW_HOOK_URL\"\n";
-    std::fs::write(&config, local.replace("per_host_delay_ms = 500", "per_host_delay_ms = 0")).unwrap();
+    std::fs::write(
+        &config,
+        local.replace("per_host_delay_ms = 500", "per_host_delay_ms = 0"),
+    )
+    .unwrap();
     let s = Setup {
         dir,
         config: config.clone(),
     };
     let hook = format!("{}/hook", hooks.uri());
     let first = s.run(&["run"], &hook).await;
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
 
     site.reset().await;
-    serve(&site, "/compliance/services-in-scope/", 200, AWS_2, "text/html").await;
+    serve(
+        &site,
+        "/compliance/services-in-scope/",
+        200,
+        AWS_2,
+        "text/html",
+    )
+    .await;
     let second = s.run(&["run", "--exit-code"], &hook).await;
     let stdout = String::from_utf8_lossy(&second.stdout);
     assert_eq!(second.status.code(), Some(3), "{stdout}");
@@ -179,7 +221,10 @@ async fn init_provider_aws_watches_every_program_of_one_page() {
     assert_eq!(posted.len(), 1, "{posted:?}");
     let alert = posted[0].to_string();
     assert!(alert.contains("aws-services-in-scope"), "{alert}");
-    assert!(alert.contains("Amazon Bedrock") && alert.contains("FedRAMP High (GovCloud)"), "{alert}");
+    assert!(
+        alert.contains("Amazon Bedrock") && alert.contains("FedRAMP High (GovCloud)"),
+        "{alert}"
+    );
 
     let db = s.dir.path().join("scopewatch.db");
     let log = crate::common::bin()
@@ -189,6 +234,40 @@ async fn init_provider_aws_watches_every_program_of_one_page() {
         .output()
         .unwrap();
     let log = String::from_utf8_lossy(&log.stdout);
-    assert!(log.contains("Amazon Bedrock") && log.contains("[FedRAMP High (GovCloud)]"), "{log}");
-    assert!(log.contains("AWS Lambda") && log.contains("[DoD CC SRG IL5 (GovCloud)]"), "{log}");
+    assert!(
+        log.contains("Amazon Bedrock") && log.contains("[FedRAMP High (GovCloud)]"),
+        "{log}"
+    );
+    assert!(
+        log.contains("AWS Lambda") && log.contains("[DoD CC SRG IL5 (GovCloud)]"),
+        "{log}"
+    );
+
+    // Each version keeps the profile it was read with: `verify` reads it
+    // again the same way, and `reparse --all` changes nothing.
+    for args in [&["verify"][..], &["reparse", "--all"][..]] {
+        let out = crate::common::bin()
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains("problem") || text.contains("0 problem"),
+            "{text}"
+        );
+        if args[0] == "reparse" {
+            assert!(text.contains("0 with a different scope"), "{text}");
+        }
+    }
+    let store = Store::open(&db).unwrap();
+    let current = store.latest_good("aws-services-in-scope").unwrap().unwrap();
+    assert!(current.snapshot.read_with.is_some());
+    assert_eq!(current.snapshot.scopes.len(), 9);
 }

@@ -73,11 +73,18 @@ pub(super) fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
         force,
     } = args;
     let (text, what) = match config::provider_starter(&provider) {
-        Some(text) if locale.eq_ignore_ascii_case("en-us") => (text, format!("the {provider} scope page")),
-        Some(_) => bail!("--locale is for Microsoft's offering pages; --provider {provider} has one page, in English"),
+        Some(text) if locale.eq_ignore_ascii_case("en-us") => {
+            (text, format!("the {provider} scope page"))
+        }
+        Some(_) => bail!(
+            "--locale is for Microsoft's offering pages; --provider {provider} has one page, in English"
+        ),
         None => (
             config::starter(&locale)?,
-            format!("Microsoft's offering pages ({})", locale.to_ascii_lowercase()),
+            format!(
+                "Microsoft's offering pages ({})",
+                locale.to_ascii_lowercase()
+            ),
         ),
     };
     if output.exists() && !force {

@@ -9,10 +9,10 @@ use clap::{Args, CommandFactory};
 use super::{Cli, DataFormat, EXIT_SCOPE_CHANGED, Format, emit, json, warn_all};
 use crate::canon::AliasTable;
 use crate::config::Config;
-use scopewatch_core::profile;
 use crate::diff::Differ;
 use crate::ingest::{self, parse_day};
 use crate::report;
+use scopewatch_core::profile;
 
 #[derive(Debug, Args)]
 pub(super) struct ParseArgs {

@@ -30,7 +30,11 @@ pub fn read_file(path: &Path) -> Result<(Vec<u8>, Snapshot)> {
 /// Reads a saved page with an extraction profile.
 pub fn read_file_as(path: &Path, extraction: &Extraction) -> Result<Snapshot> {
     let bytes = read_page(path)?;
-    Ok(profile::read(&path.display().to_string(), &bytes, extraction)?)
+    Ok(profile::read(
+        &path.display().to_string(),
+        &bytes,
+        extraction,
+    )?)
 }
 
 fn read_file_with_includes(path: &Path) -> Result<(Vec<u8>, Snapshot, Included)> {
@@ -290,8 +294,15 @@ pub fn verify(store: &Store) -> Result<Verified> {
 }
 
 /// Reads a stored version again with the current rules, with the includes
-/// stored beside it.
+/// stored beside it, or with the scope-matrix profile it was read with.
 pub fn reread(version: &RawVersion) -> Result<Snapshot> {
+    if let Some(profile) = &version.profile {
+        return Ok(profile::read_matrix(
+            &version.origin,
+            &version.raw,
+            profile,
+        )?);
+    }
     let stored = |target: &str| {
         version
             .includes

@@ -279,10 +279,12 @@ CREATE INDEX source_by_id_nocase ON source (id COLLATE NOCASE);
 ";
 
 /// v10: the source commit and document id a learn.microsoft.com page names
-/// for itself, per version.
+/// for itself, and the scope-matrix profile a version was read with (JSON),
+/// per version.
 const V10: &str = "
 ALTER TABLE snapshot ADD COLUMN source_commit TEXT;
 ALTER TABLE snapshot ADD COLUMN document_id TEXT;
+ALTER TABLE snapshot ADD COLUMN profile TEXT;
 ";
 
 /// The schema version [`migrations`] brings a database to.

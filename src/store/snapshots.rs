@@ -298,17 +298,18 @@ impl Store {
             Option<Vec<u8>>,
             Option<String>,
             Option<String>,
+            Option<String>,
         );
         let head: Head = self.conn.prepare_cached(
             "SELECT source_id, captured_at, document_hash, page_date, title, locale, form, parser_version, warnings,
-                    extraction, source_commit, document_id
+                    extraction, source_commit, document_id, profile
              FROM snapshot WHERE id = ?1",
         )?.query_row(
             [id],
             |r| {
                 Ok((
                     r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?,
-                    r.get(9)?, r.get(10)?, r.get(11)?,
+                    r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?,
                 ))
             },
         )?;
@@ -325,6 +326,7 @@ impl Store {
             extraction,
             commit,
             document_id,
+            profile,
         ) = head;
         let corrupt = |what: &str| Error::Corrupt(format!("snapshot {id}: {what}"));
         let captured_at = parse_time(&captured, id)?;
@@ -346,6 +348,9 @@ impl Store {
                 document_id,
                 ..Provenance::default()
             },
+            read_with: profile
+                .as_deref()
+                .and_then(|p| serde_json::from_str(p).ok()),
         };
         let mut snapshot = snapshot;
         (snapshot.scopes, snapshot.links) = decode_extraction(id, extraction)?;
@@ -460,8 +465,8 @@ fn insert_snapshot(
     tx.prepare_cached(
         "INSERT INTO snapshot (source_id, document_hash, captured_at, page_date, title, locale, form,
                                parser_version, scope_found, warnings, origin, extraction, service_set_id,
-                               source_commit, document_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                               source_commit, document_id, profile)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
             new.source,
@@ -479,6 +484,7 @@ fn insert_snapshot(
             set,
             s.provenance.commit,
             s.provenance.document_id,
+            s.read_with.as_ref().and_then(|p| serde_json::to_string(p).ok()),
         ])?;
     Ok(tx.last_insert_rowid())
 }

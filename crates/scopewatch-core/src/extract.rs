@@ -265,6 +265,7 @@ pub fn snapshot(doc: Document) -> Snapshot {
         body: body.strip_prefix('\n').map(str::to_string).unwrap_or(body),
         truncated: doc.truncated,
         provenance: doc.provenance,
+        read_with: None,
     }
 }
 

@@ -14,9 +14,8 @@
 
 mod html;
 
-use serde::{Deserialize, Serialize};
-
 use crate::canon::clean;
+pub use crate::model::MatrixProfile;
 use crate::model::{PageForm, Scope, ScopeItem, Service, Snapshot};
 use crate::parse::{self, Block};
 use crate::{Error, Result};
@@ -62,38 +61,6 @@ pub fn builtin(name: &str) -> Option<Extraction> {
         })),
         _ => None,
     }
-}
-
-/// Where a scope-matrix page keeps its tables and how to read them. Users
-/// declare their own in `scopewatch.toml` as `[[profile]]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MatrixProfile {
-    /// The name sources give as `profile = "..."`.
-    pub name: String,
-    /// CSS selectors (HTML pages) of the element holding the tables, the
-    /// first that matches; the whole page when none does.
-    #[serde(default)]
-    pub within: Option<String>,
-    /// CSS selectors (HTML pages) of the elements that name the program of
-    /// the tables after them: a tab title, a heading. Default: any heading.
-    /// On a Markdown page, the nearest heading names the program.
-    #[serde(default)]
-    pub program: Option<String>,
-    /// The header of the column that names the service (matched without
-    /// regard to case); the first column when absent or not found.
-    #[serde(default)]
-    pub service_column: Option<String>,
-    /// What counts as a check mark. A symbol counts wherever it stands in a
-    /// cell; a word ("Yes") must be the whole cell.
-    #[serde(default = "default_marks")]
-    pub marks: Vec<String>,
-}
-
-fn default_marks() -> Vec<String> {
-    ["✓", "✔", "✅", ":heavy_check_mark:", ":white_check_mark:"]
-        .map(String::from)
-        .to_vec()
 }
 
 impl MatrixProfile {
@@ -186,6 +153,7 @@ pub fn read_matrix(name: &str, bytes: &[u8], profile: &MatrixProfile) -> Result<
         includes: Vec::new(),
         warnings,
         provenance: head.provenance,
+        read_with: Some(profile.clone()),
         body,
         truncated: head.truncated,
     })
@@ -271,11 +239,7 @@ fn level(program: &str, column: &str) -> String {
     let (program, column) = (clean(program), clean(column.trim_end_matches('*')));
     if column.is_empty() {
         program
-    } else if program.is_empty()
-        || column
-            .to_lowercase()
-            .contains(&program.to_lowercase())
-    {
+    } else if program.is_empty() || column.to_lowercase().contains(&program.to_lowercase()) {
         column
     } else {
         format!("{program} / {column}")
@@ -348,7 +312,10 @@ mod tests {
     fn levels_name_program_and_column_once() {
         assert_eq!(level("HIPAA BAA", "HIPAA BAA"), "HIPAA BAA");
         assert_eq!(level("C5", ""), "C5");
-        assert_eq!(level("FedRAMP", "FedRAMP High (GovCloud)"), "FedRAMP High (GovCloud)");
+        assert_eq!(
+            level("FedRAMP", "FedRAMP High (GovCloud)"),
+            "FedRAMP High (GovCloud)"
+        );
         assert_eq!(level("MTCS", "Seoul"), "MTCS / Seoul");
     }
 
@@ -357,6 +324,9 @@ mod tests {
         let mut p = aws();
         p.within = Some("div[".into());
         let err = p.validate().unwrap_err().to_string();
-        assert!(err.contains("aws-services-in-scope") && err.contains("div["), "{err}");
+        assert!(
+            err.contains("aws-services-in-scope") && err.contains("div["),
+            "{err}"
+        );
     }
 }
