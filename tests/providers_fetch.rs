@@ -243,6 +243,30 @@ async fn init_provider_aws_watches_every_program_of_one_page() {
         "{log}"
     );
 
+    // The questions across time work on matrix sources (per page: the
+    // levels are named by `log`, `diff` and alerts).
+    let ask = |args: &[&str]| {
+        let out = crate::common::bin()
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let timeline = ask(&["timeline", "Amazon Bedrock"]);
+    assert!(timeline.contains("aws-services-in-scope"), "{timeline}");
+    let matrix = ask(&["matrix", "--format", "csv"]);
+    assert!(
+        matrix.contains("Amazon Bedrock") && matrix.contains("aws-services-in-scope"),
+        "{matrix}"
+    );
+
     // Each version keeps the profile it was read with: `verify` reads it
     // again the same way, and `reparse --all` changes nothing.
     for args in [&["verify"][..], &["reparse", "--all"][..]] {
