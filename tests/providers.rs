@@ -368,6 +368,27 @@ mod profiles {
     }
 
     #[test]
+    fn diff_with_a_profile_names_program_and_level() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/providers/");
+        let out = common::bin()
+            .args(["diff", "--exit-code", "--profile", "aws-services-in-scope"])
+            .arg(format!("{dir}aws-services-in-scope-1.html"))
+            .arg(format!("{dir}aws-services-in-scope-2.html"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(3), "{text}");
+        assert!(
+            text.contains("added     [FedRAMP High (GovCloud)] Amazon Bedrock"),
+            "{text}"
+        );
+        assert!(
+            text.contains("removed   [DoD CC SRG IL5 (GovCloud)] AWS Lambda"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn azure_tables_per_cloud_with_repeated_headers() {
         let s = read(
             "azure.md",

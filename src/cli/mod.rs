@@ -288,7 +288,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = config.as_ref();
     match cli.command {
         Command::Parse(args) => pages::parse(args, config),
-        Command::Diff(args) => pages::diff(&db, &aliases, &differ, args),
+        Command::Diff(args) => pages::diff(&db, &aliases, &differ, config, args),
         Command::Import(args) => import::import(&db, args),
         Command::ImportGit(args) => import::import_git(&db, args),
         Command::Reparse(args) => import::reparse(&db, args),

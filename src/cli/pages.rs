@@ -11,6 +11,7 @@ use crate::canon::AliasTable;
 use crate::config::Config;
 use crate::diff::Differ;
 use crate::ingest::{self, parse_day};
+use crate::model::Snapshot;
 use crate::report;
 use scopewatch_core::profile;
 
@@ -48,24 +49,31 @@ pub(super) struct DiffArgs {
     /// Exit with status 3 when the scope changed, as `git diff --exit-code`
     #[arg(long)]
     exit_code: bool,
+    /// Read both files with this extraction profile (files only), as
+    /// `parse --profile`
+    #[arg(long, conflicts_with = "source")]
+    profile: Option<String>,
+}
+
+/// Reads a saved page, with the profile called `name` when one is given.
+fn read_page(path: &Path, name: Option<&str>, config: Option<&Config>) -> anyhow::Result<Snapshot> {
+    let Some(name) = name else {
+        return Ok(ingest::read_file(path)?.1);
+    };
+    let extraction = config
+        .and_then(|c| c.profile(name))
+        .or_else(|| profile::builtin(name));
+    let Some(extraction) = extraction else {
+        bail!(
+            "no profile {name:?}: use one of {}, or a [[profile]] of the file --config names",
+            profile::BUILTIN.join(", ")
+        );
+    };
+    Ok(ingest::read_file_as(path, &extraction)?)
 }
 
 pub(super) fn parse(args: ParseArgs, config: Option<&Config>) -> anyhow::Result<ExitCode> {
-    let snapshot = match args.profile.as_deref() {
-        None => ingest::read_file(&args.file)?.1,
-        Some(name) => {
-            let extraction = config
-                .and_then(|c| c.profile(name))
-                .or_else(|| profile::builtin(name));
-            let Some(extraction) = extraction else {
-                bail!(
-                    "no profile {name:?}: use one of {}, or a [[profile]] of the file --config names",
-                    profile::BUILTIN.join(", ")
-                );
-            };
-            ingest::read_file_as(&args.file, &extraction)?
-        }
-    };
+    let snapshot = read_page(&args.file, args.profile.as_deref(), config)?;
     warn_all(&args.file.display().to_string(), &snapshot.warnings);
     emit(&match args.format {
         DataFormat::Text => report::snapshot_text(&snapshot),
@@ -79,10 +87,11 @@ pub(super) fn diff(
     db: &Path,
     aliases: &AliasTable,
     differ: &Differ<'_>,
+    config: Option<&Config>,
     args: DiffArgs,
 ) -> anyhow::Result<ExitCode> {
     let changed = match (&args.source, args.files.as_slice()) {
-        (None, [old, new]) => diff_files(differ, old, new, &args)?,
+        (None, [old, new]) => diff_files(differ, old, new, config, &args)?,
         (Some(source), []) => {
             let (Some(from), Some(to)) = (&args.from, &args.to) else {
                 bail!("--source needs --from and --to");
@@ -117,10 +126,11 @@ fn diff_files(
     differ: &Differ<'_>,
     old_path: &Path,
     new_path: &Path,
+    config: Option<&Config>,
     args: &DiffArgs,
 ) -> anyhow::Result<bool> {
-    let (_, old) = ingest::read_file(old_path)?;
-    let (_, new) = ingest::read_file(new_path)?;
+    let old = read_page(old_path, args.profile.as_deref(), config)?;
+    let new = read_page(new_path, args.profile.as_deref(), config)?;
     warn_all(&old_path.display().to_string(), &old.warnings);
     warn_all(&new_path.display().to_string(), &new.warnings);
     let diff = differ.diff(&old, &new);
