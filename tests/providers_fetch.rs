@@ -261,6 +261,13 @@ async fn init_provider_aws_watches_every_program_of_one_page() {
     };
     let timeline = ask(&["timeline", "Amazon Bedrock"]);
     assert!(timeline.contains("aws-services-in-scope"), "{timeline}");
+    let sources = ask(&["sources"]);
+    for program in ["SOC", "FedRAMP", "DoD CC SRG", "HIPAA BAA"] {
+        assert!(
+            sources.contains(&format!("aws-services-in-scope / {program}\n")),
+            "{sources}"
+        );
+    }
     let matrix = ask(&["matrix", "--format", "csv"]);
     assert!(
         matrix.contains("Amazon Bedrock") && matrix.contains("aws-services-in-scope"),

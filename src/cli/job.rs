@@ -191,14 +191,19 @@ fn list(db: &Path, format: DataFormat) -> anyhow::Result<ExitCode> {
             sources
                 .iter()
                 .map(|s| {
-                    format!(
+                    let mut line = format!(
                         "{:<width$}  {:>5} snapshots  {} .. {}  {}\n",
                         s.id,
                         s.snapshots,
                         s.first.as_deref().unwrap_or("-"),
                         s.last.as_deref().unwrap_or("-"),
                         s.title.as_deref().unwrap_or("")
-                    )
+                    );
+                    // A scope-matrix page: one source, many programs.
+                    for program in &s.programs {
+                        line.push_str(&format!("{:<width$}    {} / {program}\n", "", s.id));
+                    }
+                    line
                 })
                 .collect()
         }

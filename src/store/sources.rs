@@ -19,6 +19,10 @@ pub struct SourceInfo {
     pub snapshots: u64,
     pub first: Option<String>,
     pub last: Option<String>,
+    /// The programs of a scope-matrix page, as its latest good version
+    /// names them; empty for an offering page.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<String>,
 }
 
 impl Store {
@@ -40,9 +44,23 @@ impl Store {
                 last: r
                     .get::<_, Option<String>>(4)?
                     .map(|d| d[..10.min(d.len())].to_string()),
+                programs: Vec::new(),
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut sources: Vec<SourceInfo> = rows.collect::<Result<_, _>>()?;
+        for source in &mut sources {
+            let Some(latest) = self.latest_good(&source.id)? else {
+                continue;
+            };
+            if latest.snapshot.read_with.is_some() {
+                for scope in &latest.snapshot.scopes {
+                    if !source.programs.contains(&scope.section) {
+                        source.programs.push(scope.section.clone());
+                    }
+                }
+            }
+        }
+        Ok(sources)
     }
 
     /// Fails with a clear message unless the source is tracked.
