@@ -14,6 +14,8 @@
 
 mod html;
 
+use std::collections::HashMap;
+
 use crate::canon::clean;
 pub use crate::model::MatrixProfile;
 use crate::model::{PageForm, Scope, ScopeItem, Service, Snapshot};
@@ -184,6 +186,8 @@ fn document_matrices(blocks: &[Block]) -> Vec<Matrix> {
 /// over several tables (or one table with repeated header rows) is one.
 fn scopes(matrices: &[Matrix], profile: &MatrixProfile) -> Vec<Scope> {
     let mut out: Vec<Scope> = Vec::new();
+    // Each level's place in `out`: a page has hundreds of levels.
+    let mut at_level: HashMap<String, usize> = HashMap::new();
     for m in matrices {
         let service = profile
             .service_column
@@ -208,21 +212,15 @@ fn scopes(matrices: &[Matrix], profile: &MatrixProfile) -> Vec<Scope> {
                     continue;
                 }
                 let level = level(&m.program, m.header.get(column).map_or("", String::as_str));
-                let at = match out
-                    .iter()
-                    .position(|s| s.environment.as_deref() == Some(level.as_str()))
-                {
-                    Some(at) => at,
-                    None => {
-                        out.push(Scope {
-                            section: clean(&m.program),
-                            anchor: None,
-                            environment: Some(level),
-                            items: Vec::new(),
-                        });
-                        out.len() - 1
-                    }
-                };
+                let at = *at_level.entry(level).or_insert_with_key(|level| {
+                    out.push(Scope {
+                        section: clean(&m.program),
+                        anchor: None,
+                        environment: Some(level.clone()),
+                        items: Vec::new(),
+                    });
+                    out.len() - 1
+                });
                 let item = row_item(&cell);
                 if !out[at].items.iter().any(|i| i.services == item.services) {
                     out[at].items.push(item);
