@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::canon::AliasTable;
 use crate::model::{PageForm, SourceId};
 use crate::{Error, Result};
+use scopewatch_core::profile::{self, Extraction, MatrixProfile};
 
 /// The shipped configuration: the documented defaults and Microsoft's
 /// offering pages in en-us.
@@ -37,6 +38,9 @@ pub struct Config {
     pub alerts: Vec<AlertConfig>,
     #[serde(default)]
     pub delivery: DeliverySettings,
+    /// Extraction profiles for scope-matrix pages, beside the built-in ones.
+    #[serde(default, rename = "profile")]
+    pub profiles: Vec<MatrixProfile>,
 }
 
 /// How long a run may spend delivering alerts.
@@ -174,6 +178,10 @@ pub struct SourceConfig {
     /// lag` [default: the id without its locale suffix].
     #[serde(default)]
     pub english: Option<SourceId>,
+    /// How the page states its scope: a built-in profile or a `[[profile]]`
+    /// [default: microsoft-offering].
+    #[serde(default)]
+    pub profile: Option<String>,
 }
 
 /// An alert channel.
@@ -328,8 +336,59 @@ impl Config {
         Ok(config)
     }
 
+    /// The extraction profile called `name`: a `[[profile]]` of this file
+    /// or a built-in one.
+    pub fn profile(&self, name: &str) -> Option<Extraction> {
+        self.profiles
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| Extraction::Matrix(p.clone()))
+            .or_else(|| profile::builtin(name))
+    }
+
+    /// How `source`'s page is read.
+    pub fn extraction(&self, source: &SourceConfig) -> Extraction {
+        source
+            .profile
+            .as_deref()
+            .and_then(|name| self.profile(name))
+            .unwrap_or(Extraction::Offering)
+    }
+
+    fn validate_profiles(&self, path: &Path) -> Result<()> {
+        let mut names = std::collections::HashSet::new();
+        for p in &self.profiles {
+            p.validate().map_err(|e| invalid(path, e))?;
+            if profile::BUILTIN.contains(&p.name.as_str()) || !names.insert(&p.name) {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "profile {:?} is defined twice (or is built in): rename it",
+                        p.name
+                    ),
+                ));
+            }
+        }
+        for s in &self.sources {
+            if let Some(name) = s.profile.as_deref().filter(|n| self.profile(n).is_none()) {
+                let mut known: Vec<&str> = profile::BUILTIN.to_vec();
+                known.extend(self.profiles.iter().map(|p| p.name.as_str()));
+                return Err(invalid(
+                    path,
+                    format!(
+                        "source {:?} names profile {name:?}, which is neither built in nor a [[profile]]: use one of {}",
+                        s.id.as_str(),
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn validate(&self, path: &Path) -> Result<()> {
         self.schedule_parsed().map_err(|e| invalid(path, e))?;
+        self.validate_profiles(path)?;
         source_url(&self.hub).map_err(|e| invalid(path, format!("hub: {e}")))?;
         // Ids are compared ignoring case: two that differ only in case
         // would be one page kept as two histories.
@@ -505,6 +564,31 @@ pub fn localized_id(id: &str, locale: &str) -> String {
 /// The starter configuration for a locale: the shipped file with its pages'
 /// addresses in that locale and, other than en-us, source ids that carry
 /// the locale as `import-git` writes them.
+/// A starter configuration for one provider's scope-matrix page (`aws`,
+/// `azure-gov`): the shipped settings and comments, and that page as its
+/// only source. `None` for any other name.
+pub fn provider_starter(provider: &str) -> Option<String> {
+    let (id, url, profile) = match provider {
+        "aws" => (
+            "aws-services-in-scope",
+            "https://aws.amazon.com/compliance/services-in-scope/",
+            "aws-services-in-scope",
+        ),
+        "azure-gov" => (
+            "azure-services-compliance-scope",
+            "https://learn.microsoft.com/en-us/azure/azure-government/compliance/azure-services-in-fedramp-auditscope",
+            "azure-compliance-scope",
+        ),
+        _ => return None,
+    };
+    let settings = DEFAULT_CONFIG
+        .find("\n[[source]]")
+        .map_or(DEFAULT_CONFIG, |end| &DEFAULT_CONFIG[..end]);
+    Some(format!(
+        "{settings}\n[[source]]\nid = \"{id}\"\nurl = \"{url}\"\n# One page, many programs: each change is named by program and level.\nprofile = \"{profile}\"\n"
+    ))
+}
+
 pub fn starter(locale: &str) -> Result<String> {
     let locale = self::locale(locale)?;
     if locale == "en-us" {

@@ -22,6 +22,8 @@ mod lag;
 mod newcomer;
 mod nightly;
 mod props;
+mod providers;
+mod providers_fetch;
 mod regressions;
 mod report;
 mod seeds;

@@ -55,6 +55,10 @@ pub(super) struct InitArgs {
     /// and source ids with the locale appended, as `import-git` writes them
     #[arg(long, default_value = "en-us")]
     locale: String,
+    /// Whose pages: Microsoft's offering pages, AWS's services-in-scope
+    /// page, or Azure Government's services compliance scope page
+    #[arg(long, default_value = "microsoft", value_parser = ["microsoft", "aws", "azure-gov"])]
+    provider: String,
     #[arg(long, short, default_value = "scopewatch.toml")]
     output: PathBuf,
     /// Replace an existing file
@@ -84,18 +88,32 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub(super) fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
     let InitArgs {
         locale,
+        provider,
         output,
         force,
     } = args;
-    let text = config::starter(&locale)?;
+    let (text, what) = match config::provider_starter(&provider) {
+        Some(text) if locale.eq_ignore_ascii_case("en-us") => {
+            (text, format!("the {provider} scope page"))
+        }
+        Some(_) => bail!(
+            "--locale is for Microsoft's offering pages; --provider {provider} has one page, in English"
+        ),
+        None => (
+            config::starter(&locale)?,
+            format!(
+                "Microsoft's offering pages ({})",
+                locale.to_ascii_lowercase()
+            ),
+        ),
+    };
     if output.exists() && !force {
         bail!("{} exists (pass --force to replace it)", output.display());
     }
     std::fs::write(&output, text).with_context(|| format!("writing {}", output.display()))?;
     emit(&format!(
-        "wrote {} with Microsoft's offering pages ({}); add alert channels, then: scopewatch --config {} run\n",
+        "wrote {} with {what}; add alert channels, then: scopewatch --config {} run\n",
         output.display(),
-        locale.to_ascii_lowercase(),
         output.display()
     ))?;
     Ok(ExitCode::SUCCESS)

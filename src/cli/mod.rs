@@ -327,8 +327,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let progress = !cli.quiet && std::io::stderr().is_terminal();
     let config = config.as_ref();
     match cli.command {
-        Command::Parse(args) => pages::parse(args),
-        Command::Diff(args) => pages::diff(&db, &aliases, &differ, args),
+        Command::Parse(args) => pages::parse(args, config),
+        Command::Diff(args) => pages::diff(&db, &aliases, &differ, config, args),
         Command::Import(args) => import::import(&db, progress, args),
         Command::ImportGit(args) => import::import_git(&db, progress, args),
         Command::Reparse(args) => import::reparse(&db, progress, args),

@@ -10,15 +10,23 @@ use super::{
     Cli, DataFormat, EXIT_NOT_COMPARED, EXIT_SCOPE_CHANGED, Format, day, emit, json, warn_all,
 };
 use crate::canon::AliasTable;
+use crate::config::Config;
 use crate::diff::{Diff, Differ};
 use crate::ingest;
+use crate::model::Snapshot;
 use crate::report;
+use scopewatch_core::profile;
 
 #[derive(Debug, Args)]
 pub(super) struct ParseArgs {
     file: PathBuf,
     #[arg(long, value_enum, default_value_t = DataFormat::Text)]
     format: DataFormat,
+    /// Read the page with this extraction profile: built in
+    /// (microsoft-offering, aws-services-in-scope, azure-compliance-scope)
+    /// or a [[profile]] of the --config file
+    #[arg(long)]
+    profile: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -43,10 +51,31 @@ pub(super) struct DiffArgs {
     /// Exit with status 3 when the scope changed, as `git diff --exit-code`
     #[arg(long)]
     exit_code: bool,
+    /// Read both files with this extraction profile (files only), as
+    /// `parse --profile`
+    #[arg(long, conflicts_with = "source")]
+    profile: Option<String>,
 }
 
-pub(super) fn parse(args: ParseArgs) -> anyhow::Result<ExitCode> {
-    let (_, snapshot) = ingest::read_file(&args.file)?;
+/// Reads a saved page, with the profile called `name` when one is given.
+fn read_page(path: &Path, name: Option<&str>, config: Option<&Config>) -> anyhow::Result<Snapshot> {
+    let Some(name) = name else {
+        return Ok(ingest::read_file(path)?.1);
+    };
+    let extraction = config
+        .and_then(|c| c.profile(name))
+        .or_else(|| profile::builtin(name));
+    let Some(extraction) = extraction else {
+        bail!(
+            "no profile {name:?}: use one of {}, or a [[profile]] of the file --config names",
+            profile::BUILTIN.join(", ")
+        );
+    };
+    Ok(ingest::read_file_as(path, &extraction)?)
+}
+
+pub(super) fn parse(args: ParseArgs, config: Option<&Config>) -> anyhow::Result<ExitCode> {
+    let snapshot = read_page(&args.file, args.profile.as_deref(), config)?;
     warn_all(&args.file.display().to_string(), &snapshot.warnings);
     emit(&match args.format {
         DataFormat::Text => report::snapshot_text(&snapshot),
@@ -60,10 +89,11 @@ pub(super) fn diff(
     db: &Path,
     aliases: &AliasTable,
     differ: &Differ<'_>,
+    config: Option<&Config>,
     args: DiffArgs,
 ) -> anyhow::Result<ExitCode> {
     let diffs = match (&args.source, args.files.as_slice()) {
-        (None, [old, new]) => diff_files(differ, old, new, &args)?,
+        (None, [old, new]) => diff_files(differ, old, new, config, &args)?,
         (Some(source), []) => {
             let Some(from) = &args.from else {
                 bail!("--source needs --from (and --to, which is today when left out)");
@@ -101,10 +131,11 @@ fn diff_files(
     differ: &Differ<'_>,
     old_path: &Path,
     new_path: &Path,
+    config: Option<&Config>,
     args: &DiffArgs,
 ) -> anyhow::Result<Vec<Diff>> {
-    let (_, old) = ingest::read_file(old_path)?;
-    let (_, new) = ingest::read_file(new_path)?;
+    let old = read_page(old_path, args.profile.as_deref(), config)?;
+    let new = read_page(new_path, args.profile.as_deref(), config)?;
     warn_all(&old_path.display().to_string(), &old.warnings);
     warn_all(&new_path.display().to_string(), &new.warnings);
     let diff = differ.diff(&old, &new);

@@ -69,14 +69,19 @@ pub(super) fn list(db: &Path, differ: &Differ<'_>, format: DataFormat) -> anyhow
                         let since = i.held_at.as_deref().unwrap_or("-");
                         state.push_str(&format!("  {} since {since}", how.to_uppercase()));
                     }
-                    format!(
+                    let mut line = format!(
                         "{:<width$}  {:>5} snapshots  {} .. {}  {changed:<18}{state}  {}\n",
                         i.id,
                         i.snapshots,
                         i.first.as_deref().unwrap_or("-"),
                         i.last.as_deref().unwrap_or("-"),
                         i.title.as_deref().unwrap_or("")
-                    )
+                    );
+                    // A scope-matrix page: one source, many programs.
+                    for program in &i.programs {
+                        line.push_str(&format!("{:<width$}    {} / {program}\n", "", i.id));
+                    }
+                    line
                 })
                 .collect()
         }

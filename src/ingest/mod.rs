@@ -18,6 +18,7 @@ use crate::model::{Snapshot, SourceId};
 use crate::store::{Imported, Included, NewSnapshot, RawVersion, Reparsed, Store, content_hash};
 use crate::{Error, Result};
 
+use scopewatch_core::profile::{self, Extraction};
 pub use scopewatch_core::{IncludeSource, read_snapshot, read_snapshot_as, read_snapshot_with};
 
 /// Reads and parses a saved page; includes are looked up beside it, as in a
@@ -25,6 +26,16 @@ pub use scopewatch_core::{IncludeSource, read_snapshot, read_snapshot_as, read_s
 pub fn read_file(path: &Path) -> Result<(Vec<u8>, Snapshot)> {
     let (bytes, snapshot, _) = read_file_with_includes(path)?;
     Ok((bytes, snapshot))
+}
+
+/// Reads a saved page with an extraction profile.
+pub fn read_file_as(path: &Path, extraction: &Extraction) -> Result<Snapshot> {
+    let bytes = read_page(path)?;
+    Ok(profile::read(
+        &path.display().to_string(),
+        &bytes,
+        extraction,
+    )?)
 }
 
 fn read_file_with_includes(path: &Path) -> Result<(Vec<u8>, Snapshot, Included)> {
@@ -284,8 +295,15 @@ pub fn verify(store: &Store) -> Result<Verified> {
 }
 
 /// Reads a stored version again with the current rules, with the includes
-/// stored beside it.
+/// stored beside it, or with the scope-matrix profile it was read with.
 pub fn reread(version: &RawVersion) -> Result<Snapshot> {
+    if let Some(profile) = &version.profile {
+        return Ok(profile::read_matrix(
+            &version.origin,
+            &version.raw,
+            profile,
+        )?);
+    }
     let stored = |target: &str| {
         version
             .includes

@@ -69,6 +69,14 @@ enum Record {
         scopes: Vec<Scope>,
         links: Vec<Link>,
         includes: Vec<(String, String)>,
+        /// The source commit, document id and matrix profile (JSON) of
+        /// the version; absent from archives of older versions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source_commit: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        document_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<String>,
     },
     Retirement {
         source: String,
@@ -233,7 +241,8 @@ impl Store {
         }
         let mut stmt = self.conn.prepare(
             "SELECT id, source_id, document_hash, captured_at, page_date, title, locale, form, parser_version,
-                    scope_found, warnings, origin FROM snapshot ORDER BY id",
+                    scope_found, warnings, origin, source_commit, document_id, profile
+             FROM snapshot ORDER BY id",
         )?;
         let heads: Vec<Record> = stmt
             .query_map([], |r| {
@@ -253,6 +262,9 @@ impl Store {
                     scopes: Vec::new(),
                     links: Vec::new(),
                     includes: Vec::new(),
+                    source_commit: r.get(12)?,
+                    document_id: r.get(13)?,
+                    profile: r.get(14)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -442,14 +454,18 @@ fn restore_record(
             scopes,
             links,
             includes,
+            source_commit,
+            document_id,
+            profile,
         } => {
             refuse_credentials(&origin)?;
             tx.execute(
                 "INSERT INTO snapshot (id, source_id, document_hash, captured_at, page_date, title, locale, form,
-                                       parser_version, scope_found, warnings, origin, extraction, service_set_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                                       parser_version, scope_found, warnings, origin, extraction, service_set_id,
+                                       source_commit, document_id, profile)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 params![id, source, document_hash, captured_at, page_date, title, locale, form, parser_version, scope_found, warnings, origin,
-                        extraction(&scopes, &links)?, service_set(tx, names, &scopes)?],
+                        extraction(&scopes, &links)?, service_set(tx, names, &scopes)?, source_commit, document_id, profile],
             )?;
             for (target, hash) in includes {
                 tx.execute(

@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::Store;
+use crate::model::MatrixProfile;
 use crate::{Error, Result};
 
 /// Documents a page included: the target as written, and its bytes.
@@ -18,6 +19,8 @@ pub struct RawVersion {
     pub origin: String,
     pub raw: Vec<u8>,
     pub includes: Included,
+    /// The scope-matrix profile the version was read with, if any.
+    pub profile: Option<MatrixProfile>,
 }
 
 /// SHA-256 of raw page bytes, as stored.
@@ -170,12 +173,17 @@ pub(super) fn stored_includes(
 }
 
 pub(super) fn raw_version(conn: &Connection, id: i64) -> Result<RawVersion> {
-    let (source, origin, compression, stored): (String, String, String, Vec<u8>) = conn.query_row(
-        "SELECT n.source_id, n.origin, d.compression, d.body FROM snapshot n JOIN document d ON d.hash = n.document_hash
+    type Row = (String, String, String, Vec<u8>, Option<String>);
+    let (source, origin, compression, stored, profile): Row = conn.query_row(
+        "SELECT n.source_id, n.origin, d.compression, d.body, n.profile FROM snapshot n JOIN document d ON d.hash = n.document_hash
          WHERE n.id = ?1",
         [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
+    let profile = profile
+        .map(|p| serde_json::from_str(&p))
+        .transpose()
+        .map_err(|e| Error::Corrupt(format!("snapshot {id}: bad stored profile: {e}")))?;
     let raw = unpack(&compression, stored)?;
     let mut stmt = conn.prepare_cached(
         "SELECT i.target, d.compression, d.body FROM snapshot_include i JOIN document d ON d.hash = i.document_hash
@@ -194,5 +202,6 @@ pub(super) fn raw_version(conn: &Connection, id: i64) -> Result<RawVersion> {
         origin,
         raw,
         includes,
+        profile,
     })
 }

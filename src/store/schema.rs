@@ -303,8 +303,17 @@ ALTER TABLE source ADD COLUMN held TEXT CHECK (held IN ('muted', 'removed'));
 ALTER TABLE source ADD COLUMN held_at TEXT;
 ";
 
+/// Version 12: the source commit and document id a learn.microsoft.com
+/// page names for itself, and the scope-matrix profile a version was read
+/// with (JSON), per version.
+const V12: &str = "
+ALTER TABLE snapshot ADD COLUMN source_commit TEXT;
+ALTER TABLE snapshot ADD COLUMN document_id TEXT;
+ALTER TABLE snapshot ADD COLUMN profile TEXT;
+";
+
 /// The schema version [`migrations`] brings a database to.
-pub(super) const LATEST: i64 = 11;
+pub(super) const LATEST: i64 = 12;
 
 pub(super) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -319,6 +328,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(V9).foreign_key_check(),
         M::up(V10),
         M::up(V11),
+        M::up(V12),
     ])
 }
 

@@ -12,7 +12,7 @@ use super::index::{NameIds, service_set};
 use super::outbox::{NewAlert, insert_alert};
 use crate::config::refuse_credentials;
 use crate::model::SourceId;
-use crate::model::{Link, PageForm, Scope, Snapshot};
+use crate::model::{Link, PageForm, Provenance, Scope, Snapshot};
 use crate::{Error, PARSER_VERSION, Result};
 
 /// A page version to store.
@@ -297,17 +297,20 @@ impl Store {
             u32,
             String,
             Option<Vec<u8>>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
         );
         let head: Head = self.conn.prepare_cached(
             "SELECT source_id, captured_at, document_hash, page_date, title, locale, form, parser_version, warnings,
-                    extraction
+                    extraction, source_commit, document_id, profile
              FROM snapshot WHERE id = ?1",
         )?.query_row(
             [id],
             |r| {
                 Ok((
                     r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?,
-                    r.get(9)?,
+                    r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?,
                 ))
             },
         )?;
@@ -322,6 +325,9 @@ impl Store {
             parser_version,
             warnings,
             extraction,
+            commit,
+            document_id,
+            profile,
         ) = head;
         let corrupt = |what: &str| Error::Corrupt(format!("snapshot {id}: {what}"));
         let captured_at = parse_time(&captured, id)?;
@@ -338,6 +344,14 @@ impl Store {
             warnings: serde_json::from_str(&warnings).map_err(|_| corrupt("bad warnings"))?,
             body: String::new(),
             truncated: false,
+            provenance: Provenance {
+                commit,
+                document_id,
+                ..Provenance::default()
+            },
+            read_with: profile
+                .as_deref()
+                .and_then(|p| serde_json::from_str(p).ok()),
         };
         let mut snapshot = snapshot;
         (snapshot.scopes, snapshot.links) = decode_extraction(id, extraction)?;
@@ -451,8 +465,9 @@ fn insert_snapshot(
     let set = service_set(tx, names, &s.scopes)?;
     tx.prepare_cached(
         "INSERT INTO snapshot (source_id, document_hash, captured_at, page_date, title, locale, form,
-                               parser_version, scope_found, warnings, origin, extraction, service_set_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                               parser_version, scope_found, warnings, origin, extraction, service_set_id,
+                               source_commit, document_id, profile)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
             new.source,
@@ -468,6 +483,9 @@ fn insert_snapshot(
             new.origin,
             extraction(&s.scopes, &s.links)?,
             set,
+            s.provenance.commit,
+            s.provenance.document_id,
+            s.read_with.as_ref().and_then(|p| serde_json::to_string(p).ok()),
         ])?;
     Ok(tx.last_insert_rowid())
 }

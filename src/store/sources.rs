@@ -23,6 +23,10 @@ pub struct SourceInfo {
     pub held: Option<String>,
     /// When it was muted or removed (YYYY-MM-DD).
     pub held_at: Option<String>,
+    /// The programs of a scope-matrix page, as its latest good version
+    /// names them; empty for an offering page.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<String>,
 }
 
 impl Store {
@@ -48,9 +52,23 @@ impl Store {
                 held_at: r
                     .get::<_, Option<String>>(6)?
                     .map(|d| d[..10.min(d.len())].to_string()),
+                programs: Vec::new(),
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut sources: Vec<SourceInfo> = rows.collect::<Result<_, _>>()?;
+        for source in &mut sources {
+            let Some(latest) = self.latest_good(&source.id)? else {
+                continue;
+            };
+            if latest.snapshot.read_with.is_some() {
+                for scope in &latest.snapshot.scopes {
+                    if !source.programs.contains(&scope.section) {
+                        source.programs.push(scope.section.clone());
+                    }
+                }
+            }
+        }
+        Ok(sources)
     }
 
     /// Fails with a clear message unless the source is tracked.

@@ -32,6 +32,14 @@ pub enum Error {
     /// An alias table that cannot be used.
     #[error("invalid alias table: {0}")]
     Aliases(#[from] AliasError),
+    /// An extraction profile that cannot be used.
+    #[error("profile {name:?} cannot be used: {why}")]
+    Profile {
+        /// The profile's name.
+        name: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A source id that would not be safe as a file or URL segment.
     #[error("invalid source id {0:?}: use letters, digits, '-', '_' or '.'")]
     SourceId(String),

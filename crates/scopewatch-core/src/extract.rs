@@ -264,6 +264,8 @@ pub fn snapshot(doc: Document) -> Snapshot {
         warnings,
         body: body.strip_prefix('\n').map(str::to_string).unwrap_or(body),
         truncated: doc.truncated,
+        provenance: doc.provenance,
+        read_with: None,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod error;
 pub mod extract;
 pub mod model;
 pub mod parse;
+pub mod profile;
 pub mod truncation;
 
 use std::cell::RefCell;

@@ -111,6 +111,14 @@ pub struct Snapshot {
     /// Problems worth a human look that did not stop extraction.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Where the page says its text comes from.
+    #[serde(default, skip_serializing_if = "Provenance::is_empty")]
+    pub provenance: Provenance,
+    /// The scope-matrix profile the page was read with, kept with each
+    /// version so that it is read again the same way; `None` for an
+    /// offering page.
+    #[serde(skip)]
+    pub read_with: Option<MatrixProfile>,
     /// The page's visible article text, one block per line, for text diffs.
     #[serde(skip)]
     pub body: String,
@@ -140,6 +148,75 @@ impl Snapshot {
                 })
             })
         })
+    }
+}
+
+/// Where a scope-matrix page keeps its tables and how to read them. Users
+/// declare their own in `scopewatch.toml` as `[[profile]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixProfile {
+    /// The name sources give as `profile = "..."`.
+    pub name: String,
+    /// CSS selectors (HTML pages) of the element holding the tables, the
+    /// first that matches; the whole page when none does.
+    #[serde(default)]
+    pub within: Option<String>,
+    /// CSS selectors (HTML pages) of the elements that name the program of
+    /// the tables after them: a tab title, a heading. Default: any heading.
+    /// On a Markdown page, the nearest heading names the program.
+    #[serde(default)]
+    pub program: Option<String>,
+    /// The header of the column that names the service (matched without
+    /// regard to case); the first column when absent or not found.
+    #[serde(default)]
+    pub service_column: Option<String>,
+    /// What counts as a check mark. A symbol counts wherever it stands in a
+    /// cell; a word ("Yes") must be the whole cell.
+    #[serde(default = "default_marks")]
+    pub marks: Vec<String>,
+}
+
+/// The check marks the providers' pages use.
+fn default_marks() -> Vec<String> {
+    ["✓", "✔", "✅", ":heavy_check_mark:", ":white_check_mark:"]
+        .map(String::from)
+        .to_vec()
+}
+
+/// What a learn.microsoft.com page says about its own source (its meta
+/// tags, or the Markdown form's front matter): which commit of which
+/// document it was built from, and where its Markdown form is served.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The source repository commit the page was built from (`git_commit_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The site's id for the document (`document_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<String>,
+    /// The source file (`original_content_git_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_url: Option<String>,
+    /// Where the site serves the article as Markdown (`markdown_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markdown_url: Option<String>,
+}
+
+impl Provenance {
+    /// True when the page named none of these.
+    pub fn is_empty(&self) -> bool {
+        *self == Provenance::default()
+    }
+
+    /// This record, with what it lacks taken from `other`.
+    pub fn or(self, other: &Provenance) -> Provenance {
+        Provenance {
+            commit: self.commit.or_else(|| other.commit.clone()),
+            document_id: self.document_id.or_else(|| other.document_id.clone()),
+            content_url: self.content_url.or_else(|| other.content_url.clone()),
+            markdown_url: self.markdown_url.or_else(|| other.markdown_url.clone()),
+        }
     }
 }
 

@@ -2,11 +2,9 @@
 //! `main` (in `div.content`); site header, navigation, table of contents,
 //! feedback and footer are chrome and ignored.
 
-use std::sync::LazyLock;
-
 use scraper::{ElementRef, Html, Node, Selector};
 
-use super::{Block, Document, Inline, InlineBuilder, ListItem, parse_date, slug};
+use super::{Block, Document, Inline, InlineBuilder, ListItem, learn, slug};
 use crate::model::PageForm;
 
 /// Elements that never hold article content.
@@ -21,79 +19,88 @@ const CHROME: &[&str] = &[
 /// a selector parsed per call required, walked the whole tree each time.
 macro_rules! selector {
     ($css:literal) => {{
-        static SELECTOR: LazyLock<Selector> =
-            LazyLock::new(|| Selector::parse($css).expect("valid selector literal"));
+        static SELECTOR: std::sync::LazyLock<scraper::Selector> = std::sync::LazyLock::new(|| {
+            scraper::Selector::parse($css).expect("valid selector literal")
+        });
         &*SELECTOR
     }};
 }
+pub(super) use selector;
 
 /// Parses an HTML page.
 pub fn parse(text: &str) -> Document {
     let html = Html::parse_document(text);
+    let mut doc = parse_head(&html, text);
+    let main = html.select(selector!("main")).next();
+    let parts = main.map(learn::article_parts).unwrap_or_default();
+    let root = main.or_else(|| {
+        [
+            selector!("article"),
+            selector!("[role=main]"),
+            selector!("body"),
+        ]
+        .into_iter()
+        .find_map(|s| html.select(s).next())
+    });
+    // The article parts lie below the page's h1, as does the root of a page
+    // without `main`; keep the title as the first heading so the body reads
+    // like the other forms.
+    let below_title = !parts.is_empty() || root.is_some_and(|r| r.value().name() != "main");
+    let mut too_deep = false;
+    if parts.is_empty() {
+        if let Some(root) = root {
+            too_deep = walk(root, &mut doc.blocks, 0);
+        }
+    } else {
+        for part in parts {
+            too_deep |= walk(part, &mut doc.blocks, 0);
+        }
+    }
+    let starts_with_title = matches!(doc.blocks.first(), Some(Block::Heading { level: 1, .. }));
+    if let (true, false, Some(title)) = (below_title, starts_with_title, &doc.title) {
+        doc.blocks.insert(
+            0,
+            Block::Heading {
+                level: 1,
+                text: title.clone(),
+                anchor: Some(slug(title)),
+            },
+        );
+    }
+    if too_deep {
+        doc.warnings.push(format!(
+            "markup nested deeper than {MAX_DEPTH} levels was not read"
+        ));
+    }
+    doc
+}
+
+/// What a page says about itself outside its article: title, locale,
+/// date, provenance, and whether it was cut off.
+pub(crate) fn parse_head(html: &Html, text: &str) -> Document {
     let mut doc = Document::new(PageForm::Html);
     doc.locale = html
         .root_element()
         .attr("lang")
         .map(str::to_string)
-        .or_else(|| meta(&html, "locale"))
+        .or_else(|| meta(html, "locale"))
         .map(|l| l.to_lowercase());
     let main = html.select(selector!("main")).next();
     doc.title = main
         .and_then(|m| find_within(m, |e| e.value().name() == "h1"))
         .map(|h| inline(h).text)
         .filter(|t| !t.is_empty())
-        .or_else(|| first_text(&html, selector!("h1")))
-        .or_else(|| first_text(&html, selector!("title")).map(strip_site_suffix));
-    doc.published = html
-        .select(selector!("time[data-article-date]"))
-        .find_map(|t| t.attr("datetime").and_then(parse_date))
-        .or_else(|| {
-            ["ms.date", "updated_at", "article:modified_time"]
-                .into_iter()
-                .find_map(|name| meta(&html, name).and_then(|d| parse_date(&d)))
-        });
-
-    let root = main
-        .and_then(|m| {
-            find_within(m, |e| {
-                e.value().name() == "div" && e.value().classes().any(|c| c == "content")
-            })
-        })
-        .or(main)
-        .or_else(|| {
-            [
-                selector!("article"),
-                selector!("[role=main]"),
-                selector!("body"),
-            ]
-            .into_iter()
-            .find_map(|s| html.select(s).next())
-        });
+        .or_else(|| first_text(html, selector!("h1")))
+        .or_else(|| first_text(html, selector!("title")).map(strip_site_suffix));
+    doc.published = learn::published(html);
+    doc.provenance = learn::provenance(html);
     doc.truncated = looks_truncated(text);
-    if let Some(root) = root {
-        // `div.content` lies below the page's h1; keep the title as the
-        // first heading so the body reads like the other forms.
-        if !root.value().name().eq_ignore_ascii_case("main")
-            && let Some(title) = &doc.title
-        {
-            doc.blocks.push(Block::Heading {
-                level: 1,
-                text: title.clone(),
-                anchor: Some(slug(title)),
-            });
-        }
-        if walk(root, &mut doc.blocks, 0) {
-            doc.warnings.push(format!(
-                "markup nested deeper than {MAX_DEPTH} levels was not read"
-            ));
-        }
-    }
     doc
 }
 
 /// Deepest element nesting read. Real pages nest a few dozen levels; a page
 /// nested deeper is hostile or broken, and its depths are not content.
-const MAX_DEPTH: usize = 256;
+pub(super) const MAX_DEPTH: usize = 256;
 
 /// The first element below `root` (breadth first, within [`MAX_DEPTH`]) that
 /// matches. Descendant selectors would walk every ancestor of every element,
@@ -200,7 +207,7 @@ pub fn looks_truncated(text: &str) -> bool {
     opened && !tail.to_ascii_lowercase().contains("</html>")
 }
 
-fn meta(html: &Html, name: &str) -> Option<String> {
+pub(super) fn meta(html: &Html, name: &str) -> Option<String> {
     html.select(selector!("meta"))
         .find(|m| m.attr("name").or(m.attr("property")) == Some(name))
         .and_then(|m| m.attr("content"))
@@ -221,7 +228,7 @@ fn strip_site_suffix(title: String) -> String {
 }
 
 /// True for page chrome: the tags above, and feedback or hidden blocks.
-fn is_chrome(el: ElementRef<'_>) -> bool {
+pub(super) fn is_chrome(el: ElementRef<'_>) -> bool {
     let v = el.value();
     let name = v.name();
     if CHROME.iter().any(|c| c.eq_ignore_ascii_case(name)) || v.attr("hidden").is_some() {

@@ -90,6 +90,13 @@ fn read_front_matter(yaml: &str, doc: &mut Document) {
     doc.published = ["ms.date", "ms.lasthandoff"]
         .into_iter()
         .find_map(|key| get(key).and_then(|d| parse_date(&d)));
+    // The Markdown form the site serves carries the page's meta tags here.
+    doc.provenance = crate::model::Provenance {
+        commit: get("git_commit_id"),
+        document_id: get("document_id"),
+        content_url: get("original_content_git_url"),
+        markdown_url: None,
+    };
 }
 
 /// Replaces `[!INCLUDE [title](path)]` lines with the included text (its own

@@ -6,6 +6,7 @@
 //! means: that is [`crate::extract`]'s job, so each form's rules stay small.
 
 pub mod html;
+pub mod learn;
 pub mod markdown;
 pub mod text;
 
@@ -13,7 +14,7 @@ use chrono::NaiveDate;
 use encoding_rs::Encoding;
 
 use crate::canon::clean;
-use crate::model::PageForm;
+use crate::model::{PageForm, Provenance};
 use crate::{Error, Result};
 
 /// A page reduced to the structure extraction needs.
@@ -35,6 +36,8 @@ pub struct Document {
     pub warnings: Vec<String>,
     /// The page was cut off in transit (an HTML page that never closes).
     pub truncated: bool,
+    /// Where the page says its text comes from.
+    pub provenance: Provenance,
 }
 
 impl Document {
@@ -48,6 +51,7 @@ impl Document {
             includes: Vec::new(),
             warnings: Vec::new(),
             truncated: false,
+            provenance: Provenance::default(),
         }
     }
 }
@@ -190,7 +194,7 @@ pub fn parse_bytes_as(name: &str, bytes: &[u8], form: Option<PageForm>) -> Resul
 pub const MAX_NESTING: usize = 1_000;
 
 /// Refuses markup nested so deeply that parsing it would take hours.
-fn guard(name: &str, text: &str, form: PageForm) -> Result<()> {
+pub(crate) fn guard(name: &str, text: &str, form: PageForm) -> Result<()> {
     let depth = if form == PageForm::Html {
         html::nesting_depth(text)
     } else {
@@ -206,7 +210,7 @@ fn guard(name: &str, text: &str, form: PageForm) -> Result<()> {
 }
 
 /// The page's text, once it is known to be non-empty text.
-fn checked_text(name: &str, bytes: &[u8]) -> Result<String> {
+pub(crate) fn checked_text(name: &str, bytes: &[u8]) -> Result<String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::Empty(name.to_string()));
     }
