@@ -127,7 +127,8 @@ async fn a_template_change_that_hides_the_scope_is_an_anomaly() {
     serve(&site, "/star", 200, &hidden, "text/html").await;
     let out = s.run(&["run", "--exit-code"], "").await;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "not a scope change: {stdout}");
+    // An anomaly has its own exit status (4), never a scope change's (3).
+    assert_eq!(out.status.code(), Some(4), "not a scope change: {stdout}");
     assert!(stdout.contains("ANOMALY"), "{stdout}");
     assert!(!stdout.contains("removed"), "{stdout}");
     let store = Store::open(&s.db()).unwrap();
