@@ -26,3 +26,4 @@ mod regressions;
 mod report;
 mod seeds;
 mod usability;
+mod usability_more;

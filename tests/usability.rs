@@ -11,7 +11,7 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{self, Setup};
+use crate::common::{self, Setup, on_a_terminal};
 
 const V1: &str = include_str!("../snapshots/offering-iso-27001/2020-06-15.md");
 const V2: &str = include_str!("../snapshots/offering-iso-27001/2020-11-02.md");
@@ -1031,24 +1031,6 @@ async fn the_user_agent_sent_is_the_documented_one() {
         starter.contains(&format!("user_agent = \"{sent}\"")),
         "{sent}"
     );
-}
-
-/// Runs a command under a pseudo-terminal (util-linux `script`), as a
-/// person at a terminal runs it; returns everything it wrote there.
-fn on_a_terminal(args: &[&str]) -> String {
-    let bin = assert_cmd::cargo::cargo_bin("scopewatch");
-    let line = std::iter::once(bin.display().to_string())
-        .chain(args.iter().map(|a| format!("'{a}'")))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let out = std::process::Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env("TERM", "xterm")
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("util-linux `script`, for a pseudo-terminal");
-    assert!(out.status.success(), "{}", both(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
