@@ -167,3 +167,100 @@ fn a_future_date_only_the_page_states_is_refused_until_date_is_given() {
     );
     assert_eq!(stored(&db), 2);
 }
+
+/// The page as headless Chromium leaves it once loaded, its scripts run.
+fn rendered(address: &str) -> scraper::Html {
+    let profile = tempfile::tempdir().unwrap();
+    let mut chromium = std::process::Command::new("chromium");
+    chromium.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--dump-dom",
+    ]);
+    let out = chromium
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(address)
+        .output()
+        .expect("headless Chromium (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    scraper::Html::parse_document(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// The services of the matrix's rows that show, and how many rows it has.
+fn shown_services(page: &scraper::Html) -> (Vec<String>, usize) {
+    let rows = scraper::Selector::parse("#matrix tbody tr").unwrap();
+    let first = scraper::Selector::parse("td").unwrap();
+    let all: Vec<_> = page.select(&rows).collect();
+    let shown = all
+        .iter()
+        .filter(|row| row.value().attr("hidden").is_none())
+        .map(|row| row.select(&first).next().unwrap().text().collect())
+        .collect();
+    (shown, all.len())
+}
+
+fn filter_box(page: &scraper::Html) -> scraper::ElementRef<'_> {
+    let select = scraper::Selector::parse("div#matrix-filter").unwrap();
+    page.select(&select).next().expect("the matrix's search")
+}
+
+#[test]
+fn the_report_matrix_is_searched_by_part_of_a_service_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::demo_db(dir.path());
+    let report = dir.path().join("r.html");
+    let out = sw(
+        &db,
+        &[
+            "report",
+            "--to",
+            "2023-12-31",
+            "-o",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    let address = format!("file://{}", report.display());
+
+    // Without a script, the page is its HTML: no search box, the whole
+    // matrix.
+    let html = std::fs::read_to_string(&report).unwrap();
+    let page = scraper::Html::parse_document(&html);
+    assert!(filter_box(&page).value().attr("hidden").is_some());
+    let (shown, rows) = shown_services(&page);
+    assert!(rows > 10, "{rows} rows");
+    assert_eq!(shown.len(), rows);
+
+    // With it: the box shows, and `?q=` filters by any part of the name,
+    // whatever its case.
+    let page = rendered(&address);
+    assert!(filter_box(&page).value().attr("hidden").is_none());
+    assert_eq!(shown_services(&page).0.len(), rows);
+    let page = rendered(&format!("{address}?q=POWER"));
+    let (shown, _) = shown_services(&page);
+    assert!(!shown.is_empty() && shown.len() < rows, "{shown:?}");
+    assert!(
+        shown.iter().all(|s| s.to_lowercase().contains("power")),
+        "{shown:?}"
+    );
+    assert!(shown.iter().any(|s| s.starts_with("Power ")), "{shown:?}");
+    let count = scraper::Selector::parse("#matrix-count").unwrap();
+    let said: String = page.select(&count).next().unwrap().text().collect();
+    assert_eq!(said, format!("{} of {rows} services", shown.len()));
+
+    // The page's Content-Security-Policy runs only that script: changed by
+    // one character, it is blocked and the box stays hidden.
+    let tampered = dir.path().join("t.html");
+    std::fs::write(&tampered, html.replace("row.hidden = !", "row.hidden = !!")).unwrap();
+    let page = rendered(&format!("file://{}?q=power", tampered.display()));
+    assert!(filter_box(&page).value().attr("hidden").is_some());
+    assert_eq!(shown_services(&page).0.len(), rows);
+}
