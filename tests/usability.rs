@@ -1307,8 +1307,9 @@ fn the_report_summary_adds_up_and_the_report_reads_well() {
     assert!(html.contains("https://reports.example.com/soc2/azure-devops-soc2-2022.pdf"));
 }
 
-/// A screenshot of a page by headless Chromium at `width` × `height`.
-fn screenshot(page: &std::path::Path, shot: &std::path::Path, width: u32, height: u32) {
+/// A screenshot of a page (its `file://` address) by headless Chromium at
+/// `width` × `height`.
+fn screenshot(page: &str, shot: &std::path::Path, width: u32, height: u32) {
     let profile = tempfile::tempdir().unwrap();
     let out = std::process::Command::new("chromium")
         .args([
@@ -1323,7 +1324,7 @@ fn screenshot(page: &std::path::Path, shot: &std::path::Path, width: u32, height
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--window-size={width},{height}"))
         .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", page.display()))
+        .arg(page)
         .output()
         .expect("headless Chromium (.ci/run installs it)");
     assert!(out.status.success(), "{}", both(&out));
@@ -1336,9 +1337,10 @@ fn screenshot(page: &std::path::Path, shot: &std::path::Path, width: u32, height
     assert_eq!(size, (width, height));
 }
 
-/// The report at a desktop's and a phone's width. With
-/// SCOPEWATCH_SCREENSHOTS=docs the two screenshots are kept there, as
-/// docs/report-1280.png and docs/report-390.png.
+/// The report at a desktop's and a phone's width, and its matrix searched
+/// for "micro" at both. With SCOPEWATCH_SCREENSHOTS=docs the screenshots
+/// are kept there, as docs/report-1280.png, docs/report-390.png,
+/// docs/report-matrix-1280.png and docs/report-matrix-390.png.
 #[test]
 fn the_report_renders_at_desktop_and_phone_widths() {
     let (dir, db) = demo();
@@ -1348,15 +1350,33 @@ fn the_report_renders_at_desktop_and_phone_widths() {
         &["report", "--to", "2023-12-31", "-o", page.to_str().unwrap()],
     );
     assert!(out.status.success(), "{}", both(&out));
-    for (width, height) in [(1280, 2400), (390, 2400)] {
-        let shot = dir.path().join(format!("report-{width}.png"));
-        screenshot(&page, &shot, width, height);
-        if let Some(keep) = std::env::var_os("SCOPEWATCH_SCREENSHOTS") {
-            std::fs::copy(
-                &shot,
-                std::path::Path::new(&keep).join(format!("report-{width}.png")),
-            )
-            .unwrap();
+    // The matrix alone, as a reader sees it at the end of the report.
+    let html = std::fs::read_to_string(&page).unwrap();
+    let matrix = dir.path().join("m.html");
+    std::fs::write(
+        &matrix,
+        html.replace(
+            "</head>",
+            "<style>body > :not(#matrix) { display: none; }</style></head>",
+        ),
+    )
+    .unwrap();
+    let shots = [
+        ("report", format!("file://{}", page.display()), 2400),
+        (
+            "report-matrix",
+            format!("file://{}?q=micro", matrix.display()),
+            700,
+        ),
+    ];
+    for (name, address, height) in &shots {
+        for width in [1280, 390] {
+            let file = format!("{name}-{width}.png");
+            let shot = dir.path().join(&file);
+            screenshot(address, &shot, width, *height);
+            if let Some(keep) = std::env::var_os("SCOPEWATCH_SCREENSHOTS") {
+                std::fs::copy(&shot, std::path::Path::new(&keep).join(file)).unwrap();
+            }
         }
     }
 }
