@@ -47,6 +47,7 @@ fn backfill(c: &mut Criterion) {
                     &repo,
                     "compliance/regulatory/offering-*.md",
                     &GitOptions::default(),
+                    &|_| {},
                 )
                 .expect("import");
                 assert!(report.stored > 900);

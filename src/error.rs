@@ -137,6 +137,13 @@ pub enum Error {
         path: PathBuf,
         date: chrono::NaiveDate,
     },
+    #[error(
+        "{path} says it is dated {date}, a date in the future, and its name gives no date: give the date it was saved with --date; nothing was stored"
+    )]
+    FuturePageDate {
+        path: PathBuf,
+        date: chrono::NaiveDate,
+    },
     #[error("cannot make a scratch copy of the database: {}", io_reason(.0))]
     Scratch(std::io::Error),
     #[error("stored data is inconsistent: {0}")]

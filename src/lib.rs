@@ -30,6 +30,14 @@ pub mod run;
 pub mod store;
 
 pub use error::{Error, Result};
+
+/// How far a long job has got, for whoever shows its progress: `done` of
+/// `total` steps. The library only reports steps; the CLI draws the bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub done: usize,
+    pub total: usize,
+}
 /// The I/O-free stages live in `scopewatch-core`; they keep their paths here
 /// so that the layers above name them as one crate.
 pub use scopewatch_core::{PARSER_VERSION, canon, diff, extract, model, parse};

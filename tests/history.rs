@@ -132,7 +132,14 @@ fn invariants_over_the_whole_history() {
         return;
     };
     let mut store = Store::open(&db).unwrap();
-    let first = git::import_git(&mut store, &repo, GLOB, &git::GitOptions::default()).unwrap();
+    let first = git::import_git(
+        &mut store,
+        &repo,
+        GLOB,
+        &git::GitOptions::default(),
+        &|_| {},
+    )
+    .unwrap();
     assert!(first.failed.is_empty(), "{:?}", first.failed);
     assert!(first.versions > 900, "{first:?}");
 
@@ -151,7 +158,14 @@ fn invariants_over_the_whole_history() {
     );
 
     // A re-import adds nothing.
-    let again = git::import_git(&mut store, &repo, GLOB, &git::GitOptions::default()).unwrap();
+    let again = git::import_git(
+        &mut store,
+        &repo,
+        GLOB,
+        &git::GitOptions::default(),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!((again.stored, again.retired), (0, 0), "{again:?}");
     assert_eq!(store.versions(None).unwrap().len(), versions.len());
 
@@ -161,7 +175,7 @@ fn invariants_over_the_whole_history() {
         .map(|v| store.load(v.id).unwrap().snapshot)
         .collect();
     for _ in 0..2 {
-        let r = ingest::reparse(&mut store, true).unwrap();
+        let r = ingest::reparse(&mut store, true, &|_| {}).unwrap();
         assert_eq!((r.rebuilt, r.changed), (versions.len(), 0));
     }
     let after: Vec<_> = versions

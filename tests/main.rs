@@ -28,3 +28,4 @@ mod regressions;
 mod report;
 mod seeds;
 mod usability;
+mod usability_more;

@@ -53,13 +53,11 @@ fn the_report_shows_changes_with_evidence_charts_text_and_matrix() {
     assert_eq!(html.matches("<svg class=\"chart\"").count(), 4);
     assert!(html.contains("Services × offerings on 2023-12-31"));
     assert!(html.contains("<td>Windows 365</td>"));
-    // Self-contained: no scripts, no external styles, images or fonts.
-    assert!(
-        !html.contains("<script")
-            && !html.contains("<link")
-            && !html.contains("src=\"http")
-            && !html.contains("@import")
-    );
+    // Self-contained: one inline script (the matrix search), no external
+    // scripts, styles, images or fonts, and a policy that loads nothing.
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(html.contains("<script>") && html.contains("default-src 'none'"));
+    assert!(!html.contains("<link") && !html.contains("src=\"http") && !html.contains("@import"));
     assert!(html.contains("@media print"));
 }
 

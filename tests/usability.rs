@@ -11,7 +11,7 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{self, Setup};
+use crate::common::{self, Setup, on_a_terminal};
 
 const V1: &str = include_str!("../snapshots/offering-iso-27001/2020-06-15.md");
 const V2: &str = include_str!("../snapshots/offering-iso-27001/2020-11-02.md");
@@ -1056,24 +1056,6 @@ async fn the_user_agent_sent_is_the_documented_one() {
     );
 }
 
-/// Runs a command under a pseudo-terminal (util-linux `script`), as a
-/// person at a terminal runs it; returns everything it wrote there.
-fn on_a_terminal(args: &[&str]) -> String {
-    let bin = assert_cmd::cargo::cargo_bin("scopewatch");
-    let line = std::iter::once(bin.display().to_string())
-        .chain(args.iter().map(|a| format!("'{a}'")))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let out = std::process::Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env("TERM", "xterm")
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("util-linux `script`, for a pseudo-terminal");
-    assert!(out.status.success(), "{}", both(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn long_imports_show_progress_on_a_terminal_and_nothing_in_cron() {
     let dir = tempfile::tempdir().unwrap();
@@ -1300,7 +1282,9 @@ fn the_report_summary_adds_up_and_the_report_reads_well() {
         "{labels:?}"
     );
 
-    // The matrix scrolls under sticky headers, and filters without a script.
+    // The matrix scrolls under sticky headers; its search box is the one
+    // script, allowed by the page's Content-Security-Policy and hidden
+    // until the script runs (usability_more checks it in Chromium).
     assert!(html.contains("div.scroll thead th { position: sticky"));
     assert!(
         doc.select(&select("div.scroll table.matrix"))
@@ -1308,11 +1292,18 @@ fn the_report_summary_adds_up_and_the_report_reads_well() {
             .is_some()
     );
     assert!(
-        doc.select(&select("input#mf-all[type=radio]"))
+        doc.select(&select(
+            "div#matrix-filter[hidden] input#matrix-search[type=search]"
+        ))
+        .next()
+        .is_some()
+    );
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(
+        doc.select(&select("meta[http-equiv=Content-Security-Policy]"))
             .next()
             .is_some()
     );
-    assert!(!html.contains("<script"));
 
     // A link-only change shows the links.
     let all = dir.path().join("all.html");
@@ -1339,8 +1330,9 @@ fn the_report_summary_adds_up_and_the_report_reads_well() {
     assert!(html.contains("https://reports.example.com/soc2/azure-devops-soc2-2022.pdf"));
 }
 
-/// A screenshot of a page by headless Chromium at `width` × `height`.
-fn screenshot(page: &std::path::Path, shot: &std::path::Path, width: u32, height: u32) {
+/// A screenshot of a page (its `file://` address) by headless Chromium at
+/// `width` × `height`.
+fn screenshot(page: &str, shot: &std::path::Path, width: u32, height: u32) {
     let profile = tempfile::tempdir().unwrap();
     let out = std::process::Command::new("chromium")
         .args([
@@ -1355,7 +1347,7 @@ fn screenshot(page: &std::path::Path, shot: &std::path::Path, width: u32, height
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--window-size={width},{height}"))
         .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", page.display()))
+        .arg(page)
         .output()
         .expect("headless Chromium (.ci/run installs it)");
     assert!(out.status.success(), "{}", both(&out));
@@ -1368,9 +1360,10 @@ fn screenshot(page: &std::path::Path, shot: &std::path::Path, width: u32, height
     assert_eq!(size, (width, height));
 }
 
-/// The report at a desktop's and a phone's width. With
-/// SCOPEWATCH_SCREENSHOTS=docs the two screenshots are kept there, as
-/// docs/report-1280.png and docs/report-390.png.
+/// The report at a desktop's and a phone's width, and its matrix searched
+/// for "micro" at both. With SCOPEWATCH_SCREENSHOTS=docs the screenshots
+/// are kept there, as docs/report-1280.png, docs/report-390.png,
+/// docs/report-matrix-1280.png and docs/report-matrix-390.png.
 #[test]
 fn the_report_renders_at_desktop_and_phone_widths() {
     let (dir, db) = demo();
@@ -1380,15 +1373,33 @@ fn the_report_renders_at_desktop_and_phone_widths() {
         &["report", "--to", "2023-12-31", "-o", page.to_str().unwrap()],
     );
     assert!(out.status.success(), "{}", both(&out));
-    for (width, height) in [(1280, 2400), (390, 2400)] {
-        let shot = dir.path().join(format!("report-{width}.png"));
-        screenshot(&page, &shot, width, height);
-        if let Some(keep) = std::env::var_os("SCOPEWATCH_SCREENSHOTS") {
-            std::fs::copy(
-                &shot,
-                std::path::Path::new(&keep).join(format!("report-{width}.png")),
-            )
-            .unwrap();
+    // The matrix alone, as a reader sees it at the end of the report.
+    let html = std::fs::read_to_string(&page).unwrap();
+    let matrix = dir.path().join("m.html");
+    std::fs::write(
+        &matrix,
+        html.replace(
+            "</head>",
+            "<style>body > :not(#matrix) { display: none; }</style></head>",
+        ),
+    )
+    .unwrap();
+    let shots = [
+        ("report", format!("file://{}", page.display()), 2400),
+        (
+            "report-matrix",
+            format!("file://{}?q=micro", matrix.display()),
+            700,
+        ),
+    ];
+    for (name, address, height) in &shots {
+        for width in [1280, 390] {
+            let file = format!("{name}-{width}.png");
+            let shot = dir.path().join(&file);
+            screenshot(address, &shot, width, *height);
+            if let Some(keep) = std::env::var_os("SCOPEWATCH_SCREENSHOTS") {
+                std::fs::copy(&shot, std::path::Path::new(&keep).join(file)).unwrap();
+            }
         }
     }
 }

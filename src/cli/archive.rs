@@ -34,8 +34,8 @@ enum ArchiveFormat {
 
 pub(super) fn verify(db: &Path, progress: bool) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
-    let bar = super::progress_bar(progress, None, "verifying every document and snapshot");
-    let report = ingest::verify(&store);
+    let bar = super::progress_bar(progress, 0, "verifying every document and snapshot");
+    let report = ingest::verify(&store, &super::follow(&bar));
     bar.finish_and_clear();
     let report = report?;
     for problem in &report.problems {

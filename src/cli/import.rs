@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Args;
 
-use super::{day, emit, open_for_writing, progress_bar, warn_all};
+use super::{day, emit, follow, open_for_writing, progress_bar, warn_all};
 use crate::config;
 use crate::ingest;
 use crate::store::{self, Imported, Store};
@@ -69,7 +69,7 @@ pub(super) fn import(db: &Path, progress: bool, args: ImportArgs) -> anyhow::Res
             files.push(file);
         }
     }
-    let bar = progress_bar(progress, Some(files.len() as u64), "importing");
+    let bar = progress_bar(progress, files.len() as u64, "importing");
     for file in &files {
         bar.set_message(file.display().to_string());
         bar.inc(1);
@@ -150,8 +150,9 @@ pub(super) fn import_git(
         locale: locale.as_deref(),
         url_base: args.url_base.as_deref(),
     };
-    let bar = progress_bar(progress, None, "reading the git history");
-    let report = ingest::git::import_git(&mut store, &args.repo, &args.path, &options);
+    let bar = progress_bar(progress, 0, "importing the git history");
+    let report =
+        ingest::git::import_git(&mut store, &args.repo, &args.path, &options, &follow(&bar));
     bar.finish_and_clear();
     let report = report?;
     learn_names(&mut store)?;
@@ -182,8 +183,8 @@ pub(super) fn learn_names(store: &mut Store) -> anyhow::Result<()> {
 
 pub(super) fn reparse(db: &Path, progress: bool, args: ReparseArgs) -> anyhow::Result<ExitCode> {
     let (_lock, mut store) = open_for_writing(db)?;
-    let bar = progress_bar(progress, None, "reparsing the stored snapshots");
-    let r = ingest::reparse(&mut store, args.all);
+    let bar = progress_bar(progress, 0, "reparsing the stored snapshots");
+    let r = ingest::reparse(&mut store, args.all, &follow(&bar));
     bar.finish_and_clear();
     let r = r?;
     emit(&format!(

@@ -127,7 +127,7 @@ pub(super) fn run(
     progress: bool,
     args: RunArgs,
 ) -> anyhow::Result<ExitCode> {
-    let bar = super::progress_bar(progress, Some(config.sources.len() as u64), "fetching");
+    let bar = super::progress_bar(progress, config.sources.len() as u64, "fetching");
     let show = |step: Progress<'_>| match step {
         Progress::Checked(source) => {
             bar.set_message(source.to_string());

@@ -431,26 +431,28 @@ fn day_from(text: &str, today: chrono::NaiveDate) -> anyhow::Result<chrono::Naiv
     }
 }
 
-/// A progress bar on stderr for a long command: `len` steps, or a spinner
-/// with the time taken when the steps are not known. Hidden unless
-/// `shown` (a terminal, and no --quiet), so cron logs get nothing.
-fn progress_bar(shown: bool, len: Option<u64>, what: &str) -> indicatif::ProgressBar {
+/// A progress bar on stderr for a long command of `len` steps (0 until the
+/// job says how many: see [`follow`]). Hidden unless `shown` (a terminal,
+/// and no --quiet), so cron logs get nothing.
+fn progress_bar(shown: bool, len: u64, what: &str) -> indicatif::ProgressBar {
     use indicatif::{ProgressBar, ProgressStyle};
     if !shown {
         return ProgressBar::hidden();
     }
-    let (bar, template) = match len {
-        Some(len) => (ProgressBar::new(len), "{bar:30} {pos}/{len} {wide_msg}"),
-        None => (ProgressBar::new_spinner(), "{spinner} {msg} ({elapsed})"),
-    };
-    if let Ok(style) = ProgressStyle::with_template(template) {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
         bar.set_style(style);
     }
     bar.set_message(what.to_string());
-    if len.is_none() {
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    }
     bar
+}
+
+/// The callback that moves `bar` along as a library job reports its steps.
+fn follow(bar: &indicatif::ProgressBar) -> impl Fn(crate::Step) + '_ {
+    move |step| {
+        bar.set_length(step.total as u64);
+        bar.set_position(step.done as u64);
+    }
 }
 
 /// Opens an existing database for writing, holding its lock.

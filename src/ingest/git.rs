@@ -14,8 +14,8 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use chrono::{DateTime, Utc};
 
 use super::{read_snapshot_with, store_version};
-use crate::Result;
 use crate::store::{Imported, Store};
+use crate::{Result, Step};
 
 /// What a backfill did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,12 +57,15 @@ pub fn import_git(
     repo: &Path,
     glob: &str,
     options: &GitOptions<'_>,
+    progress: &dyn Fn(Step),
 ) -> Result<GitImport> {
     let mut touches = history(repo, glob)?;
     touches.sort_by_key(|t| t.date);
     let mut blobs = Blobs::open(repo)?;
     let mut report = GitImport::default();
-    for touch in &touches {
+    let total = touches.len();
+    for (done, touch) in touches.iter().enumerate() {
+        progress(Step { done, total });
         let source = source_id(&touch.path, options.locale);
         let origin = format!("git:{}:{}", touch.commit, touch.path);
         if touch.deleted {
@@ -108,6 +111,7 @@ pub fn import_git(
             store.set_source_url(&source, &format!("{}/{source}", base.trim_end_matches('/')))?;
         }
     }
+    progress(Step { done: total, total });
     Ok(report)
 }
 

@@ -16,7 +16,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use crate::config::MAX_PAGE_BYTES;
 use crate::model::{Snapshot, SourceId};
 use crate::store::{Imported, Included, NewSnapshot, RawVersion, Reparsed, Store, content_hash};
-use crate::{Error, Result};
+use crate::{Error, Result, Step};
 
 use scopewatch_core::profile::{self, Extraction};
 pub use scopewatch_core::{IncludeSource, read_snapshot, read_snapshot_as, read_snapshot_with};
@@ -180,9 +180,21 @@ pub fn import_file(
     };
     SourceId::new(&source)?;
     let name = path.display().to_string();
+    let named = date_in_name(path);
+    // A date only the page states (its ms.date) is a guess; one in the
+    // future is wrong for a capture, so the user must give the real one.
+    let today = Utc::now().date_naive();
+    if let Some(stated) = snapshot.published.filter(|d| *d > today) {
+        if date.is_none() && named.is_none() {
+            return Err(Error::FuturePageDate {
+                path: path.to_path_buf(),
+                date: stated,
+            });
+        }
+    }
     let captured_at = date
         .map(midnight)
-        .or_else(|| date_in_name(path))
+        .or(named)
         .or_else(|| snapshot.published.map(midnight))
         .unwrap_or_else(Utc::now);
     store_version(
@@ -239,8 +251,8 @@ pub fn versions_in(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Rebuilds stored snapshots from their raw documents with the current
 /// rules, in one transaction (see [`Store::reparse`]).
-pub fn reparse(store: &mut Store, all: bool) -> Result<Reparsed> {
-    store.reparse(all, reread)
+pub fn reparse(store: &mut Store, all: bool, progress: &dyn Fn(Step)) -> Result<Reparsed> {
+    store.reparse(all, reread, progress)
 }
 
 /// What `verify` found.
@@ -252,12 +264,19 @@ pub struct Verified {
 
 /// Checks every raw document against its hash, and that reading each one
 /// again reproduces the stored snapshot.
-pub fn verify(store: &Store) -> Result<Verified> {
+pub fn verify(store: &Store, progress: &dyn Fn(Step)) -> Result<Verified> {
+    let versions = store.versions(None)?;
+    let total = versions.len();
+    progress(Step { done: 0, total });
     let mut report = Verified {
         problems: store.check_documents()?,
         ..Verified::default()
     };
-    for version in store.versions(None)? {
+    for version in versions {
+        progress(Step {
+            done: report.snapshots,
+            total,
+        });
         report.snapshots += 1;
         let stored = store.load(version.id)?;
         if stored.parser_version != crate::PARSER_VERSION {
@@ -291,6 +310,7 @@ pub fn verify(store: &Store) -> Result<Verified> {
             ));
         }
     }
+    progress(Step { done: total, total });
     Ok(report)
 }
 

@@ -36,7 +36,7 @@ div.scroll { overflow: auto; max-height: 80vh; border: 1px solid var(--line); }
 div.scroll table { margin: 0; width: auto; } div.scroll thead th { position: sticky; top: 0; z-index: 2; }
 div.scroll tbody td:first-child, div.scroll thead th:first-child { position: sticky; left: 0; background: #fff; z-index: 1; } div.scroll thead th:first-child { z-index: 3; background: #f6f8fa; }
 div.wide { overflow-x: auto; } table.side { table-layout: fixed; }
-div.filter > label { cursor: pointer; padding: 0 3px; } div.filter > input { margin: 0 0 0 4px; }
+div.filter { margin: 6px 0; } div.filter input { font: inherit; padding: 2px 6px; width: 16em; max-width: 60%; }
 @media (max-width: 600px) { body { padding: 12px; } table { font-size: 13px; } nav.toc ol { columns: 1; } }
 @media print { body { max-width: none; padding: 0; font-size: 11px; } section.offering, table.side { break-inside: avoid-page; } a { color: inherit; text-decoration: none; } }
 "#;
@@ -52,6 +52,7 @@ pub fn render(data: &ReportData) -> String {
         html lang="en" {
             head {
                 meta charset="utf-8";
+                meta http-equiv="Content-Security-Policy" content=(content_security_policy());
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { "Scope changes, " (period) }
                 style { (PreEscaped(CSS)) }
@@ -389,65 +390,68 @@ fn gap_class(gap: &Gap) -> &'static str {
     }
 }
 
-/// The initial of a service, for the matrix's filter: a letter, else `#`.
-fn initial(service: &str) -> char {
-    service
-        .chars()
-        .next()
-        .filter(char::is_ascii_alphabetic)
-        .map_or('#', |c| c.to_ascii_lowercase())
+/// The matrix's search: shows the box (hidden without a script, where the
+/// whole matrix stays readable), takes `?q=` from the address so that a
+/// filtered view can be linked, and hides the rows whose service does not
+/// contain the text typed.
+const MATRIX_SCRIPT: &str = r##"
+const box = document.getElementById("matrix-search");
+const rows = Array.from(document.querySelectorAll("#matrix tbody tr"));
+const count = document.getElementById("matrix-count");
+function filter() {
+  const text = box.value.trim().toLowerCase();
+  let shown = 0;
+  for (const row of rows) {
+    row.hidden = !row.cells[0].textContent.toLowerCase().includes(text);
+    if (!row.hidden) shown++;
+  }
+  count.textContent = text ? `${shown} of ${rows.length} services` : "";
+}
+box.value = new URLSearchParams(location.search).get("q") || "";
+box.addEventListener("input", filter);
+document.getElementById("matrix-filter").hidden = false;
+filter();
+"##;
+
+/// The Content-Security-Policy of the report: nothing loads from outside,
+/// and the one script that runs is the matrix search, allowed by its hash.
+fn content_security_policy() -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(MATRIX_SCRIPT));
+    format!("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'")
 }
 
 /// The matrix, in a box that scrolls both ways under sticky headers, with
-/// a filter by initial made of radio buttons and CSS: the report has no
-/// script.
+/// a search by service name: a few lines of script, so without one the
+/// box stays hidden and the whole matrix shows.
 fn matrix_table(m: &Matrix) -> Markup {
-    let mut initials: Vec<char> = m.services.keys().map(|s| initial(s)).collect();
-    initials.dedup();
-    let id = |c: char| {
-        if c == '#' {
-            "other".to_string()
-        } else {
-            c.to_string()
-        }
-    };
-    let rules: String = initials
-        .iter()
-        .map(|&c| {
-            let c = id(c);
-            format!("#mf-{c}:checked ~ div.scroll tbody tr:not(.i-{c}) {{ display: none; }}\n")
-        })
-        .collect();
     html! {
         section id="matrix" {
             h2 { "Services × offerings on " (m.date) }
             @if m.services.is_empty() {
                 p.muted { "No offering lists services on this date." }
             } @else {
-                style { (PreEscaped(rules)) }
-                div.filter {
-                    "Services starting with: "
-                    input type="radio" name="mf" id="mf-all" checked;
-                    label for="mf-all" { "all" }
-                    @for &c in &initials {
-                        " "
-                        input type="radio" name="mf" id={ "mf-" (id(c)) };
-                        label for={ "mf-" (id(c)) } { (c.to_ascii_uppercase()) }
-                    }
-                    div.scroll {
-                        table.matrix {
-                            thead { tr { th { "Service" } @for o in &m.offerings { th.v { (o) } } } }
-                            tbody {
-                                @for (service, offerings) in &m.services {
-                                    tr class={ "i-" (id(initial(service))) } {
-                                        td { (service) }
-                                        @for o in &m.offerings { @if offerings.contains(o) { td.x { "✓" } } @else { td {} } }
-                                    }
+                div.filter id="matrix-filter" hidden {
+                    label for="matrix-search" { "Find a service: " }
+                    input type="search" id="matrix-search" placeholder="part of its name";
+                    " "
+                    span.muted id="matrix-count" aria-live="polite" {}
+                }
+                div.scroll {
+                    table.matrix {
+                        thead { tr { th { "Service" } @for o in &m.offerings { th.v { (o) } } } }
+                        tbody {
+                            @for (service, offerings) in &m.services {
+                                tr {
+                                    td { (service) }
+                                    @for o in &m.offerings { @if offerings.contains(o) { td.x { "✓" } } @else { td {} } }
                                 }
                             }
                         }
                     }
                 }
+                script { (PreEscaped(MATRIX_SCRIPT)) }
             }
         }
     }

@@ -473,9 +473,11 @@ mod tests {
 
         // A parser that finds no scope anywhere leaves no set behind.
         store
-            .reparse(true, |_| {
-                Ok(snapshot(parse_str("# T\n\nNothing in scope.\n")))
-            })
+            .reparse(
+                true,
+                |_| Ok(snapshot(parse_str("# T\n\nNothing in scope.\n"))),
+                &|_| {},
+            )
             .unwrap();
         assert_eq!(service_sets(&store), 0);
         assert!(ids.iter().all(|&id| service_set_of(&store, id).is_none()));

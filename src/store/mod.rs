@@ -472,7 +472,12 @@ mod tests {
         assert_eq!(count("SELECT count(*) FROM snapshot"), 2);
         assert_eq!(count("SELECT count(*) FROM document"), 2);
         assert_eq!(count("SELECT count(*) FROM source"), 1);
-        assert!(crate::ingest::verify(&store).unwrap().problems.is_empty());
+        assert!(
+            crate::ingest::verify(&store, &|_| {})
+                .unwrap()
+                .problems
+                .is_empty()
+        );
         // The store goes on working, with the names the rollback took away.
         let Imported::Stored(id) = store.import(&later("offering-y", &second)).unwrap() else {
             panic!("not stored")
@@ -529,7 +534,12 @@ mod tests {
         assert!(!dir.path().join("t.db-wal").exists());
         let store = Store::open(&db).unwrap();
         assert_eq!(store.sources().unwrap().len(), 25);
-        assert!(crate::ingest::verify(&store).unwrap().problems.is_empty());
+        assert!(
+            crate::ingest::verify(&store, &|_| {})
+                .unwrap()
+                .problems
+                .is_empty()
+        );
     }
 
     #[test]

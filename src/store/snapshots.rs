@@ -194,6 +194,7 @@ impl Store {
         &mut self,
         all: bool,
         extract: impl Fn(&RawVersion) -> Result<Snapshot>,
+        progress: &dyn Fn(crate::Step),
     ) -> Result<Reparsed> {
         let tx = self.conn.transaction()?;
         // Its own dictionary cache: it dies with the transaction if that
@@ -209,7 +210,9 @@ impl Store {
             checked: ids.len(),
             ..Reparsed::default()
         };
-        for id in ids {
+        let total = ids.len();
+        for (done, id) in ids.into_iter().enumerate() {
+            progress(crate::Step { done, total });
             let version = raw_version(&tx, id)?;
             let snapshot = extract(&version)?;
             let before = stored_extraction(&tx, id)?;

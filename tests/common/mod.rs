@@ -137,3 +137,26 @@ pub fn demo_db(dir: &std::path::Path) -> PathBuf {
     bin().arg("--db").arg(&db).arg("demo").assert().success();
     db
 }
+
+/// Runs a command under a pseudo-terminal (util-linux `script`), as a
+/// person at a terminal runs it; returns everything it wrote there.
+pub fn on_a_terminal(args: &[&str]) -> String {
+    let bin = assert_cmd::cargo::cargo_bin("scopewatch");
+    let line = std::iter::once(bin.display().to_string())
+        .chain(args.iter().map(|a| format!("'{a}'")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("util-linux `script`, for a pseudo-terminal");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
