@@ -25,4 +25,5 @@ mod props;
 mod regressions;
 mod report;
 mod seeds;
+mod serve;
 mod usability;
