@@ -434,3 +434,93 @@ fn serve_refuses_a_public_address_without_a_token() {
     );
     assert_eq!(err.matches("refusing").count(), 1, "said once: {err}");
 }
+
+/// Each view in headless Chromium at a desktop's and a phone's width: it
+/// renders what the API says, the page's policy blocks nothing it uses,
+/// and with `SCOPEWATCH_SCREENSHOTS=DIR` the screenshots are kept there.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_view_renders_in_headless_chromium() {
+    let Some(base) = start(None).await else {
+        return;
+    };
+    let chromium = PathBuf::from("/usr/bin/chromium");
+    if !chromium.exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI is set but Chromium is missing"
+        );
+        eprintln!("skipping: no Chromium at {}", chromium.display());
+        return;
+    }
+    let keep = std::env::var_os("SCOPEWATCH_SCREENSHOTS").map(PathBuf::from);
+    let views = [
+        ("offerings", "/?sort=size&order=desc", "offering-iso-27001"),
+        (
+            "offering",
+            "/offerings/offering-soc-2?date=2022-06-30",
+            "Microsoft Defender for Cloud Apps",
+        ),
+        (
+            "service",
+            "/services?q=Microsoft+Flow",
+            "<h1>Power Automate</h1>",
+        ),
+        (
+            "matrix",
+            "/matrix?date=2022-06-30&environment=",
+            "<h1>Matrix on 2022-06-30</h1>",
+        ),
+        (
+            "compare",
+            "/compare?source=offering-soc-2&from=2021-08-01&to=2022-12-31",
+            "Microsoft Defender for Cloud Apps",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, path, want) in views {
+        let url = format!("{base}{path}");
+        for width in [1280, 390] {
+            let shot = dir.path().join(format!("serve-{name}-{width}.png"));
+            let run = |extra: Vec<String>| {
+                let mut cmd = std::process::Command::new(&chromium);
+                cmd.args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--no-first-run",
+                    "--hide-scrollbars",
+                    "--enable-logging=stderr",
+                ])
+                .arg(format!(
+                    "--user-data-dir={}",
+                    dir.path().join("profile").display()
+                ))
+                .arg(format!("--window-size={width},1400"))
+                .args(extra)
+                .arg(&url);
+                cmd
+            };
+            let mut dump = run(vec!["--dump-dom".into()]);
+            let mut snap = run(vec![format!("--screenshot={}", shot.display())]);
+            let (dom, log) = tokio::task::spawn_blocking(move || {
+                let out = dump.output().unwrap();
+                let shot = snap.output().unwrap();
+                assert!(shot.status.success());
+                (
+                    String::from_utf8_lossy(&out.stdout).to_string(),
+                    String::from_utf8_lossy(&out.stderr).to_string()
+                        + &String::from_utf8_lossy(&shot.stderr),
+                )
+            })
+            .await
+            .unwrap();
+            assert!(dom.contains(want), "{name} at {width}: {want} missing");
+            assert!(!log.contains("Content Security Policy"), "{name}: {log}");
+            assert!(std::fs::metadata(&shot).unwrap().len() > 5_000, "{name}");
+            if let Some(keep) = &keep {
+                std::fs::copy(&shot, keep.join(shot.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+}
