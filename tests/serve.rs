@@ -524,3 +524,35 @@ async fn every_view_renders_in_headless_chromium() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hundred_concurrent_requests_all_answer() {
+    let Some(base) = start(None).await else {
+        return;
+    };
+    let client = reqwest::Client::new();
+    let paths = [
+        "/api/v1/offerings/offering-soc-2?date=2022-06-30",
+        "/services?q=Microsoft+Flow",
+        "/api/v1/services?q=Dynamics",
+        "/offerings/offering-iso-27001?date=2021-12-31",
+    ];
+    let requests = (0..200).map(|i| {
+        let url = format!("{base}{}", paths[i % paths.len()]);
+        let client = client.clone();
+        tokio::spawn(async move { client.get(url).send().await.map(|r| r.status()) })
+    });
+    for answer in join_all(requests).await {
+        assert_eq!(answer, StatusCode::OK);
+    }
+}
+
+async fn join_all(
+    tasks: impl Iterator<Item = tokio::task::JoinHandle<reqwest::Result<StatusCode>>>,
+) -> Vec<StatusCode> {
+    let mut out = Vec::new();
+    for t in tasks.collect::<Vec<_>>() {
+        out.push(t.await.unwrap().unwrap());
+    }
+    out
+}

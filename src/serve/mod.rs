@@ -35,6 +35,8 @@ pub use page::Problem;
 const TOKEN_COOKIE: &str = "scopewatch_token";
 /// Requests carry no more than a login form.
 const MAX_BODY: usize = 4 * 1024;
+/// Read connections kept open between requests.
+const MAX_IDLE: usize = 16;
 /// The slowest answer allowed before the request is given up.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -89,15 +91,21 @@ pub fn check_listen(addr: SocketAddr, token: Option<&str>) -> Result<(), ServeEr
 pub struct App(Arc<Shared>);
 
 struct Shared {
-    store: Mutex<Store>,
+    /// Idle read-only connections: a request takes one, or opens another,
+    /// so concurrent requests read in parallel (SQLite allows many readers).
+    idle: Mutex<Vec<Store>>,
+    db: PathBuf,
     aliases: AliasTable,
     token: Option<String>,
 }
 
 impl App {
+    /// Serves `store`'s database; more read-only connections to it are
+    /// opened as concurrent requests need them.
     pub fn new(store: Store, aliases: AliasTable, token: Option<String>) -> Self {
         App(Arc::new(Shared {
-            store: Mutex::new(store),
+            db: store.path().to_path_buf(),
+            idle: Mutex::new(vec![store]),
             aliases,
             token,
         }))
@@ -111,11 +119,18 @@ impl App {
     {
         let shared = self.0.clone();
         tokio::task::spawn_blocking(move || {
-            let store = shared
-                .store
-                .lock()
-                .map_err(|_| Problem::Internal("the store lock is poisoned".into()))?;
-            f(&store, &shared.aliases)
+            let idle = shared.idle.lock().ok().and_then(|mut idle| idle.pop());
+            let store = match idle {
+                Some(store) => store,
+                None => Store::open_read(&shared.db)?,
+            };
+            let answer = f(&store, &shared.aliases);
+            if let Ok(mut idle) = shared.idle.lock()
+                && idle.len() < MAX_IDLE
+            {
+                idle.push(store);
+            }
+            answer
         })
         .await
         .map_err(|e| Problem::Internal(e.to_string()))?
