@@ -29,6 +29,14 @@ fn corpus_db() -> Option<&'static Path> {
             .arg(shared.join("corpus/en-us"))
             .assert()
             .success();
+        // One translation, for the translation lag.
+        common::bin()
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "-q"])
+            .arg(shared.join("corpus/l10n/de-de/offering-soc-1"))
+            .assert()
+            .success();
         Some((dir, db))
     })
     .as_ref()
@@ -83,7 +91,8 @@ async fn offerings_are_listed_filtered_and_sorted() {
         .unwrap()
         .filter(|e| e.as_ref().unwrap().path().is_dir())
         .count();
-    assert_eq!(all.as_array().unwrap().len(), sources);
+    // The English pages and one German translation.
+    assert_eq!(all.as_array().unwrap().len(), sources + 1);
     let soc2 = all
         .as_array()
         .unwrap()
@@ -97,7 +106,12 @@ async fn offerings_are_listed_filtered_and_sorted() {
     let (_, soc) = json(&format!("{base}/api/v1/offerings?q=SOC-")).await;
     assert_eq!(
         ids(&soc),
-        ["offering-soc-1", "offering-soc-2", "offering-soc-3"]
+        [
+            "offering-soc-1",
+            "offering-soc-1-de-de",
+            "offering-soc-2",
+            "offering-soc-3"
+        ]
     );
 
     let (_, by_size) = json(&format!("{base}/api/v1/offerings?sort=size&order=desc")).await;
@@ -182,6 +196,40 @@ async fn an_offering_on_a_chosen_date_with_its_log() {
     assert!(body["error"].as_str().unwrap().contains("YYYY-MM-DD"));
     let (status, _) = json(&format!("{base}/api/v1/offerings/offering-nope")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_offerings_page_text_and_translation_lag() {
+    let Some(base) = start(None).await else {
+        return;
+    };
+    let (status, html) = get(&format!("{base}/offerings/offering-soc-2/text")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<table class=\"side\">"));
+    assert!(html.contains("class=\"ins\""));
+    assert!(html.contains("Microsoft Defender for Cloud Apps"));
+    let (status, _) = get(&format!("{base}/offerings/offering-nope/text")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The German page still said Cloud App Security after the English
+    // page's rename of 29 October 2021.
+    let (_, de) = json(&format!(
+        "{base}/api/v1/offerings/offering-soc-1-de-de?date=2021-11-09"
+    ))
+    .await;
+    let lag = &de["translation_lag"][0];
+    assert_eq!(lag["english"], "offering-soc-1");
+    assert!(
+        lag["lags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["english"] == "Microsoft Defender for Cloud Apps"),
+        "{lag}"
+    );
+    let (_, html) = get(&format!("{base}/offerings/offering-soc-1?date=2021-11-09")).await;
+    assert!(html.contains("Translation lag on 2021-11-09"));
+    assert!(html.contains("href=\"/offerings/offering-soc-1-de-de?date=2021-11-09\""));
 }
 
 #[tokio::test(flavor = "multi_thread")]

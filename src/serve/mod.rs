@@ -164,6 +164,7 @@ pub fn router(app: App) -> Router {
         .route("/", get(offerings::page))
         .route("/offerings/{id}", get(offering::page))
         .route("/offerings/{id}/feed.atom", get(feed::offering))
+        .route("/offerings/{id}/text", get(offering::text))
         .route("/services", get(service::page))
         .route("/matrix", get(matrix::page))
         .route("/compare", get(compare::page))

@@ -13,7 +13,9 @@ use super::{App, date_param, encode, today};
 use crate::canon::AliasTable;
 use crate::diff::Differ;
 use crate::history::{self, Event};
+use crate::lag::{self, SourceLag};
 use crate::model::Link;
+use crate::report;
 use crate::store::Store;
 
 #[derive(Debug, Deserialize)]
@@ -43,6 +45,9 @@ pub struct OfferingView {
     /// Capture dates of every stored version, and whether it had scope.
     pub versions: Vec<(NaiveDate, bool)>,
     pub events: Vec<Event>,
+    /// How this page, if a translation, stands against its English page on
+    /// `date`; if English, how each of its translations stands.
+    pub translation_lag: Vec<SourceLag>,
 }
 
 fn gather(
@@ -84,7 +89,12 @@ fn gather(
         None => (None, Vec::new(), Vec::new(), None),
     };
     let differ = Differ::new(aliases);
+    let pairs: Vec<lag::Pair> = lag::pairs(store, &[])?
+        .into_iter()
+        .filter(|p| p.translation == id || p.english == id)
+        .collect();
     Ok(OfferingView {
+        translation_lag: lag::lag(store, &differ, aliases, &pairs, date)?,
         id: id.to_string(),
         title,
         url: store.source_url(id)?,
@@ -124,6 +134,7 @@ pub async fn page(
             p {
                 @if let Some(url) = &v.url { a href=(url) rel="noreferrer" { "Published page" } " · " }
                 a href={ (here) "/feed.atom" } { "Atom feed" } " · "
+                a href={ (here) "/text" } { "Page text of each change" } " · "
                 a href={ "/compare?source=" (encode(&v.id)) } { "Compare two dates" } " · "
                 a href={ "/api/v1/offerings/" (encode(&v.id)) "?date=" (v.date) } { "JSON" }
             }
@@ -160,6 +171,15 @@ pub async fn page(
                     }
                 }
             }
+            @if !v.translation_lag.is_empty() {
+                h2 { "Translation lag on " (v.date.to_string()) }
+                ul { @for l in &v.translation_lag {
+                    li {
+                        a href={ "/offerings/" (encode(&l.source)) "?date=" (v.date) } { (l.source) }
+                        " against " (l.english) ": " (report::lag::state_words(l))
+                    }
+                } }
+            }
             h2 { "Change log" }
             (events(&v.events))
             h2 { "Versions" }
@@ -171,6 +191,34 @@ pub async fn page(
                     }
                 }
             }
+        },
+    )
+    .into_response())
+}
+
+/// The page text side by side for each version step that changed the
+/// scope, as the HTML report shows it.
+pub async fn text(State(app): State<App>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let shown = id.clone();
+    let steps = app
+        .query(move |store, aliases| {
+            store.require_source(&id)?;
+            let differ = Differ::new(aliases);
+            let data =
+                report::data::gather(store, &differ, aliases, &[], Some(&id), None, today())?;
+            Ok(data
+                .offerings
+                .into_iter()
+                .flat_map(|o| o.steps)
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(frame(
+        &format!("{shown}: page text of each change"),
+        html! {
+            p { a href={ "/offerings/" (encode(&shown)) } { "Back to " (shown) } }
+            @if steps.is_empty() { p { "No version step changed the scope." } }
+            @for step in &steps { (report::html::step_view(step)) }
         },
     )
     .into_response())

@@ -22,6 +22,10 @@ th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
 form{display:flex;flex-wrap:wrap;gap:8px;align-items:end;margin:8px 0}
 .error{color:#a00}
 pre{white-space:pre-wrap}
+table.side{table-layout:fixed;width:100%}
+table.side td{font:12px/1.35 ui-monospace,monospace;width:50%;white-space:pre-wrap;word-break:break-word}
+table.side td.del{background:#ffebe9}table.side td.ins{background:#dafbe1}table.side td.gap{text-align:center}
+.muted{color:#666}
 ";
 
 pub async fn style() -> Response {
