@@ -604,3 +604,18 @@ async fn join_all(
     }
     out
 }
+
+#[test]
+fn serve_refuses_a_short_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::demo_db(dir.path());
+    let out = common::bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", "0.0.0.0:0", "--token", "short"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("shorter than 16 characters"), "{err}");
+}

@@ -58,7 +58,7 @@ pub enum ServeError {
         "refusing to listen on {0}, which is not a loopback address, without a token: pass --token (or set SCOPEWATCH_TOKEN), or listen on 127.0.0.1"
     )]
     NoToken(SocketAddr),
-    #[error("the token is empty: give a secret of at least 16 characters")]
+    #[error("the token is shorter than 16 characters: give a longer secret")]
     ShortToken,
     #[error("listening on {addr}: {source}")]
     Listen {
