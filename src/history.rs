@@ -640,7 +640,7 @@ pub fn find_services(
 /// them, or a part of a name.
 pub struct ServiceQuery<'a> {
     aliases: &'a AliasTable,
-    pub canonical: ServiceKey,
+    canonical: ServiceKey,
     part: String,
 }
 
