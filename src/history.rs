@@ -610,6 +610,55 @@ pub fn matrix(store: &Store, aliases: &AliasTable, date: NaiveDate) -> Result<Ma
     })
 }
 
+/// The services (current names) a name search finds, and whether the
+/// name is one of a listed service's names: then it is the only one found.
+/// Otherwise every service with the text in one of its names.
+pub fn find_services(
+    store: &Store,
+    aliases: &AliasTable,
+    asked: &str,
+) -> Result<(bool, Vec<String>)> {
+    let listed = store.listed_names()?;
+    let query = ServiceQuery::new(aliases, asked);
+    if listed
+        .iter()
+        .any(|n| ServiceKey::of(aliases.canonical_name(n)) == query.canonical)
+    {
+        return Ok((true, vec![aliases.canonical_name(asked).to_string()]));
+    }
+    let mut found: Vec<String> = listed
+        .iter()
+        .filter(|n| query.matches(n))
+        .map(|n| aliases.canonical_name(n).to_string())
+        .collect();
+    found.sort_unstable();
+    found.dedup_by_key(|n| ServiceKey::of(n));
+    Ok((false, found))
+}
+
+/// A service asked for by name: one of its names as the alias table knows
+/// them, or a part of a name.
+pub struct ServiceQuery<'a> {
+    aliases: &'a AliasTable,
+    canonical: ServiceKey,
+    part: String,
+}
+
+impl<'a> ServiceQuery<'a> {
+    pub fn new(aliases: &'a AliasTable, name: &str) -> Self {
+        ServiceQuery {
+            aliases,
+            canonical: ServiceKey::of(aliases.canonical_name(name)),
+            part: ServiceKey::of(name).as_str().to_string(),
+        }
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        ServiceKey::of(self.aliases.canonical_name(name)) == self.canonical
+            || ServiceKey::of(name).as_str().contains(&self.part)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

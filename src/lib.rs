@@ -27,6 +27,7 @@ pub mod ingest;
 pub mod lag;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod store;
 
 pub use error::{Error, Result};

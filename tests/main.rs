@@ -27,5 +27,6 @@ mod providers_fetch;
 mod regressions;
 mod report;
 mod seeds;
+mod serve;
 mod usability;
 mod usability_more;

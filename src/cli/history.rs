@@ -12,7 +12,7 @@ use super::{DataFormat, EXIT_SCOPE_CHANGED, Format, day, emit, json, open_existi
 use crate::canon::{AliasTable, ServiceKey};
 use crate::config::Config;
 use crate::diff::{Diff, Differ};
-use crate::history::{self, SourceDiff};
+use crate::history::{self, ServiceQuery, SourceDiff};
 use crate::store::Store;
 use crate::{lag, report};
 
@@ -462,21 +462,10 @@ fn keep_environment(
 /// service whose names contain the part, and several are listed for the
 /// user to choose.
 fn find_service(store: &Store, aliases: &AliasTable, asked: &str) -> anyhow::Result<String> {
-    let listed = store.listed_names()?;
-    let query = ServiceQuery::new(aliases, asked);
-    if listed
-        .iter()
-        .any(|n| ServiceKey::of(aliases.canonical_name(n)) == query.canonical)
-    {
+    let (exact, found) = history::find_services(store, aliases, asked)?;
+    if exact {
         return Ok(asked.to_string());
     }
-    let mut found: Vec<&str> = listed
-        .iter()
-        .filter(|n| query.matches(n))
-        .map(|n| aliases.canonical_name(n))
-        .collect();
-    found.sort_unstable();
-    found.dedup_by_key(|n| ServiceKey::of(n));
     match found.as_slice() {
         [] => bail!(
             "no service in this history is named {asked:?} or has it in its name: check the spelling, or see `scopewatch matrix`"
@@ -494,29 +483,6 @@ fn find_service(store: &Store, aliases: &AliasTable, asked: &str) -> anyhow::Res
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    }
-}
-
-/// A service asked for by name: one of its names as the alias table knows
-/// them, or a part of a name.
-struct ServiceQuery<'a> {
-    aliases: &'a AliasTable,
-    canonical: ServiceKey,
-    part: String,
-}
-
-impl<'a> ServiceQuery<'a> {
-    fn new(aliases: &'a AliasTable, name: &str) -> Self {
-        ServiceQuery {
-            aliases,
-            canonical: ServiceKey::of(aliases.canonical_name(name)),
-            part: ServiceKey::of(name).as_str().to_string(),
-        }
-    }
-
-    fn matches(&self, name: &str) -> bool {
-        ServiceKey::of(self.aliases.canonical_name(name)) == self.canonical
-            || ServiceKey::of(name).as_str().contains(&self.part)
     }
 }
 

@@ -10,6 +10,7 @@ mod import;
 mod job;
 mod names;
 mod pages;
+mod serve;
 mod sources;
 mod versions;
 
@@ -178,6 +179,11 @@ Example:\n  scopewatch lag --source offering-iso-27001-ja-jp --format json"
         after_help = "Example:\n  scopewatch matrix --at 2022-01-01 --format csv > matrix.csv"
     )]
     Matrix(history::MatrixArgs),
+    /// Serve a read-only web view and JSON API over the history
+    #[command(
+        after_help = "Loopback only unless a token is given.\n\nExamples:\n  scopewatch serve\n  scopewatch serve --listen 0.0.0.0:8080 --token \"$(openssl rand -hex 16)\""
+    )]
+    Serve(serve::ServeArgs),
     /// List the sources in the history database, or discover offering pages
     #[command(
         after_help = "Examples:\n  scopewatch sources\n  scopewatch sources mute offering-soc-2\n  scopewatch sources remove offering-soc-2 --purge\n  scopewatch --config scopewatch.toml sources discover"
@@ -359,6 +365,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => job::run(need_config(config)?, &aliases, &db, progress, args),
         Command::Daemon => job::daemon(need_config(config)?, &aliases, &db),
         Command::Alert(args) => alert::alert(need_config(config)?, args),
+        Command::Serve(args) => serve::serve(&db, aliases.clone(), args),
         Command::Demo(args) => {
             demo::demo(cli.db.as_deref().filter(|_| cli.db_given), &differ, args)
         }

@@ -252,7 +252,7 @@ fn evidence(kind: Evidence, confidence: f64, text: &str) -> String {
     }
 }
 
-fn step_view(step: &StepView) -> Markup {
+pub(crate) fn step_view(step: &StepView) -> Markup {
     html! {
         h3 { "Page text, " (step.from) " → " (step.to) " " span.muted { "(" (summary(&step.diff)) ")" } }
         @if step.hunks.is_empty() && !step.diff.links().is_empty() {

@@ -1,0 +1,225 @@
+//! One offering: its scope per environment on a chosen date, its report
+//! links, its versions and its change log.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use maud::html;
+use serde::{Deserialize, Serialize};
+
+use super::page::{Problem, events, frame};
+use super::{App, date_param, encode, today};
+use crate::canon::AliasTable;
+use crate::diff::Differ;
+use crate::history::{self, Event};
+use crate::lag::{self, SourceLag};
+use crate::model::Link;
+use crate::report;
+use crate::store::Store;
+
+#[derive(Debug, Deserialize)]
+pub struct At {
+    date: Option<String>,
+}
+
+/// A list or applicability row of the page, with the services it names.
+#[derive(Debug, Serialize)]
+pub struct ScopeView {
+    pub section: String,
+    pub environment: Option<String>,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OfferingView {
+    pub id: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub date: NaiveDate,
+    /// When the version in force on `date` was captured; `None` when no
+    /// version with scope was in force yet.
+    pub captured: Option<DateTime<Utc>>,
+    pub scopes: Vec<ScopeView>,
+    pub links: Vec<Link>,
+    /// Capture dates of every stored version, and whether it had scope.
+    pub versions: Vec<(NaiveDate, bool)>,
+    pub events: Vec<Event>,
+    /// How this page, if a translation, stands against its English page on
+    /// `date`; if English, how each of its translations stands.
+    pub translation_lag: Vec<SourceLag>,
+}
+
+fn gather(
+    store: &Store,
+    aliases: &AliasTable,
+    id: &str,
+    date: NaiveDate,
+) -> Result<OfferingView, Problem> {
+    store.require_source(id)?;
+    let versions = store
+        .versions(Some(id))?
+        .iter()
+        .map(|v| (v.captured_at.date_naive(), v.has_scope))
+        .collect();
+    let stored = match store.snapshot_id_at(id, date)? {
+        Some(snapshot) => Some(store.load(snapshot)?),
+        None => None,
+    };
+    let (captured, scopes, links, title) = match stored {
+        Some(s) => (
+            Some(s.captured_at),
+            s.snapshot
+                .scopes
+                .iter()
+                .map(|scope| ScopeView {
+                    section: scope.section.clone(),
+                    environment: scope.environment.clone(),
+                    services: scope
+                        .items
+                        .iter()
+                        .flat_map(|i| &i.services)
+                        .map(|s| s.name().to_string())
+                        .collect(),
+                })
+                .collect(),
+            s.snapshot.links.clone(),
+            s.snapshot.title.clone(),
+        ),
+        None => (None, Vec::new(), Vec::new(), None),
+    };
+    let differ = Differ::new(aliases);
+    let pairs: Vec<lag::Pair> = lag::pairs(store, &[])?
+        .into_iter()
+        .filter(|p| p.translation == id || p.english == id)
+        .collect();
+    Ok(OfferingView {
+        translation_lag: lag::lag(store, &differ, aliases, &pairs, date)?,
+        id: id.to_string(),
+        title,
+        url: store.source_url(id)?,
+        date,
+        captured,
+        scopes,
+        links,
+        versions,
+        events: history::log(store, &differ, Some(id), None)?,
+    })
+}
+
+pub async fn api(State(app): State<App>, Path(id): Path<String>, Query(at): Query<At>) -> Response {
+    let date = match date_param(at.date.as_deref(), today()) {
+        Ok(d) => d,
+        Err(p) => return p.json(),
+    };
+    match app.query(move |s, a| gather(s, a, &id, date)).await {
+        Ok(view) => Json(view).into_response(),
+        Err(p) => p.json(),
+    }
+}
+
+pub async fn page(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Query(at): Query<At>,
+) -> Result<Response, Problem> {
+    let date = date_param(at.date.as_deref(), today())?;
+    let v = app.query(move |s, a| gather(s, a, &id, date)).await?;
+    let first = v.versions.first().map(|(d, _)| d.to_string());
+    let here = format!("/offerings/{}", encode(&v.id));
+    Ok(frame(
+        &v.id,
+        html! {
+            @if let Some(t) = &v.title { p { (t) } }
+            p {
+                @if let Some(url) = &v.url { a href=(url) rel="noreferrer" { "Published page" } " · " }
+                a href={ (here) "/feed.atom" } { "Atom feed" } " · "
+                a href={ (here) "/text" } { "Page text of each change" } " · "
+                a href={ "/compare?source=" (encode(&v.id)) } { "Compare two dates" } " · "
+                a href={ "/api/v1/offerings/" (encode(&v.id)) "?date=" (v.date) } { "JSON" }
+            }
+            form method="get" action=(here) {
+                label { "Scope on "
+                    input type="date" name="date" value=(v.date) min=[first.as_deref()] list="versions";
+                }
+                datalist id="versions" {
+                    @for (d, _) in &v.versions { option value=(d) {} }
+                }
+                button { "Show" }
+            }
+            h2 { "Scope on " (v.date.to_string()) }
+            @match v.captured {
+                Some(c) => p { "From the version captured " (c.date_naive().to_string()) "." },
+                None => p.error { "No version with scope was in force on this date." },
+            }
+            @for s in &v.scopes {
+                h3 { (s.section) @if let Some(env) = &s.environment { " — " (env) } }
+                p { (s.services.len()) " services" }
+                ul { @for name in &s.services { li { (name) } } }
+            }
+            @if !v.links.is_empty() {
+                h2 { "Reports and certificates" }
+                ul {
+                    @for l in &v.links {
+                        li {
+                            @match &l.url {
+                                Some(u) => a href=(u) rel="noreferrer" { (l.title) },
+                                None => (l.title),
+                            }
+                            " (" (l.section) ")"
+                        }
+                    }
+                }
+            }
+            @if !v.translation_lag.is_empty() {
+                h2 { "Translation lag on " (v.date.to_string()) }
+                ul { @for l in &v.translation_lag {
+                    li {
+                        a href={ "/offerings/" (encode(&l.source)) "?date=" (v.date) } { (l.source) }
+                        " against " (l.english) ": " (report::lag::state_words(l))
+                    }
+                } }
+            }
+            h2 { "Change log" }
+            (events(&v.events))
+            h2 { "Versions" }
+            ul {
+                @for (d, scope) in &v.versions {
+                    li {
+                        a href={ (here) "?date=" (d) } { (d.to_string()) }
+                        @if !scope { " (no readable scope: an extraction anomaly)" }
+                    }
+                }
+            }
+        },
+    )
+    .into_response())
+}
+
+/// The page text side by side for each version step that changed the
+/// scope, as the HTML report shows it.
+pub async fn text(State(app): State<App>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let shown = id.clone();
+    let steps = app
+        .query(move |store, aliases| {
+            store.require_source(&id)?;
+            let differ = Differ::new(aliases);
+            let data =
+                report::data::gather(store, &differ, aliases, &[], Some(&id), None, today())?;
+            Ok(data
+                .offerings
+                .into_iter()
+                .flat_map(|o| o.steps)
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(frame(
+        &format!("{shown}: page text of each change"),
+        html! {
+            p { a href={ "/offerings/" (encode(&shown)) } { "Back to " (shown) } }
+            @if steps.is_empty() { p { "No version step changed the scope." } }
+            @for step in &steps { (report::html::step_view(step)) }
+        },
+    )
+    .into_response())
+}

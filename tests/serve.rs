@@ -1,0 +1,621 @@
+//! `scopewatch serve`: every page and API endpoint on a store imported from
+//! the corpus, served on a loopback port; bad input, the token rule and the
+//! security headers.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use reqwest::StatusCode;
+use scopewatch::canon::AliasTable;
+use scopewatch::serve::{App, router};
+use scopewatch::store::Store;
+use serde_json::Value;
+
+use crate::common;
+
+const TOKEN: &str = "a-long-enough-secret-token";
+
+/// The en-us corpus imported once into a database shared by these tests.
+fn corpus_db() -> Option<&'static Path> {
+    static DB: OnceLock<Option<(tempfile::TempDir, PathBuf)>> = OnceLock::new();
+    DB.get_or_init(|| {
+        let shared = common::shared()?;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("corpus.db");
+        common::bin()
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "-q"])
+            .arg(shared.join("corpus/en-us"))
+            .assert()
+            .success();
+        // One translation, for the translation lag.
+        common::bin()
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "-q"])
+            .arg(shared.join("corpus/l10n/de-de/offering-soc-1"))
+            .assert()
+            .success();
+        Some((dir, db))
+    })
+    .as_ref()
+    .map(|(_, db)| db.as_path())
+}
+
+/// Serves the corpus store on 127.0.0.1, port 0; returns the base URL.
+async fn start(token: Option<&str>) -> Option<String> {
+    let db = corpus_db()?;
+    let store = Store::open_read(db).unwrap();
+    let app = App::new(store, AliasTable::builtin(), token.map(str::to_string));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(app)).await });
+    Some(format!("http://{addr}"))
+}
+
+async fn get(url: &str) -> (StatusCode, String) {
+    let r = reqwest::get(url).await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn json(url: &str) -> (StatusCode, Value) {
+    let r = reqwest::get(url).await.unwrap();
+    let status = r.status();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
+        "{url}"
+    );
+    (status, r.json().await.unwrap())
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offerings_are_listed_filtered_and_sorted() {
+    let Some(base) = start(None).await else {
+        return;
+    };
+    let (status, all) = json(&format!("{base}/api/v1/offerings")).await;
+    assert_eq!(status, StatusCode::OK);
+    let sources = std::fs::read_dir(common::shared().unwrap().join("corpus/en-us"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    // The English pages and one German translation.
+    assert_eq!(all.as_array().unwrap().len(), sources + 1);
+    let soc2 = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "offering-soc-2")
+        .unwrap();
+    assert!(soc2["services"].as_u64().unwrap() > 20, "{soc2}");
+    assert!(soc2["last_change"].is_string(), "{soc2}");
+    assert_eq!(soc2["state"], "ok");
+
+    let (_, soc) = json(&format!("{base}/api/v1/offerings?q=SOC-")).await;
+    assert_eq!(
+        ids(&soc),
+        [
+            "offering-soc-1",
+            "offering-soc-1-de-de",
+            "offering-soc-2",
+            "offering-soc-3"
+        ]
+    );
+
+    let (_, by_size) = json(&format!("{base}/api/v1/offerings?sort=size&order=desc")).await;
+    let sizes: Vec<u64> = by_size
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["services"].as_u64().unwrap())
+        .collect();
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
+
+    let (_, anomalies) = json(&format!("{base}/api/v1/offerings?state=anomaly")).await;
+    assert!(
+        anomalies
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["state"] == "anomaly")
+    );
+
+    for bad in ["state=gone", "sort=colour"] {
+        let (status, body) = json(&format!("{base}/api/v1/offerings?{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(body["error"].as_str().unwrap().contains("give one of"));
+    }
+
+    // The page works from a plain form, and what was typed stays text.
+    let (status, html) = get(&format!("{base}/?q=%3Cscript%3Esoc&sort=size")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("value=\"&lt;script&gt;soc\""), "{html}");
+    assert!(!html.contains("<script>"));
+    assert!(html.contains("0 offerings"));
+    let (_, html) = get(&format!("{base}/?q=iso-2700")).await;
+    assert!(html.contains("href=\"/offerings/offering-iso-27001\""));
+    assert!(!html.contains("offering-soc-2"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_offering_on_a_chosen_date_with_its_log() {
+    let Some(base) = start(None).await else {
+        return;
+    };
+    let api = format!("{base}/api/v1/offerings/offering-soc-2");
+    let (status, early) = json(&format!("{api}?date=2020-01-01")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, later) = json(&format!("{api}?date=2022-12-31")).await;
+    let captured = |v: &Value| v["captured"].as_str().map(|s| s[..10].to_string());
+    let later_captured = captured(&later).unwrap();
+    assert!(later_captured.as_str() <= "2022-12-31");
+    assert_ne!(captured(&early), Some(later_captured));
+    assert!(!later["scopes"].as_array().unwrap().is_empty());
+    assert!(
+        later["scopes"][0]["services"].as_array().unwrap().len() > 5,
+        "{later}"
+    );
+    assert!(!later["events"].as_array().unwrap().is_empty());
+    assert!(later["versions"].as_array().unwrap().len() > 10);
+
+    let (status, html) = get(&format!("{base}/offerings/offering-soc-2?date=2022-12-31")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("type=\"date\" name=\"date\" value=\"2022-12-31\""));
+    assert!(html.contains("Change log"));
+    assert!(html.contains("href=\"/offerings/offering-soc-2/feed.atom\""));
+
+    for (url, want) in [
+        (
+            format!("{base}/offerings/offering-nope"),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            format!("{base}/offerings/offering-soc-2?date=2021-02-30"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (format!("{base}/no/such/page"), StatusCode::NOT_FOUND),
+    ] {
+        let (status, html) = get(&url).await;
+        assert_eq!(status, want, "{url}");
+        assert!(html.contains("Back to the offerings"), "{url}");
+    }
+    let (status, body) = json(&format!("{api}?date=yesterday-ish")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().contains("YYYY-MM-DD"));
+    let (status, _) = json(&format!("{base}/api/v1/offerings/offering-nope")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_offerings_page_text_and_translation_lag() {
+    let Some(base) = start(None).await else {
+        return;
+    };
+    let (status, html) = get(&format!("{base}/offerings/offering-soc-2/text")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<table class=\"side\">"));
+    assert!(html.contains("class=\"ins\""));
+    assert!(html.contains("Microsoft Defender for Cloud Apps"));
+    let (status, _) = get(&format!("{base}/offerings/offering-nope/text")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The German page still said Cloud App Security after the English
+    // page's rename of 29 October 2021.
+    let (_, de) = json(&format!(
+        "{base}/api/v1/offerings/offering-soc-1-de-de?date=2021-11-09"
+    ))
+    .await;
+    let lag = &de["translation_lag"][0];
+    assert_eq!(lag["english"], "offering-soc-1");
+    assert!(
+        lag["lags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["english"] == "Microsoft Defender for Cloud Apps"),
+        "{lag}"
+    );
+    let (_, html) = get(&format!("{base}/offerings/offering-soc-1?date=2021-11-09")).await;
+    assert!(html.contains("Translation lag on 2021-11-09"));
+    assert!(html.contains("href=\"/offerings/offering-soc-1-de-de?date=2021-11-09\""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_is_found_by_part_of_a_name_or_a_former_name() {
+    let Some(base) = start(None).await else {
+        return;
+    };
+    // Microsoft Flow is Power Automate's former name.
+    let (status, found) = json(&format!("{base}/api/v1/services?q=Microsoft%20Flow")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["services"], serde_json::json!(["Power Automate"]));
+    let (_, part) = json(&format!("{base}/api/v1/services?q=automate")).await;
+    assert!(
+        part["services"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("Power Automate"))
+    );
+    let (status, t) = json(&format!("{base}/api/v1/timeline?name=Power%20Automate")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(t["offerings"].as_object().unwrap().len() > 3, "{t}");
+    assert!(
+        t["names"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("Microsoft Flow"))
+    );
+
+    let (status, html) = get(&format!("{base}/services?q=Microsoft+Flow")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<h1>Power Automate</h1>"), "{html}");
+    assert!(html.contains("href=\"/offerings/offering-soc-2?date="));
+    let (_, html) = get(&format!("{base}/services?q=Dynamics")).await;
+    assert!(html.contains("services have Dynamics in their name"));
+    assert!(html.contains("href=\"/services?q=Dynamics+365+U.S.+Government\""));
+
+    for url in ["services", "services?q=", "timeline"] {
+        let (status, _) = json(&format!("{base}/api/v1/{url}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}");
+    }
+    let (status, _) = json(&format!("{base}/api/v1/timeline?name=No%20Such%20Thing")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_matrix_by_date_and_environment_and_as_csv() {
+    let Some(base) = start(None).await else {
+        return;
+    };
+    let (status, all) = json(&format!("{base}/api/v1/matrix?date=2022-06-30")).await;
+    assert_eq!(status, StatusCode::OK);
+    let envs: Vec<String> = all["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap().to_string())
+        .collect();
+    assert!(!envs.is_empty());
+    let env = &envs[0];
+    let (status, one) = json(&format!(
+        "{base}/api/v1/matrix?date=2022-06-30&environment={}",
+        env.replace(' ', "%20")
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let count = |m: &Value| m["services"].as_object().unwrap().len();
+    assert!(count(&one) > 0 && count(&one) < count(&all), "{env}");
+    assert!(
+        one["offerings"].as_array().unwrap().len() < all["offerings"].as_array().unwrap().len()
+    );
+
+    let r = reqwest::get(format!("{base}/matrix?date=2022-06-30&format=csv"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.unwrap();
+    assert!(csv.starts_with("service,offering-"));
+    assert_eq!(csv.lines().count(), count(&all) + 1);
+
+    let (status, html) = get(&format!("{base}/matrix?date=2022-06-30")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<h1>Matrix on 2022-06-30</h1>"));
+    assert!(html.contains("class=\"wide\""));
+
+    for bad in ["date=2022-06-31", "date=2022-06-30&environment=Moonbase"] {
+        let (status, _) = json(&format!("{base}/api/v1/matrix?{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        let (status, _) = get(&format!("{base}/matrix?{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compare_one_source_or_all_between_two_dates() {
+    let Some(base) = start(None).await else {
+        return;
+    };
+    let (status, one) = json(&format!(
+        "{base}/api/v1/compare?source=offering-soc-2&from=2021-08-01&to=2022-12-31"
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one.as_array().unwrap().len(), 1);
+    assert!(
+        one[0]["renamed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["to"] == "Microsoft Defender for Cloud Apps"),
+        "{one}"
+    );
+    let (_, html) = get(&format!(
+        "{base}/compare?source=offering-soc-2&from=2021-08-01&to=2022-12-31"
+    ))
+    .await;
+    assert!(html.contains("Microsoft Defender for Cloud Apps"));
+    let (_, all) = json(&format!(
+        "{base}/api/v1/compare?from=2021-06-01&to=2022-12-31"
+    ))
+    .await;
+    assert!(all.as_array().unwrap().len() > 30);
+
+    let (status, html) = get(&format!("{base}/compare?from=2021-06-01&to=2022-12-31")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("offerings changed."));
+
+    for (q, want) in [
+        ("from=2022-01-01&to=2021-01-01", StatusCode::BAD_REQUEST),
+        ("to=2021-01-01", StatusCode::BAD_REQUEST),
+        ("from=2021-1-1x", StatusCode::BAD_REQUEST),
+        (
+            "source=offering-nope&from=2021-01-01",
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let (status, body) = json(&format!("{base}/api/v1/compare?{q}")).await;
+        assert_eq!(status, want, "{q}");
+        assert!(body["error"].is_string());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn atom_feeds_for_everything_and_one_offering() {
+    let Some(base) = start(None).await else {
+        return;
+    };
+    let read = |text: String| atom_syndication::Feed::read_from(text.as_bytes()).unwrap();
+    let (status, all) = get(&format!("{base}/feed.atom")).await;
+    assert_eq!(status, StatusCode::OK);
+    let all = read(all);
+    let (_, one) = get(&format!("{base}/offerings/offering-soc-2/feed.atom")).await;
+    let one = read(one);
+    assert!(!one.entries().is_empty());
+    assert!(one.entries().len() < all.entries().len());
+    assert!(
+        one.entries()
+            .iter()
+            .all(|e| e.title().as_str().starts_with("offering-soc-2:"))
+    );
+    let (status, _) = get(&format!("{base}/offerings/offering-nope/feed.atom")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_is_asked_for_and_headers_are_strict() {
+    let Some(base) = start(Some(TOKEN)).await else {
+        return;
+    };
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let status = |r: reqwest::Response| r.status();
+    let url = format!("{base}/api/v1/offerings");
+    assert_eq!(
+        status(client.get(&url).send().await.unwrap()),
+        StatusCode::UNAUTHORIZED
+    );
+    let wrong = client.get(&url).bearer_auth("a-long-enough-secret-tokeN");
+    assert_eq!(
+        status(wrong.send().await.unwrap()),
+        StatusCode::UNAUTHORIZED
+    );
+    let right = client.get(&url).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    let csp = right.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert_eq!(right.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(right.headers()["x-frame-options"], "DENY");
+
+    // A browser logs in once and then carries the cookie.
+    let login = client
+        .post(format!("{base}/login"))
+        .form(&[("token", TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let page = client
+        .get(&base)
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let bad = client
+        .get(&base)
+        .header("cookie", "scopewatch_token=guess")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert!(bad.headers().contains_key("content-security-policy"));
+
+    // Request bodies are bounded.
+    let big = client
+        .post(format!("{base}/login"))
+        .form(&[("token", "x".repeat(64 * 1024))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[test]
+fn serve_refuses_a_public_address_without_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::demo_db(dir.path());
+    let out = common::bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .env_remove("SCOPEWATCH_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("not a loopback address, without a token"),
+        "{err}"
+    );
+    assert_eq!(err.matches("refusing").count(), 1, "said once: {err}");
+}
+
+/// Each view in headless Chromium at a desktop's and a phone's width: it
+/// renders what the API says, the page's policy blocks nothing it uses,
+/// and with `SCOPEWATCH_SCREENSHOTS=DIR` the screenshots are kept there.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_view_renders_in_headless_chromium() {
+    let Some(base) = start(None).await else {
+        return;
+    };
+    let chromium = PathBuf::from("/usr/bin/chromium");
+    if !chromium.exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI is set but Chromium is missing"
+        );
+        eprintln!("skipping: no Chromium at {}", chromium.display());
+        return;
+    }
+    let keep = std::env::var_os("SCOPEWATCH_SCREENSHOTS").map(PathBuf::from);
+    let views = [
+        ("offerings", "/?sort=size&order=desc", "offering-iso-27001"),
+        (
+            "offering",
+            "/offerings/offering-soc-2?date=2022-06-30",
+            "Microsoft Defender for Cloud Apps",
+        ),
+        (
+            "service",
+            "/services?q=Microsoft+Flow",
+            "<h1>Power Automate</h1>",
+        ),
+        (
+            "matrix",
+            "/matrix?date=2022-06-30&environment=",
+            "<h1>Matrix on 2022-06-30</h1>",
+        ),
+        (
+            "compare",
+            "/compare?source=offering-soc-2&from=2021-08-01&to=2022-12-31",
+            "Microsoft Defender for Cloud Apps",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, path, want) in views {
+        let url = format!("{base}{path}");
+        for width in [1280, 390] {
+            let shot = dir.path().join(format!("serve-{name}-{width}.png"));
+            let run = |extra: Vec<String>| {
+                let mut cmd = std::process::Command::new(&chromium);
+                cmd.args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--no-first-run",
+                    "--hide-scrollbars",
+                    "--enable-logging=stderr",
+                ])
+                .arg(format!(
+                    "--user-data-dir={}",
+                    dir.path().join("profile").display()
+                ))
+                .arg(format!("--window-size={width},1400"))
+                .args(extra)
+                .arg(&url);
+                cmd
+            };
+            let mut dump = run(vec!["--dump-dom".into()]);
+            let mut snap = run(vec![format!("--screenshot={}", shot.display())]);
+            let (dom, log) = tokio::task::spawn_blocking(move || {
+                let out = dump.output().unwrap();
+                let shot = snap.output().unwrap();
+                assert!(shot.status.success());
+                (
+                    String::from_utf8_lossy(&out.stdout).to_string(),
+                    String::from_utf8_lossy(&out.stderr).to_string()
+                        + &String::from_utf8_lossy(&shot.stderr),
+                )
+            })
+            .await
+            .unwrap();
+            assert!(dom.contains(want), "{name} at {width}: {want} missing");
+            assert!(!log.contains("Content Security Policy"), "{name}: {log}");
+            assert!(std::fs::metadata(&shot).unwrap().len() > 5_000, "{name}");
+            if let Some(keep) = &keep {
+                std::fs::copy(&shot, keep.join(shot.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hundred_concurrent_requests_all_answer() {
+    let Some(base) = start(None).await else {
+        return;
+    };
+    let client = reqwest::Client::new();
+    let paths = [
+        "/api/v1/offerings/offering-soc-2?date=2022-06-30",
+        "/services?q=Microsoft+Flow",
+        "/api/v1/services?q=Dynamics",
+        "/offerings/offering-iso-27001?date=2021-12-31",
+    ];
+    let requests = (0..200).map(|i| {
+        let url = format!("{base}{}", paths[i % paths.len()]);
+        let client = client.clone();
+        tokio::spawn(async move { client.get(url).send().await.map(|r| r.status()) })
+    });
+    for answer in join_all(requests).await {
+        assert_eq!(answer, StatusCode::OK);
+    }
+}
+
+async fn join_all(
+    tasks: impl Iterator<Item = tokio::task::JoinHandle<reqwest::Result<StatusCode>>>,
+) -> Vec<StatusCode> {
+    let mut out = Vec::new();
+    for t in tasks.collect::<Vec<_>>() {
+        out.push(t.await.unwrap().unwrap());
+    }
+    out
+}
+
+#[test]
+fn serve_refuses_a_short_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::demo_db(dir.path());
+    let out = common::bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", "0.0.0.0:0", "--token", "short"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("shorter than 16 characters"), "{err}");
+}
