@@ -20,6 +20,7 @@ mod rejoin;
 use std::cell::RefCell;
 use std::collections::hash_map::Entry as Slot;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -325,7 +326,7 @@ struct Listed {
     name: String,
     key: ServiceKey,
     canonical: ServiceKey,
-    text: String,
+    text: Rc<str>,
     formerly: Vec<ServiceKey>,
     parent: Option<String>,
     /// The item's scope-bearing qualifiers.
@@ -495,6 +496,9 @@ impl<'a> Differ<'a> {
                 }
             }
         }
+        // One copy of each item's text, shared by its services: a copy per
+        // service made an item of thousands of names quadratic.
+        let mut texts: HashMap<&str, Rc<str>> = HashMap::new();
         for (environment, name, item, parent) in entries {
             let env = environment.map(|e| self.environment_of(e));
             let (key, canonical, english) = self.keys_of(name);
@@ -502,7 +506,11 @@ impl<'a> Differ<'a> {
                 name: english.unwrap_or_else(|| name.to_string()),
                 canonical,
                 key,
-                text: item.text.clone(),
+                text: Rc::clone(
+                    texts
+                        .entry(&item.text)
+                        .or_insert_with(|| Rc::from(item.text.as_str())),
+                ),
                 formerly: item.formerly.iter().map(ServiceKey::from).collect(),
                 parent: parent.map(|p| p.name().to_string()),
                 qualifiers: scope_qualifiers(item.note.as_deref()),
@@ -590,7 +598,7 @@ impl<'a> Differ<'a> {
                 environment: env.clone(),
                 evidence,
                 confidence,
-                text: n.text.clone(),
+                text: n.text.to_string(),
             })
         };
         let mut old_done = vec![false; olds.len()];
@@ -806,8 +814,8 @@ fn translation_lag(
             diff.changes[i] = Change::Reworded(Reword {
                 services: vec![o.service.clone()],
                 environment: o.environment.clone(),
-                from: o.text.clone(),
-                to: n.text.clone(),
+                from: o.text.to_string(),
+                to: n.text.to_string(),
             });
         }
     }
@@ -832,14 +840,17 @@ fn undone(list: Vec<Listed>, done: &[bool]) -> Vec<Listed> {
         .collect()
 }
 
+/// An item's environment, and its text before and after.
+type TextChange = (Option<String>, Rc<str>, Rc<str>);
+
 /// Rewordings and qualifier changes found so far; one per changed item
 /// text, naming every service it lists.
 #[derive(Default)]
 struct Rewords {
     list: Vec<Reword>,
-    index: HashMap<(Option<String>, String, String), usize>,
+    index: HashMap<TextChange, usize>,
     qualified: Vec<Qualify>,
-    qualified_index: HashMap<(Option<String>, String, String), usize>,
+    qualified_index: HashMap<TextChange, usize>,
 }
 
 impl Rewords {
@@ -847,7 +858,7 @@ impl Rewords {
         if o.text == n.text {
             return;
         }
-        let key = (env.clone(), o.text.clone(), n.text.clone());
+        let key = (env.clone(), Rc::clone(&o.text), Rc::clone(&n.text));
         if !same_qualifiers(&o.qualifiers, &n.qualifiers) {
             match self.qualified_index.get(&key) {
                 Some(&at) => self.qualified[at].services.push(n.name.clone()),
@@ -858,7 +869,7 @@ impl Rewords {
                         environment: env.clone(),
                         from: o.qualifiers.clone(),
                         to: n.qualifiers.clone(),
-                        text: n.text.clone(),
+                        text: n.text.to_string(),
                     });
                 }
             }
@@ -871,8 +882,8 @@ impl Rewords {
                 self.list.push(Reword {
                     services: vec![n.name.clone()],
                     environment: env.clone(),
-                    from: o.text.clone(),
-                    to: n.text.clone(),
+                    from: o.text.to_string(),
+                    to: n.text.to_string(),
                 });
             }
         }
@@ -907,7 +918,7 @@ fn pair_moves(
                 service: n.name,
                 from,
                 to: env,
-                text: n.text,
+                text: n.text.to_string(),
             })),
             None => adds.push(Change::Added(entry(n, env))),
         }
@@ -927,7 +938,7 @@ fn entry(l: Listed, environment: Option<String>) -> Entry {
         service: l.name,
         environment,
         parent: l.parent,
-        text: l.text,
+        text: l.text.to_string(),
     }
 }
 

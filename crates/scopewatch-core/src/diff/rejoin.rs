@@ -37,7 +37,7 @@ pub(super) fn rejoin(
             Reword {
                 services: vec![first.name.clone(), second.name.clone()],
                 environment: env.clone(),
-                from: whole.text.clone(),
+                from: whole.text.to_string(),
                 to: joined,
             }
         } else {
@@ -45,7 +45,7 @@ pub(super) fn rejoin(
                 services: vec![whole.name.clone()],
                 environment: env.clone(),
                 from: joined,
-                to: whole.text.clone(),
+                to: whole.text.to_string(),
             }
         });
     }
