@@ -498,7 +498,9 @@ impl<'a> Differ<'a> {
         }
         // One copy of each item's text, shared by its services: a copy per
         // service made an item of thousands of names quadratic.
-        let mut texts: HashMap<&str, Rc<str>> = HashMap::new();
+        // (Keyed by the item's address: hashing the text itself for each
+        // service would be as quadratic.)
+        let mut texts: HashMap<*const crate::model::ScopeItem, Rc<str>> = HashMap::new();
         for (environment, name, item, parent) in entries {
             let env = environment.map(|e| self.environment_of(e));
             let (key, canonical, english) = self.keys_of(name);
@@ -508,7 +510,7 @@ impl<'a> Differ<'a> {
                 key,
                 text: Rc::clone(
                     texts
-                        .entry(&item.text)
+                        .entry(std::ptr::from_ref(item))
                         .or_insert_with(|| Rc::from(item.text.as_str())),
                 ),
                 formerly: item.formerly.iter().map(ServiceKey::from).collect(),
