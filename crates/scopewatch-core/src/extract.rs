@@ -410,12 +410,27 @@ fn table_scopes(section: &str, anchor: Option<&str>, rows: &[Vec<Inline>]) -> Ve
 
 /// Splits a table cell's service list at top-level commas; commas inside
 /// parentheses belong to a qualifier ("Microservices (including Kaizala, ...)").
+///
+/// A cell whose parentheses never close again had a separator turned into
+/// an opening inside an "including" list ("StaffHub（可扩展应用程序计划）、
+/// Office Online" for "StaffHub, eXtensible Application Program), Office
+/// Online"): there an opening inside an open parenthesis is read as a
+/// separator, so the list ends where its translator closed it.
 fn split_cell(text: &str) -> Vec<String> {
+    let unclosed = text.chars().fold(0i32, |depth, c| match c {
+        '(' | '（' => depth + 1,
+        ')' | '）' => (depth - 1).max(0),
+        _ => depth,
+    }) > 0;
     let mut pieces = Vec::new();
     let mut depth = 0i32;
     let mut current = String::new();
     for c in text.chars() {
         match c {
+            '(' | '（' if unclosed && depth > 0 => {
+                current.push('、');
+                continue;
+            }
             '(' | '（' => depth += 1,
             ')' | '）' => depth = (depth - 1).max(0),
             ',' | '、' | '，' | ';' if depth == 0 => {
@@ -517,6 +532,26 @@ mod tests {
         assert_eq!(
             services(&s, Some("GCC High")),
             ["Planner", "SharePoint Online", "Sway"]
+        );
+    }
+
+    #[test]
+    fn an_including_list_left_open_ends_where_its_translator_closed_it() {
+        let s = snapshot(parse_str(
+            "# T\n\n## Office 365\n\n| **适用范围** | **范围内服务** |\n|:--|:--|\n| **Office 365** | Delve、Office 365 微服务（包括但不限于 Kaizala、Sway、StaffHub（可扩展应用程序计划）、Office Online、Planner |\n",
+        ));
+        assert_eq!(
+            services(&s, Some("Office 365")),
+            [
+                "Delve",
+                "Office 365 微服务",
+                "Kaizala",
+                "Sway",
+                "StaffHub",
+                "可扩展应用程序计划",
+                "Office Online",
+                "Planner"
+            ]
         );
     }
 

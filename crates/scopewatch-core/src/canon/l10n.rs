@@ -12,6 +12,7 @@
 //! function ([`super::AliasTable`]) consults it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
@@ -155,23 +156,24 @@ fn reordered(english: &Scope, localized: &Scope) -> bool {
     })
 }
 
-/// The services of two lists that stand between the same shared names: the
-/// names both lists write alike are found in order (their longest common
-/// run), and each stretch between two of them that holds as many names on
-/// both sides is paired by position. A list the translation sorted anew,
-/// or from which it left a name out, still teaches its other stretches.
-fn between_shared<'a>(english: &'a Scope, localized: &'a Scope) -> Vec<(Kind, &'a str, String)> {
-    let names = |s: &'a Scope| -> Vec<(&'a str, ServiceKey, &'a ScopeItem)> {
-        s.items
-            .iter()
-            .flat_map(|i| {
-                i.services
-                    .iter()
-                    .map(move |s| (s.name(), ServiceKey::from(s), i))
-            })
-            .collect()
-    };
-    let (en, lo) = (names(english), names(localized));
+/// A service name of a list, its identity and the item it stands in.
+type Named<'a> = (&'a str, ServiceKey, &'a ScopeItem);
+
+fn named(items: &[ScopeItem]) -> Vec<Named<'_>> {
+    items
+        .iter()
+        .flat_map(|i| {
+            i.services
+                .iter()
+                .map(move |s| (s.name(), ServiceKey::from(s), i))
+        })
+        .collect()
+}
+
+/// The stretches between the names two lists write alike (their longest
+/// common run), as index ranges on each side, the stretch after the last
+/// shared name included.
+fn gaps(en: &[Named<'_>], lo: &[Named<'_>]) -> Vec<(Range<usize>, Range<usize>)> {
     let (n, m) = (en.len(), lo.len());
     // Longest common subsequence of the keys, by dynamic programming.
     let mut run = vec![vec![0u32; m + 1]; n + 1];
@@ -184,34 +186,11 @@ fn between_shared<'a>(english: &'a Scope, localized: &'a Scope) -> Vec<(Kind, &'
             };
         }
     }
-    let mut pairs = Vec::new();
+    let mut out = Vec::new();
     let (mut i, mut j, mut gap) = (0, 0, (0, 0));
-    let close_gap = |gap: (usize, usize), i: usize, j: usize, pairs: &mut Vec<_>| {
-        if i - gap.0 == j - gap.1 {
-            pairs.extend(
-                (gap.0..i)
-                    .zip(gap.1..j)
-                    .map(|(a, b)| (Kind::Service, lo[b].0, en[a].0.to_string())),
-            );
-        } else if j - gap.1 == 1 && i - gap.0 >= 2 && lo[gap.1].2.services.len() == 1 {
-            // Several English names where the translation has one, which
-            // writes one of them whole: a lost comma ("Office 365
-            // 客户门户OfficeOnline"). That item is learned whole.
-            let merged = lo[gap.1].1.as_str();
-            let english = &en[gap.0..i];
-            if english.iter().any(|e| merged.contains(e.1.as_str())) {
-                let names: Vec<&str> = english.iter().map(|e| e.0).collect();
-                pairs.push((
-                    Kind::Item,
-                    lo[gap.1].2.text.as_str(),
-                    names.join(ITEM_SEPARATOR),
-                ));
-            }
-        }
-    };
     while i < n && j < m {
         if en[i].1 == lo[j].1 {
-            close_gap(gap, i, j, &mut pairs);
+            out.push((gap.0..i, gap.1..j));
             i += 1;
             j += 1;
             gap = (i, j);
@@ -221,10 +200,52 @@ fn between_shared<'a>(english: &'a Scope, localized: &'a Scope) -> Vec<(Kind, &'
             j += 1;
         }
     }
-    close_gap(gap, n, m, &mut pairs);
+    out.push((gap.0..n, gap.1..m));
+    out
+}
+
+/// Whether one localized name stands for several English names by writing
+/// one of them whole: a lost comma ("Office 365 客户门户OfficeOnline").
+fn merges(localized: &Named<'_>, english: &[Named<'_>]) -> bool {
+    english.len() >= 2
+        && english
+            .iter()
+            .any(|e| localized.1.as_str().contains(e.1.as_str()))
+}
+
+/// The services of two lists that stand between the same shared names: the
+/// names both lists write alike are found in order, and each stretch
+/// between two of them that holds as many names on both sides is paired by
+/// position. A list the translation sorted anew, or from which it left a
+/// name out, still teaches its other stretches.
+fn between_shared<'a>(
+    english: &'a [ScopeItem],
+    localized: &'a [ScopeItem],
+) -> Vec<(Kind, &'a str, String)> {
+    let (en, lo) = (named(english), named(localized));
+    let mut pairs = Vec::new();
+    for (e, l) in gaps(&en, &lo) {
+        if e.len() == l.len() {
+            pairs.extend(
+                e.zip(l)
+                    .map(|(a, b)| (Kind::Service, lo[b].0, en[a].0.to_string())),
+            );
+        } else if l.len() == 1
+            && lo[l.start].2.services.len() == 1
+            && merges(&lo[l.start], &en[e.clone()])
+        {
+            // Several English names where the translation's item has one:
+            // that item is learned whole.
+            let names: Vec<&str> = en[e].iter().map(|n| n.0).collect();
+            pairs.push((
+                Kind::Item,
+                lo[l.start].2.text.as_str(),
+                names.join(ITEM_SEPARATOR),
+            ));
+        }
+    }
     // A name moved elsewhere by the new sort: one name left over on each
     // side once the rest is paired is still a pair.
-    type Named<'b> = (&'b str, ServiceKey, &'b ScopeItem);
     let left = |side: &[Named<'a>], other: &[Named<'a>], taken: &HashSet<&str>| {
         let keys: HashSet<&ServiceKey> = other.iter().map(|(_, k, _)| k).collect();
         let mut rest = side
@@ -247,6 +268,32 @@ fn between_shared<'a>(english: &'a Scope, localized: &'a Scope) -> Vec<(Kind, &'
         pairs.push((Kind::Service, l, e.to_string()));
     }
     pairs
+}
+
+/// Whether a translated item names every name of its English item: each
+/// stretch between the names they share holds the English names in order,
+/// one localized name for one English name or for several it merges.
+fn names_all_of(english: &ScopeItem, localized: &ScopeItem) -> bool {
+    let (en, lo) = (
+        named(std::slice::from_ref(english)),
+        named(std::slice::from_ref(localized)),
+    );
+    gaps(&en, &lo)
+        .into_iter()
+        .all(|(e, l)| covers(&en[e], &lo[l]))
+}
+
+/// Whether the localized names stand for the English ones in order, each
+/// for one name or for a run of names it merges or reads as several
+/// ("Office 365 GCC高和 DoD").
+fn covers(en: &[Named<'_>], lo: &[Named<'_>]) -> bool {
+    match lo.split_first() {
+        None => en.is_empty(),
+        Some((first, rest)) => (1..=en.len().saturating_sub(rest.len())).any(|k| {
+            let merged = || merges(first, &en[..k]) || super::split::reads_as_several(first.0);
+            (k == 1 || merged()) && covers(&en[k..], rest)
+        }),
+    }
 }
 
 /// The localized names of a translated page at the places of the English
@@ -277,19 +324,32 @@ pub fn align(english: &Snapshot, localized: &Snapshot) -> Vec<Aligned> {
             push(Kind::Environment, ll, el);
         }
         if e.items.len() != l.items.len() || reordered(e, l) {
-            for (kind, lo, en) in between_shared(e, l) {
+            for (kind, lo, en) in between_shared(&e.items, &l.items) {
                 push(kind, lo, &en);
             }
             continue;
         }
         for (ei, li) in e.items.iter().zip(&l.items) {
+            // A translation that splits into several names, but fewer than
+            // the English item and not by merging some, has left a name out
+            // (or not yet added it): its other names still pair, but the
+            // item is not learned whole, which would lend it the missing name.
+            let (en_count, lo_count) = (ei.services.len(), li.services.len());
+            if (2..en_count).contains(&lo_count) && !names_all_of(ei, li) {
+                for (kind, lo, en) in
+                    between_shared(std::slice::from_ref(ei), std::slice::from_ref(li))
+                {
+                    push(kind, lo, &en);
+                }
+                continue;
+            }
             // A translated name the English page uses for another service
             // cannot stand for this one by itself: its item text can.
             let taken = ei.services.iter().zip(&li.services).any(|(en, lo)| {
                 let key = ServiceKey::from(lo);
                 key != ServiceKey::from(en) && english_keys.contains(&key)
             });
-            if ei.services.len() != li.services.len() || taken {
+            if en_count != lo_count || taken {
                 let english: Vec<&str> = ei.services.iter().map(|s| s.name()).collect();
                 push(Kind::Item, &li.text, &english.join(ITEM_SEPARATOR));
                 continue;
@@ -636,6 +696,38 @@ mod tests {
         );
         let got: Vec<String> = align(&en, &es).into_iter().map(|a| a.english).collect();
         assert_eq!(got, ["Office 365 Groups"]);
+    }
+
+    #[test]
+    fn an_item_missing_a_name_teaches_its_names_not_the_whole_item() {
+        let en = page(
+            None,
+            "In scope",
+            &[
+                "Office 365 Microservices (including Kaizala, Power Automate, Query Annotation Service, StaffHub)",
+            ],
+        );
+        let de = page(
+            Some("de-de"),
+            "Im Umfang",
+            &[
+                "Office 365-Mikrodienste (einschließlich Kaizala, Abfrage-Anmerkungsdienst, StaffHub)",
+            ],
+        );
+        let got: Vec<(Kind, String, String)> = align(&en, &de)
+            .into_iter()
+            .map(|a| (a.kind, a.localized, a.english))
+            .collect();
+        // Learning the item whole would have it name Power Automate, which
+        // this translation does not list.
+        assert_eq!(
+            got,
+            [(
+                Kind::Service,
+                "Office 365-Mikrodienste".to_string(),
+                "Office 365 Microservices".to_string()
+            )]
+        );
     }
 
     #[test]

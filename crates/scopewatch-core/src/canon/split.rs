@@ -594,6 +594,17 @@ fn split_and(part: &str) -> Vec<&str> {
     }
 }
 
+/// Whether a name reads as several written together: a conjunction between
+/// names ("&" aside, which many single names hold), or its first word
+/// written again ("Office 365美国政府Office 365美国国防队", a lost comma).
+pub(crate) fn reads_as_several(name: &str) -> bool {
+    let first = first_word(name);
+    CONJUNCTION_FINDER
+        .find_overlapping_iter(name)
+        .any(|m| CONJUNCTIONS[m.pattern().as_usize()] != " & ")
+        || (!first.is_empty() && name[first.len()..].contains(first))
+}
+
 fn first_word(text: &str) -> &str {
     text.split_whitespace().next().unwrap_or("")
 }
