@@ -285,15 +285,26 @@ fn names_all_of(english: &ScopeItem, localized: &ScopeItem) -> bool {
 
 /// Whether the localized names stand for the English ones in order, each
 /// for one name or for a run of names it merges or reads as several
-/// ("Office 365 GCC高和 DoD").
+/// ("Office 365 GCC高和 DoD"). Worked forward over the English positions
+/// each prefix of the translation can reach, so a long item costs
+/// polynomial time, never a search of every split.
 fn covers(en: &[Named<'_>], lo: &[Named<'_>]) -> bool {
-    match lo.split_first() {
-        None => en.is_empty(),
-        Some((first, rest)) => (1..=en.len().saturating_sub(rest.len())).any(|k| {
-            let merged = || merges(first, &en[..k]) || super::split::reads_as_several(first.0);
-            (k == 1 || merged()) && covers(&en[k..], rest)
-        }),
+    let mut reach = vec![false; en.len() + 1];
+    reach[0] = true;
+    for name in lo {
+        let several = super::split::reads_as_several(name.0);
+        let mut next = vec![false; en.len() + 1];
+        for i in (0..en.len()).filter(|&i| reach[i]) {
+            next[i + 1] = true;
+            for k in 2..=en.len() - i {
+                if several || merges(name, &en[i..i + k]) {
+                    next[i + k] = true;
+                }
+            }
+        }
+        reach = next;
     }
+    reach[en.len()]
 }
 
 /// The localized names of a translated page at the places of the English
