@@ -1,0 +1,80 @@
+//! Services × offerings on a day.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::Result;
+use crate::canon::{AliasTable, ServiceKey};
+use crate::store::Store;
+
+/// Services × offerings in scope on a day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Matrix {
+    pub date: NaiveDate,
+    pub offerings: Vec<String>,
+    /// Each service (current name) with the offerings that list it.
+    pub services: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Which services each offering listed at the end of `date`: its last
+/// version with scope (a version without scope is an anomaly, not the
+/// page's state). Offerings retired by then are left out.
+///
+/// Names are grouped by [`AliasTable::identity`], as the differ pairs them:
+/// each service shows under its current name in the alias table, or else
+/// the spelling most offerings use.
+pub fn matrix(store: &Store, aliases: &AliasTable, date: NaiveDate) -> Result<Matrix> {
+    let end = crate::ingest::midnight(date.succ_opt().unwrap_or(date));
+    let retirements = store.all_retirements()?;
+    let mut offerings = Vec::new();
+    let mut in_force: HashMap<i64, String> = HashMap::new();
+    for last in store.latest_good_before(end)? {
+        let retired = retirements
+            .get(&last.source)
+            .is_some_and(|r| r.iter().any(|at| *at > last.captured_at && *at < end));
+        if retired {
+            continue;
+        }
+        in_force.insert(last.id, last.source.clone());
+        offerings.push(last.source);
+    }
+    let ids: Vec<i64> = in_force.keys().copied().collect();
+    // Each identity's spellings, each with the offerings that use it.
+    let mut by_identity: HashMap<ServiceKey, BTreeMap<String, BTreeSet<String>>> = HashMap::new();
+    for (snapshot, name) in store.services_of(&ids)? {
+        let Some(source) = in_force.get(&snapshot) else {
+            continue;
+        };
+        by_identity
+            .entry(aliases.identity(&name))
+            .or_default()
+            .entry(name)
+            .or_default()
+            .insert(source.clone());
+    }
+    let mut services: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for spellings in by_identity.into_values() {
+        let all: BTreeSet<String> = spellings.values().flatten().cloned().collect();
+        // Spellings of one identity are all known to the table, or none.
+        let known = spellings
+            .keys()
+            .find_map(|n| aliases.resolve(&ServiceKey::of(n)))
+            .map(|r| r.canonical.to_string());
+        let most_used = || {
+            spellings
+                .iter()
+                .max_by(|a, b| a.1.len().cmp(&b.1.len()).then_with(|| b.0.cmp(a.0)))
+                .map(|(n, _)| n.clone())
+                .unwrap_or_default()
+        };
+        let name = known.unwrap_or_else(most_used);
+        services.entry(name).or_default().extend(all);
+    }
+    Ok(Matrix {
+        date,
+        offerings,
+        services,
+    })
+}
