@@ -490,12 +490,18 @@ fn split_compound(text: &str) -> Vec<Service> {
             .collect();
         let last_of_list = at + 1 == parts.len() && part.len() < trimmed.len() && at >= 2;
         let shared_tail = names.last().and_then(|n| head_noun(n));
+        let shared_lead = names.first().and_then(|n| lead_noun(n));
         for (i, name) in names.iter().enumerate() {
             let mut name = name.to_string();
             if i + 1 < names.len()
                 && let Some(tail) = shared_tail.filter(|_| head_noun(&name).is_none())
             {
                 name = format!("{name} {tail}");
+            }
+            if i > 0
+                && let Some(lead) = shared_lead.filter(|_| lead_noun(&name).is_none())
+            {
+                name = format!("{lead} {name}");
             }
             if last_of_list
                 && names.len() == 1
@@ -526,6 +532,23 @@ fn head_noun(name: &str) -> Option<&str> {
     }
     let start = name.len() - words[words.len() - common..].join(" ").len();
     Some(&name[start..])
+}
+
+/// The leading nouns of a name in a language that puts the head first,
+/// up to the connective before its brand ("Experiencia de inicio de sesión
+/// de" in "Experiencia de inicio de sesión de Office 365"): a head that the
+/// compound's later names share ("... de Office 365 y Azure AD" names two
+/// sign-in experiences, as the English "Office 365 and Azure AD login
+/// experience" does).
+fn lead_noun(name: &str) -> Option<&str> {
+    let words: Vec<&str> = name.split(' ').collect();
+    let brand = words.iter().position(|w| BRANDS.contains(w))?;
+    let connective = words[..brand].last()?;
+    if brand < 2 || BRANDS.contains(&words[0]) || !connective.chars().all(char::is_lowercase) {
+        return None;
+    }
+    let end = words[..brand].iter().map(|w| w.len() + 1).sum::<usize>() - 1;
+    Some(&name[..end])
 }
 
 /// The words of at least two that every name of `names` (two or more)
@@ -774,6 +797,14 @@ mod tests {
         assert_eq!(
             names(&split_item("Office 365 and Azure AD login experience").services),
             ["Office 365 login experience", "Azure AD login experience"]
+        );
+        // The same compound where the head comes first, as in Spanish.
+        assert_eq!(
+            names(&split_item("Portal de acceso de Office 365 y Azure AD").services),
+            [
+                "Portal de acceso de Office 365",
+                "Portal de acceso de Azure AD"
+            ]
         );
         // Names that share no head, or end in a name of their own, stay.
         assert_eq!(
