@@ -69,4 +69,17 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// Whether `source` has a version captured on `day` (YYYY-MM-DD, UTC)
+    /// whose document hash starts with `hash`: what a learned name's
+    /// evidence points at.
+    pub(crate) fn has_version(&self, source: &str, day: &str, hash: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM snapshot WHERE source_id = ?1
+                 AND substr(captured_at, 1, 10) = ?2
+                 AND ?3 <> '' AND substr(document_hash, 1, length(?3)) = ?3)",
+            params![source, day, hash],
+            |r| r.get(0),
+        )?)
+    }
 }
