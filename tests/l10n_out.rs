@@ -221,3 +221,194 @@ fn verify_checks_learned_names_and_reparse_learns_them_again() {
     assert_eq!(run(&db, &["names", "--locale", "fr-fr"]), names);
     assert!(run(&db, &["verify"]).contains(", 0 problems"));
 }
+
+/// Runs the CLI on `db` and reads its JSON output.
+fn json(db: &Path, args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&run(db, args)).expect("JSON")
+}
+
+/// The matrix, the HTML report and the timeline name a service in English,
+/// with the German page's spelling beside it; an English-only store shows
+/// none of it.
+#[test]
+fn matrix_report_and_timeline_show_the_german_spelling_beside_the_english_name() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("de.db");
+    german_store(&shared, &db);
+    let at = ["matrix", "--at", "2021-03-01"];
+    let format = |f: &'static str| [&at[..], &["--format", f]].concat();
+
+    let text = run(&db, &at);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("Power BI "))
+        .expect("a Power BI row");
+    assert!(
+        row.starts_with("Power BI (de-de: Power BI-Clouddienst)  ")
+            && row.ends_with("2  offering-abs-ospar, offering-abs-ospar-de-de"),
+        "{text}"
+    );
+    let azure = text
+        .lines()
+        .find(|l| l.starts_with("Azure "))
+        .expect("Azure");
+    assert!(!azure.contains("de-de:"), "{text}");
+
+    let markdown = run(&db, &format("markdown"));
+    assert!(
+        markdown.contains("| Power BI \\(de-de: Power BI-Clouddienst\\) | ✓ | ✓ |"),
+        "{markdown}"
+    );
+
+    let csv = run(&db, &format("csv"));
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("service,offering-abs-ospar,offering-abs-ospar-de-de,localized")
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l == "Power BI,x,x,de-de: Power BI-Clouddienst"),
+        "{csv}"
+    );
+    assert!(csv.lines().any(|l| l == "Azure,x,x,"), "{csv}");
+
+    let m = json(&db, &format("json"));
+    assert_eq!(
+        m["services"]["Power BI"],
+        serde_json::json!(["offering-abs-ospar", "offering-abs-ospar-de-de"])
+    );
+    assert_eq!(
+        m["localized"]["Power BI"],
+        serde_json::json!({"de-de": "Power BI-Clouddienst"}),
+        "{m}"
+    );
+    assert!(m["localized"].get("Azure").is_none(), "{m}");
+
+    let html = dir.path().join("report.html");
+    run(
+        &db,
+        &[
+            "report",
+            "--to",
+            "2021-03-01",
+            "-o",
+            html.to_str().expect("UTF-8 path"),
+        ],
+    );
+    let html = std::fs::read_to_string(&html).expect("report");
+    assert!(
+        html.contains(
+            "<td>Power BI<span class=\"muted\"> (de-de: Power BI-Clouddienst)</span></td>"
+        ),
+        "the report's matrix"
+    );
+
+    let timeline = run(&db, &["timeline", "Power BI"]);
+    assert_eq!(
+        timeline.lines().next(),
+        Some("Power BI (de-de: Power BI-Clouddienst)")
+    );
+    let t = json(&db, &["timeline", "Power BI", "--format", "json"]);
+    assert_eq!(t["service"], "Power BI");
+    assert_eq!(
+        t["localized"],
+        serde_json::json!({"de-de": "Power BI-Clouddienst"})
+    );
+
+    // The English page alone: no spelling beside any name, no column.
+    let english = dir.path().join("en.db");
+    import(&english, &[shared.join("corpus/en-us/offering-abs-ospar")]);
+    assert!(!run(&english, &at).contains("de-de"));
+    let csv = run(&english, &format("csv"));
+    assert_eq!(csv.lines().next(), Some("service,offering-abs-ospar"));
+    assert!(json(&english, &format("json")).get("localized").is_none());
+    let t = json(&english, &["timeline", "Power BI", "--format", "json"]);
+    assert!(t.get("localized").is_none(), "{t}");
+    assert_eq!(
+        run(&english, &["timeline", "Power BI"]).lines().next(),
+        Some("Power BI")
+    );
+}
+
+/// A service a German page drops is reported under its English name, with
+/// the page's own spelling beside it, by `diff` and `log` in every format.
+#[test]
+fn diff_and_log_carry_the_german_spelling_of_what_changed() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let corpus = shared.join("corpus");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("de.db");
+    import(
+        &db,
+        &[
+            corpus.join("en-us/offering-csa-star-self-assessment"),
+            corpus.join("l10n/de-de/offering-csa-star-self-assessment"),
+        ],
+    );
+    let source = "offering-csa-star-self-assessment-de-de";
+    let (english, german) = (
+        "Dynamics 365 CSA STAR Self-Assessment",
+        "CSA STAR-Selbstbewertung für Dynamics 365",
+    );
+    let log = run(&db, &["log", "--source", source, "--kind", "removed"]);
+    assert!(
+        log.contains(&format!("removed   {english} (de-de: {german})")),
+        "{log}"
+    );
+    let events = json(
+        &db,
+        &[
+            "log", "--source", source, "--kind", "removed", "--format", "json",
+        ],
+    );
+    assert_eq!(events[0]["service"], english, "{events}");
+    assert_eq!(
+        events[0]["localized"],
+        serde_json::json!({ "de-de": german })
+    );
+
+    let diff = [
+        "diff",
+        "--source",
+        source,
+        "--from",
+        "2021-07-01",
+        "--to",
+        "2021-07-20",
+    ];
+    let text = run(&db, &diff);
+    assert!(
+        text.contains(&format!("removed   {english} (de-de: {german})")),
+        "{text}"
+    );
+    // Services added to one row are listed together, each with its spelling.
+    assert!(
+        text.contains(
+            "Office 365 Customer Portal (de-de: Office 365-Kundenportal), Office Online,"
+        ),
+        "{text}"
+    );
+    let markdown = run(&db, &[&diff[..], &["--format", "markdown"]].concat());
+    assert!(
+        markdown.contains(&format!("- **Removed** {english} \\(de-de: {german}\\)")),
+        "{markdown}"
+    );
+    let d = json(&db, &[&diff[..], &["--format", "json"]].concat());
+    let removed = &d["removed"][0];
+    assert_eq!(removed["service"], english, "{d}");
+    assert_eq!(removed["localized"], serde_json::json!({ "de-de": german }));
+    // A service the German page writes in English carries no spelling.
+    let online = d["added"]
+        .as_array()
+        .expect("added")
+        .iter()
+        .find(|e| e["service"] == "Office Online")
+        .expect("Office Online added");
+    assert!(online.get("localized").is_none(), "{online}");
+}

@@ -1,7 +1,9 @@
 //! Learned names: the English name of each localized service name and row
 //! label, with the pair of versions that first showed it.
 
-use rusqlite::params;
+use std::collections::HashMap;
+
+use rusqlite::{OptionalExtension, params};
 use scopewatch_core::canon::l10n::{Kind, LearnedName, Provenance};
 
 use super::Store;
@@ -81,5 +83,23 @@ impl Store {
             params![source, day, hash],
             |r| r.get(0),
         )?)
+    }
+
+    /// The locale each of these snapshots' pages is written in, in lower
+    /// case, where it says one.
+    pub(crate) fn locales_of(&self, ids: &[i64]) -> Result<HashMap<i64, String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT lower(locale) FROM snapshot WHERE id = ?1")?;
+        let mut found = HashMap::new();
+        for &id in ids {
+            if let Some(Some(locale)) = stmt
+                .query_row([id], |r| r.get::<_, Option<String>>(0))
+                .optional()?
+            {
+                found.insert(id, locale);
+            }
+        }
+        Ok(found)
     }
 }
