@@ -412,3 +412,46 @@ fn diff_and_log_carry_the_german_spelling_of_what_changed() {
         .expect("Office Online added");
     assert!(online.get("localized").is_none(), "{online}");
 }
+
+/// `serve`'s matrix, page and API, gives the German spelling beside the
+/// English name too.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_served_matrix_shows_the_german_spelling() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("de.db");
+    german_store(&shared, &db);
+    let store = scopewatch::store::Store::open_read(&db).expect("database");
+    let aliases = scopewatch::canon::AliasTable::builtin()
+        .with_localized(store.learned_names(None).expect("learned names"));
+    let app = scopewatch::serve::App::new(store, aliases, None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, scopewatch::serve::router(app)).await });
+
+    let page = reqwest::get(format!("{base}/matrix?date=2021-03-01"))
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("a page");
+    assert!(
+        page.contains(">Power BI</a> (de-de: Power BI-Clouddienst)</th>"),
+        "{page}"
+    );
+    let api: serde_json::Value = reqwest::get(format!("{base}/api/v1/matrix?date=2021-03-01"))
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        api["localized"]["Power BI"],
+        serde_json::json!({"de-de": "Power BI-Clouddienst"}),
+        "{api}"
+    );
+}
