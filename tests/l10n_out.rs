@@ -403,6 +403,24 @@ fn diff_and_log_carry_the_german_spelling_of_what_changed() {
     let removed = &d["removed"][0];
     assert_eq!(removed["service"], english, "{d}");
     assert_eq!(removed["localized"], serde_json::json!({ "de-de": german }));
+    let html = dir.path().join("report.html");
+    run(
+        &db,
+        &[
+            "report",
+            "--from",
+            "2021-07-01",
+            "--to",
+            "2021-07-20",
+            "-o",
+            html.to_str().expect("UTF-8 path"),
+        ],
+    );
+    let html = std::fs::read_to_string(&html).expect("report");
+    assert!(
+        html.contains(&format!("<b>{english}</b> (de-de: {german})")),
+        "the report's events"
+    );
     // A service the German page writes in English carries no spelling.
     let online = d["added"]
         .as_array()
