@@ -216,7 +216,7 @@ fn localized_histories_tell_the_english_story() {
 }
 
 /// A page in the docs Markdown form, in `locale` when given.
-fn markdown(locale: Option<&str>, heading: &str, names: &[&str]) -> String {
+pub(crate) fn markdown(locale: Option<&str>, heading: &str, names: &[&str]) -> String {
     let front = locale.map_or(String::new(), |l| {
         format!("---\nms.contentlocale: {l}\n---\n")
     });

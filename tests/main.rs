@@ -18,6 +18,7 @@ mod faults_store;
 mod history;
 mod integrity;
 mod l10n;
+mod l10n_out;
 mod lag;
 mod newcomer;
 mod nightly;

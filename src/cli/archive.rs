@@ -121,8 +121,12 @@ impl<W: Write> Write for UntilClosed<W> {
 
 fn exported(counts: &store::Counts, to: &str) -> String {
     format!(
-        "exported {} sources, {} documents, {} snapshots and {} other records to {to}",
-        counts.sources, counts.documents, counts.snapshots, counts.other,
+        "exported {} sources, {} documents, {} snapshots, {} learned names and {} other records to {to}",
+        counts.sources,
+        counts.documents,
+        counts.snapshots,
+        counts.names.unwrap_or(0),
+        counts.other,
     )
 }
 
@@ -131,14 +135,20 @@ pub(super) fn restore(db: &Path, args: RestoreArgs) -> anyhow::Result<ExitCode> 
     let file =
         std::fs::File::open(archive).with_context(|| format!("reading {}", archive.display()))?;
     let input = std::io::BufReader::new(file);
-    let counts = if db.exists() {
+    let (counts, relearned) = if db.exists() {
         let _lock = store::lock(db)?;
-        Store::open(db)?.restore(input)?
+        restore_into(&mut Store::open(db)?, input)?
     } else {
         restore_new(db, input)?
     };
+    let names = match relearned {
+        Some(n) => {
+            format!("; the archive predates learned names: {n} learned again from its pages")
+        }
+        None => format!(", {} learned names", counts.names.unwrap_or(0)),
+    };
     emit(&format!(
-        "restored {} sources, {} documents, {} snapshots and {} other records into {}\n",
+        "restored {} sources, {} documents, {} snapshots and {} other records into {}{names}\n",
         counts.sources,
         counts.documents,
         counts.snapshots,
@@ -148,11 +158,29 @@ pub(super) fn restore(db: &Path, args: RestoreArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// Restores an archive into `store`. An archive made before learned names
+/// were carried has them learned again from its pages, which taught them;
+/// how many is the second value then.
+fn restore_into(
+    store: &mut Store,
+    input: impl std::io::BufRead,
+) -> anyhow::Result<(store::Counts, Option<usize>)> {
+    let counts = store.restore(input)?;
+    let relearned = match counts.names {
+        Some(_) => None,
+        None => Some(ingest::l10n::learn_names(store)?),
+    };
+    Ok((counts, relearned))
+}
+
 /// Restores into a database that does not exist yet. It is built under a
 /// temporary name beside `db` and given its name only when whole, so a
 /// refused archive leaves no file behind; and it never replaces a database
 /// that appeared meanwhile.
-fn restore_new(db: &Path, input: impl std::io::BufRead) -> anyhow::Result<store::Counts> {
+fn restore_new(
+    db: &Path,
+    input: impl std::io::BufRead,
+) -> anyhow::Result<(store::Counts, Option<usize>)> {
     let dir = db
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -162,8 +190,7 @@ fn restore_new(db: &Path, input: impl std::io::BufRead) -> anyhow::Result<store:
         .tempfile_in(dir)
         .with_context(|| format!("writing into {}", dir.display()))?;
     let counts = {
-        let mut store = Store::open(staging.path())?;
-        store.restore(input)?
+        restore_into(&mut Store::open(staging.path())?, input)?
         // Closed here, so that its log is folded into the file renamed.
     };
     staging.persist_noclobber(db).with_context(|| {

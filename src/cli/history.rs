@@ -446,6 +446,8 @@ fn keep_environment(
         offerings.retain(|o| listed.get(o).is_some_and(|names| names.contains(service)));
     }
     m.services.retain(|_, offerings| !offerings.is_empty());
+    m.localized
+        .retain(|service, _| m.services.contains_key(service));
     m.offerings
         .retain(|o| listed.get(o).is_some_and(|names| !names.is_empty()));
     if m.offerings.is_empty() {

@@ -191,6 +191,8 @@ pub(super) fn reparse(db: &Path, progress: bool, args: ReparseArgs) -> anyhow::R
         "{} snapshots checked, {} rebuilt, {} with a different scope or links\n",
         r.checked, r.rebuilt, r.changed
     ))?;
+    // Names were learned from the scopes just rebuilt.
+    learn_names(&mut store)?;
     Ok(ExitCode::SUCCESS)
 }
 

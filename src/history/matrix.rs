@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::localized::{most_used_per_locale, translates};
 use crate::Result;
 use crate::canon::{AliasTable, ServiceKey};
 use crate::store::Store;
@@ -16,6 +17,10 @@ pub struct Matrix {
     pub offerings: Vec<String>,
     /// Each service (current name) with the offerings that list it.
     pub services: BTreeMap<String, BTreeSet<String>>,
+    /// Each service's spelling on translated pages, by locale, where the
+    /// spelling is a translation of the service's name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub localized: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Which services each offering listed at the end of `date`: its last
@@ -43,19 +48,35 @@ pub fn matrix(store: &Store, aliases: &AliasTable, date: NaiveDate) -> Result<Ma
     let ids: Vec<i64> = in_force.keys().copied().collect();
     // Each identity's spellings, each with the offerings that use it.
     let mut by_identity: HashMap<ServiceKey, BTreeMap<String, BTreeSet<String>>> = HashMap::new();
+    // Each identity's translated spellings, by locale, with their offerings.
+    let mut translated: Translated = HashMap::new();
+    let locales = store.locales_of(&ids)?;
     for (snapshot, name) in store.services_of(&ids)? {
         let Some(source) = in_force.get(&snapshot) else {
             continue;
         };
+        let identity = aliases.identity(&name);
+        if let Some(locale) = locales
+            .get(&snapshot)
+            .filter(|l| translates(aliases, l, &name))
+        {
+            translated
+                .entry(identity.clone())
+                .or_default()
+                .entry((locale.clone(), name.clone()))
+                .or_default()
+                .insert(source.clone());
+        }
         by_identity
-            .entry(aliases.identity(&name))
+            .entry(identity)
             .or_default()
             .entry(name)
             .or_default()
             .insert(source.clone());
     }
     let mut services: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for spellings in by_identity.into_values() {
+    let mut localized: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (identity, spellings) in by_identity {
         let all: BTreeSet<String> = spellings.values().flatten().cloned().collect();
         // Spellings of one identity are all known to the table, or none.
         let known = spellings
@@ -70,11 +91,27 @@ pub fn matrix(store: &Store, aliases: &AliasTable, date: NaiveDate) -> Result<Ma
                 .unwrap_or_default()
         };
         let name = known.unwrap_or_else(most_used);
+        let key = ServiceKey::of(&name);
+        let spelled = most_used_per_locale(
+            translated
+                .remove(&identity)
+                .into_iter()
+                .flatten()
+                .filter(|((_, spelling), _)| ServiceKey::of(spelling) != key)
+                .map(|(spelling, offerings)| (spelling, offerings.len())),
+        );
+        if !spelled.is_empty() {
+            localized.entry(name.clone()).or_default().extend(spelled);
+        }
         services.entry(name).or_default().extend(all);
     }
     Ok(Matrix {
         date,
         offerings,
         services,
+        localized,
     })
 }
+
+/// Translated spellings of each identity: (locale, spelling) → offerings.
+type Translated = HashMap<ServiceKey, BTreeMap<(String, String), BTreeSet<String>>>;

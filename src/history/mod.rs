@@ -429,6 +429,7 @@ fn toggle(differ: &Differ<'_>, change: &Change) -> Option<Toggle> {
     })
 }
 
+mod localized;
 mod matrix;
 mod timeline;
 
@@ -470,6 +471,7 @@ mod tests {
                     environment: None,
                     parent: None,
                     text: String::new(),
+                    localized: Default::default(),
                 }),
             ),
             (day(15), rename(mdca, mcas)),

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::localized::{most_used_per_locale, translates};
 use crate::Result;
 use crate::canon::{AliasTable, ServiceKey};
 use crate::store::{Store, VersionRef};
@@ -28,6 +29,10 @@ pub struct Timeline {
     /// Every name followed: current, former and variant names.
     pub names: Vec<String>,
     pub offerings: BTreeMap<String, Vec<Span>>,
+    /// The service's spelling on translated pages, by locale: the one most
+    /// versions use.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub localized: BTreeMap<String, String>,
 }
 
 /// When a service (any of its known names) entered and left each offering.
@@ -106,11 +111,35 @@ pub fn timeline(store: &Store, aliases: &AliasTable, name: &str) -> Result<Timel
             offerings.insert(source, spans);
         }
     }
+    let service = aliases.canonical_name(name).to_string();
+    let localized = spelled_in_translations(store, aliases, &service, &listed)?;
     Ok(Timeline {
-        service: aliases.canonical_name(name).to_string(),
+        service,
         names,
         offerings,
+        localized,
     })
+}
+
+/// The spelling of `service` most versions of each locale list, where a
+/// translated page writes a translation of it.
+fn spelled_in_translations(
+    store: &Store,
+    aliases: &AliasTable,
+    service: &str,
+    listed: &HashMap<i64, Vec<String>>,
+) -> Result<BTreeMap<String, String>> {
+    let ids: Vec<i64> = listed.keys().copied().collect();
+    let key = ServiceKey::of(service);
+    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (id, locale) in store.locales_of(&ids)? {
+        for name in listed.get(&id).into_iter().flatten() {
+            if ServiceKey::of(name) != key && translates(aliases, &locale, name) {
+                *counts.entry((locale.clone(), name.clone())).or_default() += 1;
+            }
+        }
+    }
+    Ok(most_used_per_locale(counts))
 }
 
 fn close(spans: &mut [Span], date: NaiveDate, why: &str) {

@@ -3,10 +3,10 @@
 //! version, with its English source (`offering-iso-27001`) as it stood when
 //! the translation was captured.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use scopewatch_core::canon::l10n::{Learner, Provenance, language};
+use scopewatch_core::canon::l10n::{Kind, LearnedName, Learner, Provenance, language};
 
 use crate::Result;
 use crate::store::{Store, StoredSnapshot};
@@ -24,6 +24,15 @@ fn english_at(english: &[StoredSnapshot], at: DateTime<Utc>) -> Option<&StoredSn
 /// in the store, and stores them in place of what was learned before.
 /// Returns how many names are known.
 pub fn learn_names(store: &mut Store) -> Result<usize> {
+    let names = taught(store)?;
+    store.replace_learned_names(&names)?;
+    tracing::debug!(names = names.len(), "localized names learned");
+    Ok(names.len())
+}
+
+/// The names the store's pages teach: each localized source's versions
+/// aligned with its English source's.
+fn taught(store: &Store) -> Result<Vec<LearnedName>> {
     let sources: Vec<String> = store.sources()?.into_iter().map(|s| s.id).collect();
     let known: HashSet<&str> = sources.iter().map(String::as_str).collect();
     let mut learner = Learner::default();
@@ -61,10 +70,64 @@ pub fn learn_names(store: &mut Store) -> Result<usize> {
             learner.add(&locale, &source.snapshot, &version.snapshot, &seen);
         }
     }
-    let names = learner.finish();
-    store.replace_learned_names(&names)?;
-    tracing::debug!(names = names.len(), "localized names learned");
-    Ok(names.len())
+    Ok(learner.finish())
+}
+
+/// What is wrong with the stored learned names: evidence that points at no
+/// stored version, and names the stored pages no longer teach (or teach
+/// and are not stored), as after a parser change without a reparse.
+pub fn check_learned(store: &Store) -> Result<Vec<String>> {
+    let stored = store.learned_names(None)?;
+    let mut problems = Vec::new();
+    for n in &stored {
+        let what = format!(
+            "learned name {} {} {:?}",
+            n.locale,
+            n.kind.as_str(),
+            n.localized
+        );
+        let p = &n.first;
+        if !store.has_version(&p.source, &p.date, &p.localized_ref)? {
+            problems.push(format!(
+                "{what}: its evidence names version {} of {} on {}, which is not stored",
+                p.localized_ref, p.source, p.date
+            ));
+        }
+        let english = p.source.strip_suffix(&format!("-{}", n.locale));
+        let english_version = p.english_ref.split_once(' ');
+        let found = match (english, english_version) {
+            (Some(id), Some((day, hash))) => store.has_version(id, day, hash)?,
+            _ => false,
+        };
+        if !found {
+            problems.push(format!(
+                "{what}: its evidence names English version {:?} of {}, which is not stored",
+                p.english_ref,
+                english.unwrap_or("no English source")
+            ));
+        }
+    }
+    // Keyed as the store keys them: the first of a name wins.
+    let by_key = |names: Vec<LearnedName>| {
+        let mut map: BTreeMap<(String, Kind, String), LearnedName> = BTreeMap::new();
+        for n in names {
+            map.entry((n.locale.clone(), n.kind, n.localized.clone()))
+                .or_insert(n);
+        }
+        map
+    };
+    let (stored, taught) = (by_key(stored), by_key(taught(store)?));
+    let stale = stored
+        .iter()
+        .filter(|(k, n)| taught.get(*k) != Some(*n))
+        .count();
+    let missing = taught.keys().filter(|k| !stored.contains_key(*k)).count();
+    if stale + missing > 0 {
+        problems.push(format!(
+            "{stale} learned names are not what the stored pages teach and {missing} they teach are not stored: run `scopewatch reparse`"
+        ));
+    }
+    Ok(problems)
 }
 
 /// Whether `id` is `english` with a locale appended ("-de-de", "-zh-cn").

@@ -262,8 +262,9 @@ pub struct Verified {
     pub problems: Vec<String>,
 }
 
-/// Checks every raw document against its hash, and that reading each one
-/// again reproduces the stored snapshot.
+/// Checks every raw document against its hash, that reading each one
+/// again reproduces the stored snapshot, and that the learned names are
+/// what the stored pages teach (see [`l10n::check_learned`]).
 pub fn verify(store: &Store, progress: &dyn Fn(Step)) -> Result<Verified> {
     let versions = store.versions(None)?;
     let total = versions.len();
@@ -310,6 +311,7 @@ pub fn verify(store: &Store, progress: &dyn Fn(Step)) -> Result<Verified> {
             ));
         }
     }
+    report.problems.extend(l10n::check_learned(store)?);
     progress(Step { done: total, total });
     Ok(report)
 }

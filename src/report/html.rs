@@ -8,7 +8,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::data::{OfferingReport, ReportData, Row, StepView};
 use super::lag::{began_words, gap_words, state_words};
-use super::{event_line, summary};
+use super::{event_line, spelled, summary};
 use crate::diff::{Change, Evidence, LinkChange};
 use crate::history::{Event, EventKind, Matrix};
 use crate::lag::{Gap, SourceLag};
@@ -221,8 +221,8 @@ fn event_item(e: &Event) -> Markup {
                     @if let Some(env) = &r.environment { " [" (env) "]" }
                     " " span.evidence { "evidence: " (evidence(r.evidence, r.confidence, &r.text)) }
                 }
-                EventKind::Change(Change::Added(a)) => { b { (a.service) } @if let Some(env) = &a.environment { " [" (env) "]" } }
-                EventKind::Change(Change::Removed(r)) => { b { (r.service) } @if let Some(env) = &r.environment { " [" (env) "]" } }
+                EventKind::Change(Change::Added(a)) => { b { (a.service) } (spelled(&a.localized)) @if let Some(env) = &a.environment { " [" (env) "]" } }
+                EventKind::Change(Change::Removed(r)) => { b { (r.service) } (spelled(&r.localized)) @if let Some(env) = &r.environment { " [" (env) "]" } }
                 EventKind::Change(Change::Moved(m)) => {
                     b { (m.service) } ": " (m.from.as_deref().unwrap_or("page-wide list")) " → " (m.to.as_deref().unwrap_or("page-wide list"))
                 }
@@ -444,7 +444,7 @@ fn matrix_table(m: &Matrix) -> Markup {
                         tbody {
                             @for (service, offerings) in &m.services {
                                 tr {
-                                    td { (service) }
+                                    td { (service) @if let Some(l) = m.localized.get(service) { span.muted { (spelled(l)) } } }
                                     @for o in &m.offerings { @if offerings.contains(o) { td.x { "✓" } } @else { td {} } }
                                 }
                             }

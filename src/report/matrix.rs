@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::escape_markdown;
+use super::{escape_markdown, spelled};
 use crate::history::Matrix;
 
 /// One line per service: its name, how many offerings list it, and which,
@@ -15,17 +15,18 @@ pub fn matrix_text(m: &Matrix, width: usize) -> String {
         m.services.len(),
         m.offerings.len()
     );
-    let name_width = m
-        .services
-        .keys()
+    let names: Vec<String> = m.services.keys().map(|s| named(m, s)).collect();
+    // Translated spellings make names longer: they get half the width.
+    let share = if m.localized.is_empty() { 3 } else { 2 };
+    let name_width = names
+        .iter()
         .map(|s| s.chars().count())
         .max()
         .unwrap_or(0)
-        .min(width / 3)
+        .min(width / share)
         .max(10);
     let indent = name_width + 7;
-    for (service, offerings) in &m.services {
-        let mut name = service.clone();
+    for (mut name, offerings) in names.into_iter().zip(m.services.values()) {
         if name.chars().count() > name_width {
             name = name.chars().take(name_width - 1).collect::<String>() + "…";
         }
@@ -67,7 +68,7 @@ pub fn matrix_markdown(m: &Matrix) -> String {
     out.push_str(&"---|".repeat(m.offerings.len()));
     out.push('\n');
     for (service, offerings) in &m.services {
-        let _ = write!(out, "| {} |", escape_markdown(service));
+        let _ = write!(out, "| {} |", escape_markdown(&named(m, service)));
         for offering in &m.offerings {
             out.push_str(if offerings.contains(offering) {
                 " ✓ |"
@@ -78,4 +79,12 @@ pub fn matrix_markdown(m: &Matrix) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A service's name, with its translated spellings beside it.
+fn named(m: &Matrix, service: &str) -> String {
+    match m.localized.get(service) {
+        Some(localized) => format!("{service}{}", spelled(localized)),
+        None => service.to_string(),
+    }
 }

@@ -13,6 +13,7 @@ pub mod matrix;
 
 pub use fields::events_csv;
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::diff::{Change, Diff, LinkChange};
@@ -101,6 +102,24 @@ fn place(environment: &Option<String>) -> &str {
     environment.as_deref().unwrap_or("page-wide list")
 }
 
+/// " (es-es: Skype Empresarial)": how translated pages spell a service,
+/// by locale, to follow its English name; empty where none respells it.
+pub fn spelled(localized: &BTreeMap<String, String>) -> String {
+    if localized.is_empty() {
+        return String::new();
+    }
+    format!(" ({})", spellings(localized))
+}
+
+/// "de-de: Skype for Business; es-es: Skype Empresarial".
+fn spellings(localized: &BTreeMap<String, String>) -> String {
+    localized
+        .iter()
+        .map(|(locale, name)| format!("{locale}: {name}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// "(part of Office 365 Microservices)" for a service named in an
 /// "including ..." list.
 fn part_of(entry: &crate::diff::Entry) -> String {
@@ -127,14 +146,16 @@ fn qualifiers(list: &[String]) -> String {
 fn change_line(change: &Change) -> String {
     match change {
         Change::Added(e) => format!(
-            "added     {}{}{}",
+            "added     {}{}{}{}",
             e.service,
+            spelled(&e.localized),
             part_of(e),
             env_suffix(&e.environment)
         ),
         Change::Removed(e) => format!(
-            "removed   {}{}{}",
+            "removed   {}{}{}{}",
             e.service,
+            spelled(&e.localized),
             part_of(e),
             env_suffix(&e.environment)
         ),
@@ -243,7 +264,8 @@ enum Line<'a> {
     Row {
         added: bool,
         environment: &'a str,
-        services: Vec<&'a str>,
+        /// Each service with its translated spelling beside it.
+        services: Vec<String>,
     },
 }
 
@@ -268,12 +290,12 @@ fn lines(diff: &Diff) -> Vec<Line<'_>> {
                 environment: e,
                 services,
             }) if *a == added && *e == environment => {
-                services.push(&entry.service);
+                services.push(format!("{}{}", entry.service, spelled(&entry.localized)));
             }
             _ => out.push(Line::Row {
                 added,
                 environment,
-                services: vec![&entry.service],
+                services: vec![format!("{}{}", entry.service, spelled(&entry.localized))],
             }),
         }
     }
@@ -350,14 +372,16 @@ fn markdown_line(change: &Change) -> String {
     };
     match change {
         Change::Added(a) => format!(
-            "- **Added** {}{}{}",
+            "- **Added** {}{}{}{}",
             e(&a.service),
+            e(&spelled(&a.localized)),
             e(&part_of(a)),
             env(&a.environment)
         ),
         Change::Removed(r) => format!(
-            "- **Removed** {}{}{}",
+            "- **Removed** {}{}{}{}",
             e(&r.service),
+            e(&spelled(&r.localized)),
             e(&part_of(r)),
             env(&r.environment)
         ),
@@ -655,7 +679,7 @@ pub fn events_markdown(events: &[Event]) -> String {
 
 /// A service's timeline as text.
 pub fn timeline_text(t: &Timeline) -> String {
-    let mut out = format!("{}\n", t.service);
+    let mut out = format!("{}{}\n", t.service, spelled(&t.localized));
     if t.names.len() > 1 {
         let _ = writeln!(out, "  known as: {}", t.names.join(", "));
     }
@@ -699,12 +723,16 @@ pub fn timeline_csv(t: &Timeline) -> std::io::Result<String> {
     csv_string(std::iter::once(header).chain(rows))
 }
 
-/// The services × offerings matrix as CSV, an `x` where a service is in scope.
+/// The services × offerings matrix as CSV, an `x` where a service is in
+/// scope; a last column of translated spellings where there are any.
 pub fn matrix_csv(m: &Matrix) -> std::io::Result<String> {
+    let translated = !m.localized.is_empty();
     let header = std::iter::once("service".to_string())
         .chain(m.offerings.iter().cloned())
+        .chain(translated.then(|| "localized".to_string()))
         .collect();
     let rows = m.services.iter().map(|(service, offerings)| {
+        let localized = m.localized.get(service).map(spellings);
         std::iter::once(service.clone())
             .chain(m.offerings.iter().map(|o| {
                 if offerings.contains(o) {
@@ -713,6 +741,7 @@ pub fn matrix_csv(m: &Matrix) -> std::io::Result<String> {
                     String::new()
                 }
             }))
+            .chain(translated.then(|| localized.unwrap_or_default()))
             .collect()
     });
     csv_string(std::iter::once(header).chain(rows))
@@ -731,6 +760,7 @@ mod tests {
                 environment: None,
                 parent: None,
                 text: String::new(),
+                localized: BTreeMap::new(),
             })],
             warnings: vec![],
             not_compared: None,

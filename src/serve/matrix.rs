@@ -86,6 +86,8 @@ fn gather(store: &Store, aliases: &AliasTable, ask: &Ask) -> Result<MatrixView, 
             offerings.retain(|o| in_env(o, service));
         }
         m.services.retain(|_, offerings| !offerings.is_empty());
+        m.localized
+            .retain(|service, _| m.services.contains_key(service));
         m.offerings
             .retain(|o| m.services.values().any(|offerings| offerings.contains(o)));
     }
@@ -158,7 +160,8 @@ pub async fn page(State(app): State<App>, Query(ask): Query<Ask>) -> Result<Resp
                 tbody {
                     @for (service, offerings) in &m.services {
                         tr {
-                            th { a href={ "/services?q=" (encode(service)) } { (service) } }
+                            th { a href={ "/services?q=" (encode(service)) } { (service) }
+                                @if let Some(l) = m.localized.get(service) { (crate::report::spelled(l)) } }
                             @for o in &m.offerings { td { @if offerings.contains(o) { "✓" } } }
                         }
                     }

@@ -2,6 +2,10 @@
 //! raw documents in base64. A restore into an empty database followed by an
 //! export gives back the same file, so an archive is a faithful copy.
 //!
+//! Learned names travel with their evidence (format 3): they are what the
+//! store's pages taught, and an archive of format 2, made before, carries
+//! none, so its restore learns them again from the restored pages.
+//!
 //! The last line is a manifest: the number of records before it and the
 //! SHA-256 of their lines. Restore refuses an archive whose records do not
 //! match it, so a date, a service, a title changed, or a line removed or
@@ -23,9 +27,13 @@ use super::snapshots::{extraction, stored_extraction};
 use crate::config::refuse_credentials;
 use crate::model::{Link, Scope};
 use crate::{Error, Result};
+use scopewatch_core::canon::l10n::Kind;
 
-/// The archive format's version: 2 added the manifest.
-const FORMAT: u32 = 2;
+/// The archive format's version: 2 added the manifest, 3 learned names.
+const FORMAT: u32 = 3;
+
+/// The oldest format restore reads: the first with a manifest.
+const OLDEST: u32 = 2;
 
 /// One line of an archive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,6 +106,18 @@ enum Record {
         last_modified: Option<String>,
         checked_at: String,
     },
+    /// A localized name's English name and the versions that showed it.
+    LearnedName {
+        locale: String,
+        kind: Kind,
+        localized: String,
+        english: String,
+        pairs: u32,
+        source: String,
+        seen_on: String,
+        english_ref: String,
+        localized_ref: String,
+    },
     Alert {
         channel: String,
         source: String,
@@ -120,7 +140,7 @@ enum Record {
 /// Why an archive does not match its manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestMismatch {
-    #[error("it has no manifest: it is cut short, or older than archive format {FORMAT}")]
+    #[error("it has no manifest: it is cut short, or older than archive format {OLDEST}")]
     Missing,
     #[error("it has records after its manifest")]
     AfterManifest,
@@ -157,6 +177,9 @@ pub(crate) struct Counts {
     pub sources: usize,
     pub documents: usize,
     pub snapshots: usize,
+    /// Learned names; `None` for an archive older than format 3, which
+    /// cannot carry them.
+    pub names: Option<usize>,
     pub other: usize,
 }
 
@@ -283,6 +306,24 @@ impl Store {
             line(out, &head)?;
             counts.snapshots += 1;
         }
+        let names = self.learned_names(None)?;
+        for n in &names {
+            line(
+                out,
+                &Record::LearnedName {
+                    locale: n.locale.clone(),
+                    kind: n.kind,
+                    localized: n.localized.clone(),
+                    english: n.english.clone(),
+                    pairs: n.pairs,
+                    source: n.first.source.clone(),
+                    seen_on: n.first.date.clone(),
+                    english_ref: n.first.english_ref.clone(),
+                    localized_ref: n.first.localized_ref.clone(),
+                },
+            )?;
+        }
+        counts.names = Some(names.len());
         let rest: [(&str, RowToRecord); 4] = [
             ("SELECT source_id, retired_at, origin FROM retirement ORDER BY source_id, retired_at", |r| {
                 Ok(Record::Retirement { source: r.get(0)?, retired_at: r.get(1)?, origin: r.get(2)? })
@@ -392,12 +433,14 @@ fn restore_record(
     counts: &mut Counts,
 ) -> Result<()> {
     match record {
-        Record::Meta { format, .. } if format != FORMAT => {
+        Record::Meta { format, .. } if !(OLDEST..=FORMAT).contains(&format) => {
             return Err(Error::Corrupt(format!(
                 "archive format {format} is not supported"
             )));
         }
-        Record::Meta { .. } => {}
+        Record::Meta { format, .. } => {
+            counts.names = (format >= 3).then_some(0);
+        }
         Record::Source {
             id,
             url,
@@ -515,6 +558,35 @@ fn restore_record(
                 params![source, etag, last_modified, checked_at],
             )?;
             counts.other += 1;
+        }
+        Record::LearnedName {
+            locale,
+            kind,
+            localized,
+            english,
+            pairs,
+            source,
+            seen_on,
+            english_ref,
+            localized_ref,
+        } => {
+            tx.execute(
+                "INSERT INTO learned_name (locale, kind, localized, english, pairs, source_id,
+                     seen_on, english_ref, localized_ref)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    locale,
+                    kind.as_str(),
+                    localized,
+                    english,
+                    pairs,
+                    source,
+                    seen_on,
+                    english_ref,
+                    localized_ref
+                ],
+            )?;
+            *counts.names.get_or_insert(0) += 1;
         }
         Record::Alert {
             channel,

@@ -1,7 +1,9 @@
 //! Learned names: the English name of each localized service name and row
 //! label, with the pair of versions that first showed it.
 
-use rusqlite::params;
+use std::collections::HashMap;
+
+use rusqlite::{OptionalExtension, params};
 use scopewatch_core::canon::l10n::{Kind, LearnedName, Provenance};
 
 use super::Store;
@@ -68,5 +70,36 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether `source` has a version captured on `day` (YYYY-MM-DD, UTC)
+    /// whose document hash starts with `hash`: what a learned name's
+    /// evidence points at.
+    pub(crate) fn has_version(&self, source: &str, day: &str, hash: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM snapshot WHERE source_id = ?1
+                 AND substr(captured_at, 1, 10) = ?2
+                 AND ?3 <> '' AND substr(document_hash, 1, length(?3)) = ?3)",
+            params![source, day, hash],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The locale each of these snapshots' pages is written in, in lower
+    /// case, where it says one.
+    pub(crate) fn locales_of(&self, ids: &[i64]) -> Result<HashMap<i64, String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT lower(locale) FROM snapshot WHERE id = ?1")?;
+        let mut found = HashMap::new();
+        for &id in ids {
+            if let Some(Some(locale)) = stmt
+                .query_row([id], |r| r.get::<_, Option<String>>(0))
+                .optional()?
+            {
+                found.insert(id, locale);
+            }
+        }
+        Ok(found)
     }
 }

@@ -19,7 +19,7 @@ mod rejoin;
 
 use std::cell::RefCell;
 use std::collections::hash_map::Entry as Slot;
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -78,6 +78,10 @@ pub struct Entry {
     pub parent: Option<String>,
     /// The item's visible text on the page.
     pub text: String,
+    /// The page's own spelling of the service, by the page's locale, where
+    /// a translated page names it otherwise than `service`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub localized: BTreeMap<String, String>,
 }
 
 /// Why two names were taken for one service.
@@ -331,6 +335,9 @@ struct Listed {
     parent: Option<String>,
     /// The item's scope-bearing qualifiers.
     qualifiers: Vec<String>,
+    /// The translated page's locale and spelling, where `name` is the
+    /// English name of what the page writes otherwise.
+    localized: Option<(String, String)>,
 }
 
 /// A name's key, its canonical key, and its English name when it is a
@@ -469,10 +476,11 @@ impl<'a> Differ<'a> {
         // A translated item that names its services otherwise than its
         // English item (in a sentence, a compound, or none at all) names
         // the English item's services.
-        let translated = snapshot
+        let locale = snapshot
             .locale
             .as_deref()
-            .is_some_and(|l| l10n::language(l) != "en");
+            .filter(|l| l10n::language(l) != "en");
+        let translated = locale.is_some();
         type Entry<'s> = (
             Option<&'s str>,
             &'s str,
@@ -504,7 +512,12 @@ impl<'a> Differ<'a> {
         for (environment, name, item, parent) in entries {
             let env = environment.map(|e| self.environment_of(e));
             let (key, canonical, english) = self.keys_of(name);
+            let localized = locale
+                .zip(english.as_ref())
+                .filter(|(_, english)| *english != name)
+                .map(|(l, _)| (l.to_lowercase(), name.to_string()));
             let listed = Listed {
+                localized,
                 name: english.unwrap_or_else(|| name.to_string()),
                 canonical,
                 key,
@@ -941,6 +954,7 @@ fn entry(l: Listed, environment: Option<String>) -> Entry {
         environment,
         parent: l.parent,
         text: l.text.to_string(),
+        localized: l.localized.into_iter().collect(),
     }
 }
 
