@@ -241,12 +241,7 @@ impl Store {
             }
         }
         // Sets no snapshot lists any more.
-        tx.execute_batch(
-            "DELETE FROM service_set_member WHERE set_id NOT IN
-                 (SELECT service_set_id FROM snapshot WHERE service_set_id IS NOT NULL);
-             DELETE FROM service_set WHERE id NOT IN
-                 (SELECT service_set_id FROM snapshot WHERE service_set_id IS NOT NULL);",
-        )?;
+        tx.execute_batch(super::index::DROP_UNUSED_SETS)?;
         tx.commit()?;
         Ok(report)
     }
