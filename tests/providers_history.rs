@@ -7,7 +7,6 @@ use std::process::Output;
 
 use crate::common;
 
-#[allow(dead_code)]
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/providers/");
 
 fn sw(db: &Path, args: &[&str]) -> Output {
@@ -142,4 +141,131 @@ fn a_purge_leaves_no_row_of_the_source_in_any_table() {
         .map(|(_, n)| n);
     assert_eq!(learned, Some(0));
     ok(sw(&db, &["verify"]));
+}
+
+/// A store holding the two AWS fixtures as `aws-services-in-scope`, read
+/// with the matrix profile, on 2024-01-10 and 2024-02-10.
+fn aws_store(dir: &Path) -> PathBuf {
+    let db = dir.join("aws.db");
+    for (file, date) in [("1", "2024-01-10"), ("2", "2024-02-10")] {
+        ok(sw(
+            &db,
+            &[
+                "import",
+                "--profile",
+                "aws-services-in-scope",
+                "--source",
+                "aws-services-in-scope",
+                "--date",
+                date,
+                &format!("{FIXTURES}aws-services-in-scope-{file}.html"),
+            ],
+        ));
+    }
+    db
+}
+
+/// The programs `sources --format json` lists for a source.
+fn programs(db: &Path, source: &str) -> Vec<String> {
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(sw(db, &["sources", "--format", "json"]))).expect("JSON");
+    json.as_array()
+        .expect("list")
+        .iter()
+        .find(|s| s["id"] == source)
+        .and_then(|s| s["programs"].as_array())
+        .map(|p| {
+            p.iter()
+                .filter_map(|p| p.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn import_and_import_git_read_with_a_named_profile() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = aws_store(dir.path());
+    let found = programs(&db, "aws-services-in-scope");
+    for program in ["SOC", "FedRAMP", "DoD CC SRG", "HIPAA BAA"] {
+        assert!(found.iter().any(|p| p == program), "{found:?}");
+    }
+
+    // A folder of saved versions, and a page's git history.
+    let folder = dir.path().join("folder");
+    for (file, date) in [("1", "2024-01-10"), ("2", "2024-02-10")] {
+        let page =
+            std::fs::read(format!("{FIXTURES}aws-services-in-scope-{file}.html")).expect("fixture");
+        std::fs::create_dir_all(folder.join("aws-page")).expect("mkdir");
+        std::fs::write(folder.join(format!("aws-page/{date}.html")), page).expect("write");
+    }
+    let db = dir.path().join("folder.db");
+    let folder_arg = folder.display().to_string();
+    ok(sw(
+        &db,
+        &["import", "--profile", "aws-services-in-scope", &folder_arg],
+    ));
+    assert!(programs(&db, "aws-page").iter().any(|p| p == "FedRAMP"));
+
+    let repo = dir.path().join("repo");
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    };
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    git(&["init", "-q"]);
+    for (file, date) in [("1", "2024-01-10T12:00:00Z"), ("2", "2024-02-10T12:00:00Z")] {
+        std::fs::copy(
+            format!("{FIXTURES}aws-services-in-scope-{file}.html"),
+            repo.join("aws-services-in-scope.html"),
+        )
+        .expect("copy");
+        git(&["add", "."]);
+        git(&["commit", "-q", "-m", "version", "--date", date]);
+    }
+    let db = dir.path().join("git.db");
+    let text = ok(sw(
+        &db,
+        &[
+            "import-git",
+            "--path",
+            "*.html",
+            "--profile",
+            "aws-services-in-scope",
+            &repo.display().to_string(),
+        ],
+    ));
+    assert!(text.contains("2 versions: 2 stored"), "{text}");
+    assert!(
+        programs(&db, "aws-services-in-scope")
+            .iter()
+            .any(|p| p == "HIPAA BAA")
+    );
+    let log = ok(sw(&db, &["log", "--format", "json"]));
+    assert!(log.contains("Amazon Bedrock"), "{log}");
+
+    // An unknown profile is refused, naming the known ones.
+    let out = sw(
+        &db,
+        &[
+            "import",
+            "--profile",
+            "nope",
+            &format!("{FIXTURES}aws-services-in-scope-1.html"),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("\"nope\"")
+            && err.contains("aws-services-in-scope")
+            && err.contains("azure-compliance-scope"),
+        "{err}"
+    );
 }
