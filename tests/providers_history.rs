@@ -269,3 +269,201 @@ fn import_and_import_git_read_with_a_named_profile() {
         "{err}"
     );
 }
+
+/// Every line of `log` in one format.
+fn log(db: &Path, format: &str) -> String {
+    ok(sw(db, &["log", "--format", format]))
+}
+
+#[test]
+fn the_log_names_each_change_by_page_and_program() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = aws_store(dir.path());
+    let text = log(&db, "text");
+    assert!(
+        text.contains(
+            "2024-02-10  aws-services-in-scope / FedRAMP High (GovCloud): added Amazon Bedrock\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("aws-services-in-scope / DoD CC SRG IL5 (GovCloud): removed AWS Lambda\n"),
+        "{text}"
+    );
+    let markdown = log(&db, "markdown");
+    assert!(
+        markdown.contains(
+            "**aws-services-in-scope / FedRAMP High \\(GovCloud\\)**: **Added** Amazon Bedrock"
+        ),
+        "{markdown}"
+    );
+
+    let json: serde_json::Value = serde_json::from_str(&log(&db, "json")).expect("JSON");
+    let bedrock = json
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|e| e["service"] == "Amazon Bedrock")
+        .expect("Bedrock added");
+    assert_eq!(bedrock["program"], "FedRAMP High (GovCloud)");
+    assert_eq!(bedrock["source"], "aws-services-in-scope");
+
+    let csv = log(&db, "csv");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("date,source,kind,service,from,to,environment,evidence,program")
+    );
+    assert!(
+        lines.any(
+            |l| l.starts_with("2024-02-10,aws-services-in-scope,added,Amazon Bedrock,")
+                && l.ends_with(",FedRAMP High (GovCloud)")
+        ),
+        "{csv}"
+    );
+
+    // An offering page has no program: its lines are as before.
+    let page = write(
+        dir.path(),
+        "offering-x/2021-01-05.md",
+        &offering(None, "In-scope services", &["Azure"]),
+    );
+    ok(sw(&db, &["import", &page.display().to_string()]));
+    write(
+        dir.path(),
+        "offering-x/2021-02-05.md",
+        &offering(None, "In-scope services", &["Azure", "Intune"]),
+    );
+    ok(sw(
+        &db,
+        &[
+            "import",
+            &dir.path().join("offering-x").display().to_string(),
+        ],
+    ));
+    let json: serde_json::Value = serde_json::from_str(&log(&db, "json")).expect("JSON");
+    let intune = json
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|e| e["service"] == "Intune")
+        .expect("Intune added");
+    assert!(intune["program"].is_null(), "{intune}");
+    assert!(log(&db, "text").contains("2021-02-05  offering-x  added     Intune"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_alert_names_the_change_by_page_and_program() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let site = MockServer::start().await;
+    let hooks = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&hooks)
+        .await;
+    let serve = |file: &'static str| {
+        let site = &site;
+        async move {
+            site.reset().await;
+            let page = std::fs::read(format!("{FIXTURES}aws-services-in-scope-{file}.html"))
+                .expect("fixture");
+            Mock::given(method("GET"))
+                .and(path("/aws"))
+                .respond_with(
+                    ResponseTemplate::new(200).set_body_raw(page, "text/html; charset=utf-8"),
+                )
+                .mount(site)
+                .await;
+        }
+    };
+    let (port, smtp) = crate::nightly::smtp_server();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let piped = scratch.path().join("command.json");
+    // The source's profile line follows its id and url.
+    let alerts = format!(
+        "profile = \"aws-services-in-scope\"\n\
+         \n[[alert]]\nkind = \"webhook\"\nurl_env = \"SW_HOOK_URL\"\n\
+         \n[[alert]]\nkind = \"slack\"\nurl = \"{0}/slack\"\n\
+         \n[[alert]]\nkind = \"teams\"\nurl = \"{0}/teams\"\n\
+         \n[[alert]]\nkind = \"command\"\ncommand = [\"sh\", \"-c\", \"cat > '{1}'\"]\n\
+         \n[[alert]]\nkind = \"email\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {port}\ntls = \"none\"\n\
+         from = \"scopewatch@example.com\"\nto = [\"grc@example.com\"]\n",
+        hooks.uri(),
+        piped.display()
+    );
+    let s = common::Setup::new(
+        &[("aws-services-in-scope", format!("{}/aws", site.uri()))],
+        &alerts,
+        "",
+    );
+    let hook = format!("{}/hook", hooks.uri());
+    serve("1").await;
+    let out = s.run(&["run"], &hook).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serve("2").await;
+    let out = s.run(&["run"], &hook).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let received = |at: &'static str| {
+        let hooks = &hooks;
+        async move {
+            let requests = hooks.received_requests().await.unwrap_or_default();
+            let request = requests
+                .iter()
+                .find(|r| r.url.path() == at)
+                .unwrap_or_else(|| panic!("nothing at {at}"));
+            serde_json::from_slice::<serde_json::Value>(&request.body).expect("JSON")
+        }
+    };
+    let sentence = "aws-services-in-scope / FedRAMP High (GovCloud): added Amazon Bedrock";
+
+    let webhook = received("/hook").await;
+    let added = webhook["added"].as_array().expect("added");
+    assert!(
+        added
+            .iter()
+            .any(|e| e["service"] == "Amazon Bedrock" && e["program"] == "FedRAMP High (GovCloud)"),
+        "{webhook}"
+    );
+    let command: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&piped).expect("the command ran")).expect("JSON");
+    assert_eq!(
+        command["removed"][0]["program"],
+        "DoD CC SRG IL5 (GovCloud)"
+    );
+
+    let slack = received("/slack").await;
+    let mrkdwn = slack["blocks"][1]["text"]["text"]
+        .as_str()
+        .expect("section");
+    assert!(
+        mrkdwn
+            .contains("• aws-services-in-scope / FedRAMP High (GovCloud): *added* Amazon Bedrock"),
+        "{mrkdwn}"
+    );
+    let teams = received("/teams").await;
+    let facts = teams["sections"][0]["facts"].as_array().expect("facts");
+    assert!(
+        facts.iter().any(
+            |f| f["name"] == "aws-services-in-scope / FedRAMP High (GovCloud)"
+                && f["value"] == "added Amazon Bedrock"
+        ),
+        "{teams}"
+    );
+    let mail = tokio::task::spawn_blocking(move || smtp.join().expect("mail"))
+        .await
+        .expect("mail");
+    let plain = crate::usability::mime_part(&mail, "text/plain");
+    assert!(plain.contains(sentence), "{plain}");
+    assert!(!plain.contains("[FedRAMP High (GovCloud)]"), "{plain}");
+}

@@ -809,7 +809,7 @@ fn a_removed_source_keeps_its_history_unless_purged() {
 }
 
 /// A MIME part's text, decoded from base64 or quoted-printable.
-fn mime_part(mail: &str, content_type: &str) -> String {
+pub(crate) fn mime_part(mail: &str, content_type: &str) -> String {
     use base64::Engine;
     let start = mail
         .find(&format!("Content-Type: {content_type}"))
