@@ -489,7 +489,8 @@ fn log_filters_by_date_kind_service_and_environment() {
                 "from",
                 "to",
                 "environment",
-                "evidence"
+                "evidence",
+                "program"
             ]
         );
         reader
