@@ -467,3 +467,84 @@ async fn every_alert_names_the_change_by_page_and_program() {
     assert!(plain.contains(sentence), "{plain}");
     assert!(!plain.contains("[FedRAMP High (GovCloud)]"), "{plain}");
 }
+
+/// `timeline --format json`.
+fn timeline(db: &Path, service: &str) -> serde_json::Value {
+    serde_json::from_str(&ok(sw(db, &["timeline", service, "--format", "json"]))).expect("JSON")
+}
+
+#[test]
+fn the_timeline_of_a_matrix_page_is_per_program_and_level() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = aws_store(dir.path());
+    let t = timeline(&db, "AWS Lambda");
+    let offerings = t["offerings"].as_object().expect("offerings");
+    assert!(!offerings.contains_key("aws-services-in-scope"), "{t}");
+    let il5 = &offerings["aws-services-in-scope / DoD CC SRG IL5 (GovCloud)"];
+    assert_eq!(il5[0]["from"], "2024-01-10");
+    assert_eq!(il5[0]["to"], "2024-02-10");
+    assert_eq!(il5[0]["ended"], "removed");
+    let high = &offerings["aws-services-in-scope / FedRAMP High (GovCloud)"];
+    assert!(high[0]["to"].is_null(), "{t}");
+
+    let t = timeline(&db, "Amazon Bedrock");
+    let places: Vec<&String> = t["offerings"]
+        .as_object()
+        .expect("offerings")
+        .keys()
+        .collect();
+    assert_eq!(places, ["aws-services-in-scope / FedRAMP High (GovCloud)"]);
+    assert_eq!(
+        t["offerings"]["aws-services-in-scope / FedRAMP High (GovCloud)"][0]["from"],
+        "2024-02-10"
+    );
+    let text = ok(sw(&db, &["timeline", "Amazon Bedrock"]));
+    assert!(
+        text.contains("aws-services-in-scope / FedRAMP High (GovCloud) 2024-02-10 → now"),
+        "{text}"
+    );
+}
+
+/// Each span carries the environments it was in scope for: the demo's
+/// Power Automate joined GCC High on ISO 27001 while staying in scope.
+#[test]
+fn each_span_of_a_timeline_has_its_environments() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = common::demo_db(dir.path());
+    let t = timeline(&db, "Power Automate");
+    let spans = t["offerings"]["offering-iso-27001"]
+        .as_array()
+        .expect("spans");
+    let summary: Vec<(&str, &str, serde_json::Value)> = spans
+        .iter()
+        .map(|s| {
+            (
+                s["from"].as_str().unwrap_or(""),
+                s["to"].as_str().unwrap_or("now"),
+                s["environments"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("2020-06-15", "2020-11-02", serde_json::json!(["all"])),
+            ("2020-11-02", "now", serde_json::json!(["GCC High", "all"])),
+        ]
+    );
+    assert_eq!(spans[0]["ended"], "environments changed");
+    let text = ok(sw(&db, &["timeline", "Power Automate"]));
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("offering-iso-27001 "))
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].ends_with("in all"), "{text}");
+    assert!(lines[1].ends_with("in GCC High, all"), "{text}");
+    let csv = ok(sw(&db, &["timeline", "Power Automate", "--format", "csv"]));
+    assert!(
+        csv.starts_with("service,offering,from,to,ended,names,environments\n"),
+        "{csv}"
+    );
+    assert!(csv.contains(",GCC High; all\n"), "{csv}");
+}

@@ -718,12 +718,16 @@ pub fn timeline_text(t: &Timeline) -> String {
                 (Some(to), Some(why)) => format!("{to} ({why})"),
                 _ => "now".into(),
             };
-            let _ = writeln!(
+            let _ = write!(
                 out,
                 "  {source:<40} {} → {until:<24} as {}",
                 span.from,
                 span.names.join(", ")
             );
+            if !span.environments.is_empty() {
+                let _ = write!(out, "  in {}", span.environments.join(", "));
+            }
+            out.push('\n');
         }
     }
     out
@@ -731,9 +735,17 @@ pub fn timeline_text(t: &Timeline) -> String {
 
 /// A service's timeline as CSV: one row per span.
 pub fn timeline_csv(t: &Timeline) -> std::io::Result<String> {
-    let header = ["service", "offering", "from", "to", "ended", "names"]
-        .map(String::from)
-        .to_vec();
+    let header = [
+        "service",
+        "offering",
+        "from",
+        "to",
+        "ended",
+        "names",
+        "environments",
+    ]
+    .map(String::from)
+    .to_vec();
     let rows = t.offerings.iter().flat_map(|(source, spans)| {
         spans.iter().map(move |s| {
             vec![
@@ -743,6 +755,7 @@ pub fn timeline_csv(t: &Timeline) -> std::io::Result<String> {
                 s.to.map(|d| d.to_string()).unwrap_or_default(),
                 s.ended.clone().unwrap_or_default(),
                 s.names.join("; "),
+                s.environments.join("; "),
             ]
         })
     });
