@@ -548,3 +548,83 @@ fn each_span_of_a_timeline_has_its_environments() {
     );
     assert!(csv.contains(",GCC High; all\n"), "{csv}");
 }
+
+#[test]
+fn the_matrix_has_a_column_per_program_and_level_of_a_matrix_page() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = aws_store(dir.path());
+    let page = write(
+        dir.path(),
+        "offering-x/2021-01-05.md",
+        &offering(None, "In-scope services", &["Azure", "Amazon Bedrock"]),
+    );
+    ok(sw(&db, &["import", &page.display().to_string()]));
+    let m: serde_json::Value = serde_json::from_str(&ok(sw(
+        &db,
+        &["matrix", "--at", "2024-03-01", "--format", "json"],
+    )))
+    .expect("JSON");
+    let columns: Vec<&str> = m["offerings"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert_eq!(columns[0], "aws-services-in-scope / SOC 1,2,3", "{m}");
+    assert!(columns.contains(&"aws-services-in-scope / DoD CC SRG IL5 (GovCloud)"));
+    assert!(columns.contains(&"offering-x"));
+    assert!(!columns.contains(&"aws-services-in-scope"));
+    assert_eq!(
+        m["services"]["Amazon Bedrock"],
+        serde_json::json!([
+            "aws-services-in-scope / FedRAMP High (GovCloud)",
+            "offering-x"
+        ])
+    );
+    assert_eq!(
+        m["programs"]["aws-services-in-scope / HIPAA BAA"],
+        serde_json::json!({"source": "aws-services-in-scope", "program": "HIPAA BAA"})
+    );
+    let lambda = m["services"]["AWS Lambda"].as_array().expect("Lambda");
+    assert!(!lambda.contains(&"aws-services-in-scope / DoD CC SRG IL5 (GovCloud)".into()));
+    // Before the second version, Lambda was in IL5.
+    let before: serde_json::Value = serde_json::from_str(&ok(sw(
+        &db,
+        &["matrix", "--at", "2024-01-20", "--format", "json"],
+    )))
+    .expect("JSON");
+    assert!(
+        before["services"]["AWS Lambda"]
+            .as_array()
+            .expect("Lambda")
+            .contains(&"aws-services-in-scope / DoD CC SRG IL5 (GovCloud)".into())
+    );
+
+    // The environment filter keeps the program of that name.
+    let csv = ok(sw(
+        &db,
+        &[
+            "matrix",
+            "--at",
+            "2024-03-01",
+            "--environment",
+            "FedRAMP High (GovCloud)",
+            "--format",
+            "csv",
+        ],
+    ));
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("service,aws-services-in-scope / FedRAMP High (GovCloud)")
+    );
+    assert!(lines.any(|l| l == "Amazon Bedrock,x"), "{csv}");
+    let markdown = ok(sw(
+        &db,
+        &["matrix", "--at", "2024-03-01", "--format", "markdown"],
+    ));
+    assert!(
+        markdown.contains("| aws-services-in-scope / HIPAA BAA |"),
+        "{markdown}"
+    );
+}

@@ -350,7 +350,8 @@ fn terminal_width() -> usize {
 }
 
 /// Keeps in the matrix only what each offering lists under `environment`
-/// (named as the alias table names environments), in its version in force.
+/// (named as the alias table names environments), in its version in force,
+/// and the scope-matrix columns whose program is `environment`.
 fn keep_environment(
     store: &Store,
     aliases: &AliasTable,
@@ -358,19 +359,27 @@ fn keep_environment(
     environment: &str,
 ) -> anyhow::Result<()> {
     let wanted = aliases.environment(environment).to_string();
+    let is_wanted = |env: &str| aliases.environment(env).eq_ignore_ascii_case(&wanted);
     let mut listed: std::collections::HashMap<String, std::collections::BTreeSet<String>> =
         std::collections::HashMap::new();
     for offering in &m.offerings {
+        if let Some(p) = m.programs.get(offering) {
+            let names = m
+                .services
+                .iter()
+                .filter(|(_, columns)| is_wanted(&p.program) && columns.contains(offering))
+                .map(|(service, _)| service.clone())
+                .collect();
+            listed.insert(offering.clone(), names);
+            continue;
+        }
         let Some(id) = store.snapshot_id_at(offering, m.date)? else {
             continue;
         };
         let snapshot = store.load(id)?.snapshot;
         let names = snapshot
             .entries()
-            .filter(|e| {
-                e.environment
-                    .is_some_and(|env| aliases.environment(env).eq_ignore_ascii_case(&wanted))
-            })
+            .filter(|e| e.environment.is_some_and(is_wanted))
             .map(|e| aliases.canonical_name(e.service.name()).to_string())
             .collect();
         listed.insert(offering.clone(), names);

@@ -13,9 +13,22 @@ use crate::store::Store;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Matrix {
     pub date: NaiveDate,
+    /// The columns: an offering page, or one program and level of a
+    /// scope-matrix page ("page / program").
     pub offerings: Vec<String>,
-    /// Each service (current name) with the offerings that list it.
+    /// Each service (current name) with the columns that list it.
     pub services: BTreeMap<String, BTreeSet<String>>,
+    /// The columns that are a scope-matrix page's programs, with their page
+    /// and program.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub programs: BTreeMap<String, Program>,
+}
+
+/// One program and level of a scope-matrix page, as a matrix column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Program {
+    pub source: String,
+    pub program: String,
 }
 
 /// Which services each offering listed at the end of `date`: its last
@@ -41,18 +54,61 @@ pub fn matrix(store: &Store, aliases: &AliasTable, date: NaiveDate) -> Result<Ma
         offerings.push(last.source);
     }
     let ids: Vec<i64> = in_force.keys().copied().collect();
-    // Each identity's spellings, each with the offerings that use it.
+    // Each identity's spellings, each with the columns that use it.
     let mut by_identity: HashMap<ServiceKey, BTreeMap<String, BTreeSet<String>>> = HashMap::new();
-    for (snapshot, name) in store.services_of(&ids)? {
-        let Some(source) = in_force.get(&snapshot) else {
-            continue;
-        };
+    let mut listed = |name: String, column: String| {
         by_identity
             .entry(aliases.identity(&name))
             .or_default()
             .entry(name)
             .or_default()
-            .insert(source.clone());
+            .insert(column);
+    };
+    let matrix_pages = store.read_as_matrix(&ids)?;
+    for (snapshot, name) in store.services_of(&ids)? {
+        if matrix_pages.contains(&snapshot) {
+            continue;
+        }
+        if let Some(source) = in_force.get(&snapshot) {
+            listed(name, source.clone());
+        }
+    }
+    // A scope-matrix page is a column per program and level, in page order.
+    let mut programs = BTreeMap::new();
+    for id in &matrix_pages {
+        let Some(source) = in_force.get(id) else {
+            continue;
+        };
+        let snapshot = store.load(*id)?.snapshot;
+        let mut columns = Vec::new();
+        for e in snapshot.entries() {
+            let column = match e.environment {
+                Some(program) => {
+                    let column = format!("{source} / {program}");
+                    if !programs.contains_key(&column) {
+                        programs.insert(
+                            column.clone(),
+                            Program {
+                                source: source.clone(),
+                                program: program.to_string(),
+                            },
+                        );
+                        columns.push(column.clone());
+                    }
+                    column
+                }
+                None => {
+                    if !columns.contains(source) {
+                        columns.push(source.clone());
+                    }
+                    source.clone()
+                }
+            };
+            listed(e.service.name().to_string(), column);
+        }
+        if let Some(at) = offerings.iter().position(|o| o == source) {
+            offerings.splice(at..=at, columns);
+        }
     }
     let mut services: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for spellings in by_identity.into_values() {
@@ -76,5 +132,6 @@ pub fn matrix(store: &Store, aliases: &AliasTable, date: NaiveDate) -> Result<Ma
         date,
         offerings,
         services,
+        programs,
     })
 }

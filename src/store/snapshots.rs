@@ -1,6 +1,8 @@
 //! Snapshots: each stored version of a page with its extracted scope and
 //! links, and the queries that walk a source's history.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -185,6 +187,16 @@ impl Store {
             }
         }
         Ok(found)
+    }
+
+    /// Which of the given snapshots were read with a scope-matrix profile.
+    pub(crate) fn read_as_matrix(&self, ids: &[i64]) -> Result<HashSet<i64>> {
+        let placeholders = vec!["?"; ids.len()].join(", ");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id FROM snapshot WHERE profile IS NOT NULL AND id IN ({placeholders})"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(ids), |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Rebuilds snapshots from their stored raw documents with `extract`, in
