@@ -213,7 +213,12 @@ impl EventKind {
     /// the event is in, where one holds it.
     pub fn environment(&self) -> Option<&str> {
         match self {
-            EventKind::Change(change) => change.environment(),
+            EventKind::Change(Change::Added(e) | Change::Removed(e)) => e.environment.as_deref(),
+            EventKind::Change(Change::Renamed(r)) => r.environment.as_deref(),
+            EventKind::Change(Change::Reworded(r)) => r.environment.as_deref(),
+            EventKind::Change(Change::Qualified(q)) => q.environment.as_deref(),
+            // A move is between environments; a link has none.
+            EventKind::Change(Change::Moved(_) | Change::Link(_)) => None,
             EventKind::FlipFlop { environment, .. } => environment.as_deref(),
             EventKind::Retired { .. } | EventKind::LinkFlipFlop { .. } => None,
         }

@@ -63,19 +63,6 @@ impl Change {
     pub fn is_scope_change(&self) -> bool {
         !matches!(self, Change::Reworded(_))
     }
-
-    /// The environment (table row, or a scope matrix's program and level)
-    /// the change is in; `None` for a plain list, a move between
-    /// environments and a link.
-    pub fn environment(&self) -> Option<&str> {
-        match self {
-            Change::Added(e) | Change::Removed(e) => e.environment.as_deref(),
-            Change::Renamed(r) => r.environment.as_deref(),
-            Change::Reworded(r) => r.environment.as_deref(),
-            Change::Qualified(q) => q.environment.as_deref(),
-            Change::Moved(_) | Change::Link(_) => None,
-        }
-    }
 }
 
 /// A service as listed in one environment.
