@@ -620,6 +620,7 @@ fn take_version(
             title: snapshot.title.clone(),
             from: p.captured_at.date_naive(),
             to: Utc::now().date_naive(),
+            profile: snapshot.read_with.as_ref().map(|p| p.name.clone()),
             diff: differ.diff(&p.snapshot, &snapshot),
         });
     let missing_alerts = match (&previous, &change) {

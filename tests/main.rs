@@ -25,6 +25,7 @@ mod nightly;
 mod props;
 mod providers;
 mod providers_fetch;
+mod providers_history;
 mod regressions;
 mod report;
 mod seeds;

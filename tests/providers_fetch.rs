@@ -236,16 +236,16 @@ async fn init_provider_aws_watches_every_program_of_one_page() {
         .unwrap();
     let log = String::from_utf8_lossy(&log.stdout);
     assert!(
-        log.contains("Amazon Bedrock") && log.contains("[FedRAMP High (GovCloud)]"),
+        log.contains("aws-services-in-scope / FedRAMP High (GovCloud): added Amazon Bedrock"),
         "{log}"
     );
     assert!(
-        log.contains("AWS Lambda") && log.contains("[DoD CC SRG IL5 (GovCloud)]"),
+        log.contains("aws-services-in-scope / DoD CC SRG IL5 (GovCloud): removed AWS Lambda"),
         "{log}"
     );
 
-    // The questions across time work on matrix sources (per page: the
-    // levels are named by `log`, `diff` and alerts).
+    // The questions across time work on matrix sources, per page and
+    // program.
     let ask = |args: &[&str]| {
         let out = crate::common::bin()
             .arg("--db")

@@ -11,11 +11,19 @@ struct Content {
     subject: String,
     /// The period compared, `2021-03-01 → 2021-04-30`, for a change.
     period: Option<String>,
-    /// (what happened, to what): `("added", "Windows 365  [GCC]")`.
-    lines: Vec<(&'static str, String)>,
+    lines: Vec<Line>,
     /// A sentence, for an anomaly or a test.
     message: Option<String>,
     url: Option<String>,
+}
+
+/// One change: what happened, to what (`("added", "Windows 365  [GCC]")`),
+/// and on a scope-matrix page the page and program it happened in
+/// (`"aws-services-in-scope / FedRAMP High"`), which `what` then leaves out.
+struct Line {
+    tag: &'static str,
+    what: String,
+    place: Option<String>,
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -31,13 +39,26 @@ fn env(v: &Value) -> String {
 
 fn content(subject: &str, payload: &Value) -> Content {
     let list = |key: &str| payload[key].as_array().cloned().unwrap_or_default();
+    let source = payload["source"].as_str().unwrap_or("");
     let mut lines = Vec::new();
+    // A change in a program is placed by page and program; any other keeps
+    // its environment beside it.
+    let mut push = |tag: &'static str, e: &Value, what: &dyn Fn(&str) -> String| {
+        let (place, env) = match e["program"].as_str() {
+            Some(program) => (Some(format!("{source} / {program}")), String::new()),
+            None => (None, env(e)),
+        };
+        lines.push(Line {
+            tag,
+            what: what(&env),
+            place,
+        });
+    };
     for (key, tag) in [("added", "added"), ("removed", "removed")] {
         for e in list(key) {
-            lines.push((
-                tag,
-                format!("{}{}", e["service"].as_str().unwrap_or(""), env(&e)),
-            ));
+            push(tag, &e, &|env| {
+                format!("{}{env}", e["service"].as_str().unwrap_or(""))
+            });
         }
     }
     for r in list("renamed") {
@@ -49,26 +70,23 @@ fn content(subject: &str, payload: &Value) -> Content {
                 r["confidence"].as_f64().unwrap_or(0.0)
             ),
         };
-        lines.push((
-            "renamed",
+        push("renamed", &r, &|env| {
             format!(
-                "{} → {}{} ({evidence})",
+                "{} → {}{env} ({evidence})",
                 r["from"].as_str().unwrap_or(""),
                 r["to"].as_str().unwrap_or(""),
-                env(&r)
-            ),
-        ));
+            )
+        });
     }
     for m in list("moved") {
-        lines.push((
-            "moved",
+        push("moved", &Value::Null, &|_| {
             format!(
                 "{}: {} → {}",
                 m["service"].as_str().unwrap_or(""),
                 m["from"].as_str().unwrap_or(""),
                 m["to"].as_str().unwrap_or("")
-            ),
-        ));
+            )
+        });
     }
     for l in list("links") {
         let tag = match l["change"].as_str() {
@@ -77,16 +95,15 @@ fn content(subject: &str, payload: &Value) -> Content {
             _ => "link changed",
         };
         let target = l["url"].as_str().or(l["to"].as_str()).unwrap_or("");
-        lines.push((
-            tag,
+        push(tag, &Value::Null, &|_| {
             format!(
                 "{}: {} {target}",
                 l["section"].as_str().unwrap_or(""),
                 l["title"].as_str().unwrap_or("")
             )
             .trim_end()
-            .to_string(),
-        ));
+            .to_string()
+        });
     }
     let period = match (payload["from"].as_str(), payload["to"].as_str()) {
         (Some(from), Some(to)) => Some(format!("{from} → {to}")),
@@ -122,8 +139,16 @@ pub(super) fn slack(subject: &str, payload: &Value) -> Value {
         body.push_str(&format!("{}\n", slack_escape(message)));
     }
     let mut shown = 0;
-    for (tag, what) in &c.lines {
-        let line = format!("• *{tag}* {}\n", slack_escape(what));
+    for line in &c.lines {
+        let line = match &line.place {
+            Some(place) => format!(
+                "• {}: *{}* {}\n",
+                slack_escape(place),
+                line.tag,
+                slack_escape(&line.what)
+            ),
+            None => format!("• *{}* {}\n", line.tag, slack_escape(&line.what)),
+        };
         if body.len() + line.len() > SLACK_BLOCK - 100 {
             break;
         }
@@ -158,7 +183,10 @@ pub(super) fn teams(subject: &str, payload: &Value) -> Value {
     let facts: Vec<Value> = c
         .lines
         .iter()
-        .map(|(tag, what)| json!({ "name": tag, "value": what }))
+        .map(|line| match &line.place {
+            Some(place) => json!({ "name": place, "value": format!("{} {}", line.tag, line.what) }),
+            None => json!({ "name": line.tag, "value": line.what }),
+        })
         .collect();
     let mut card = json!({
         "@type": "MessageCard",
@@ -184,7 +212,7 @@ pub(super) fn teams(subject: &str, payload: &Value) -> Value {
 /// An e-mail: plain text, and HTML with the same content.
 pub(super) fn email(subject: &str, payload: &Value) -> (String, String) {
     let c = content(subject, payload);
-    let width = c.lines.iter().map(|(t, _)| t.len()).max().unwrap_or(0);
+
     let mut plain = format!("{}\n\n", c.subject);
     if let Some(period) = &c.period {
         plain.push_str(&format!("{period}\n\n"));
@@ -192,8 +220,13 @@ pub(super) fn email(subject: &str, payload: &Value) -> (String, String) {
     if let Some(message) = &c.message {
         plain.push_str(&format!("{message}\n\n"));
     }
-    for (tag, what) in &c.lines {
-        plain.push_str(&format!("  {tag:<width$}  {what}\n"));
+    // Tags aligned, except after a page and program, which vary in length.
+    let width = c.lines.iter().map(|l| l.tag.len()).max().unwrap_or(0);
+    for Line { tag, what, place } in &c.lines {
+        plain.push_str(&match place {
+            Some(place) => format!("  {place}: {tag} {what}\n"),
+            None => format!("  {tag:<width$}  {what}\n"),
+        });
     }
     if let Some(url) = &c.url {
         plain.push_str(&format!("\n{url}\n"));
@@ -207,8 +240,11 @@ pub(super) fn email(subject: &str, payload: &Value) -> (String, String) {
                 @if let Some(message) = &c.message { p { (message) } }
                 @if !c.lines.is_empty() {
                     table cellpadding="4" {
-                        @for (tag, what) in &c.lines {
-                            tr { td { b { (tag) } } td { (what) } }
+                        @for line in &c.lines {
+                            tr {
+                                @if let Some(place) = &line.place { td { (place) } }
+                                td { b { (line.tag) } } td { (line.what) }
+                            }
                         }
                     }
                 }

@@ -44,6 +44,22 @@ pub fn scope_change(
     if let Value::Object(map) = &mut payload {
         map.insert("event".into(), json!("scope_change"));
         map.insert("url".into(), json!(url));
+        // On a scope-matrix page each change's environment is its program.
+        if change.profile.is_some() {
+            for list in ["added", "removed", "renamed", "reworded", "qualified"] {
+                for entry in map
+                    .get_mut(list)
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    let program = entry["environment"].clone();
+                    if let Value::Object(entry) = entry {
+                        entry.insert("program".into(), program);
+                    }
+                }
+            }
+        }
     }
     Message {
         event_key: format!("change:{old_snapshot}:{new_snapshot}"),

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 
 use super::{DataFormat, EXIT_SCOPE_CHANGED, Format, day, emit, json, open_existing, warn_all};
-use crate::canon::{AliasTable, ServiceKey};
+use crate::canon::AliasTable;
 use crate::config::Config;
 use crate::diff::{Diff, Differ};
 use crate::history::{self, ServiceQuery, SourceDiff};
@@ -309,79 +309,12 @@ pub(super) fn timeline(
     let store = open_existing(db)?;
     let service = find_service(&store, aliases, &args.service)?;
     let t = history::timeline(&store, aliases, &service)?;
-    let environments = environments(&store, aliases, &t)?;
     emit(&match args.format {
-        TableFormat::Text => {
-            let mut out = report::timeline_text(&t);
-            for (source, (date, envs)) in &environments {
-                out.push_str(&format!(
-                    "  {source:<40} environments on {date}: {}\n",
-                    envs.join(", ")
-                ));
-            }
-            out
-        }
-        TableFormat::Json => json(&TimelineWithEnvironments {
-            timeline: &t,
-            environments: &environments,
-        })?,
+        TableFormat::Text => report::timeline_text(&t),
+        TableFormat::Json => json(&t)?,
         TableFormat::Csv => report::timeline_csv(&t)?,
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Per offering, the environments its latest span lists the service under,
-/// and the date of the version that says so.
-type Environments = std::collections::BTreeMap<String, (NaiveDate, Vec<String>)>;
-
-#[derive(serde::Serialize)]
-struct TimelineWithEnvironments<'a> {
-    #[serde(flatten)]
-    timeline: &'a history::Timeline,
-    environments: &'a Environments,
-}
-
-/// The environments of each offering's latest span: read from the version
-/// in force on its last day (today for a span still open). A plain list
-/// counts as `all`.
-fn environments(
-    store: &Store,
-    aliases: &AliasTable,
-    t: &history::Timeline,
-) -> anyhow::Result<Environments> {
-    let keys: Vec<ServiceKey> = t
-        .names
-        .iter()
-        .chain(std::iter::once(&t.service))
-        .map(|n| ServiceKey::of(aliases.canonical_name(n)))
-        .collect();
-    let mut found = Environments::new();
-    for (source, spans) in &t.offerings {
-        let Some(last) = spans.last() else { continue };
-        let date = match last.to {
-            Some(to) => to.pred_opt().unwrap_or(to),
-            None => chrono::Utc::now().date_naive(),
-        };
-        let Some(id) = store.snapshot_id_at(source, date)? else {
-            continue;
-        };
-        let snapshot = store.load(id)?.snapshot;
-        let mut envs: Vec<String> = snapshot
-            .entries()
-            .filter(|e| keys.contains(&ServiceKey::of(aliases.canonical_name(e.service.name()))))
-            .map(|e| {
-                e.environment.map_or("all".to_string(), |env| {
-                    aliases.environment(env).to_string()
-                })
-            })
-            .collect();
-        envs.sort();
-        envs.dedup();
-        if !envs.is_empty() {
-            found.insert(source.clone(), (date, envs));
-        }
-    }
-    Ok(found)
 }
 
 pub(super) fn matrix(
@@ -417,7 +350,8 @@ fn terminal_width() -> usize {
 }
 
 /// Keeps in the matrix only what each offering lists under `environment`
-/// (named as the alias table names environments), in its version in force.
+/// (named as the alias table names environments), in its version in force,
+/// and the scope-matrix columns whose program is `environment`.
 fn keep_environment(
     store: &Store,
     aliases: &AliasTable,
@@ -425,19 +359,27 @@ fn keep_environment(
     environment: &str,
 ) -> anyhow::Result<()> {
     let wanted = aliases.environment(environment).to_string();
+    let is_wanted = |env: &str| aliases.environment(env).eq_ignore_ascii_case(&wanted);
     let mut listed: std::collections::HashMap<String, std::collections::BTreeSet<String>> =
         std::collections::HashMap::new();
     for offering in &m.offerings {
+        if let Some(p) = m.programs.get(offering) {
+            let names = m
+                .services
+                .iter()
+                .filter(|(_, columns)| is_wanted(&p.program) && columns.contains(offering))
+                .map(|(service, _)| service.clone())
+                .collect();
+            listed.insert(offering.clone(), names);
+            continue;
+        }
         let Some(id) = store.snapshot_id_at(offering, m.date)? else {
             continue;
         };
         let snapshot = store.load(id)?.snapshot;
         let names = snapshot
             .entries()
-            .filter(|e| {
-                e.environment
-                    .is_some_and(|env| aliases.environment(env).eq_ignore_ascii_case(&wanted))
-            })
+            .filter(|e| e.environment.is_some_and(is_wanted))
             .map(|e| aliases.canonical_name(e.service.name()).to_string())
             .collect();
         listed.insert(offering.clone(), names);

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Args;
 
+use super::pages::extraction;
 use super::{day, emit, follow, open_for_writing, progress_bar, warn_all};
-use crate::config;
+use crate::config::{self, Config};
 use crate::ingest;
 use crate::store::{self, Imported, Store};
 
@@ -21,6 +22,10 @@ pub(super) struct ImportArgs {
     /// Capture date, YYYY-MM-DD or today, yesterday, 7d ... [default: from the file name, else the page's date]
     #[arg(long, value_name = "DATE")]
     date: Option<String>,
+    /// Read the pages with this extraction profile, as `parse --profile`
+    /// [default: offering pages]
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -40,6 +45,10 @@ pub(super) struct ImportGitArgs {
     /// Published address of the pages; a source's URL is this plus its id
     #[arg(long, value_name = "URL")]
     url_base: Option<String>,
+    /// Read the pages with this extraction profile, as `parse --profile`
+    /// [default: offering pages]
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -49,7 +58,17 @@ pub(super) struct ReparseArgs {
     all: bool,
 }
 
-pub(super) fn import(db: &Path, progress: bool, args: ImportArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn import(
+    db: &Path,
+    config: Option<&Config>,
+    progress: bool,
+    args: ImportArgs,
+) -> anyhow::Result<ExitCode> {
+    let extraction = args
+        .profile
+        .as_deref()
+        .map(|name| extraction(name, config))
+        .transpose()?;
     let date = args.date.as_deref().map(day).transpose()?;
     let today = chrono::Utc::now().date_naive();
     if let Some(date) = date.filter(|d| *d > today) {
@@ -79,7 +98,7 @@ pub(super) fn import(db: &Path, progress: bool, args: ImportArgs) -> anyhow::Res
                 path: file.clone(),
                 date: at.date_naive(),
             }),
-            None => ingest::import_file(&mut store, file, source, date),
+            None => ingest::import_file(&mut store, file, source, date, extraction.as_ref()),
         };
         match result {
             Ok(r) => {
@@ -140,15 +159,22 @@ pub(super) fn import(db: &Path, progress: bool, args: ImportArgs) -> anyhow::Res
 
 pub(super) fn import_git(
     db: &Path,
+    config: Option<&Config>,
     progress: bool,
     args: ImportGitArgs,
 ) -> anyhow::Result<ExitCode> {
+    let extraction = args
+        .profile
+        .as_deref()
+        .map(|name| extraction(name, config))
+        .transpose()?;
     let locale = args.locale.as_deref().map(config::locale).transpose()?;
     let _lock = store::lock(db)?;
     let mut store = Store::open(db)?;
     let options = ingest::git::GitOptions {
         locale: locale.as_deref(),
         url_base: args.url_base.as_deref(),
+        extraction: extraction.as_ref(),
     };
     let bar = progress_bar(progress, 0, "importing the git history");
     let report =

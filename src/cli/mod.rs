@@ -335,8 +335,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => pages::parse(args, config),
         Command::Diff(args) => pages::diff(&db, &aliases, &differ, config, args),
-        Command::Import(args) => import::import(&db, progress, args),
-        Command::ImportGit(args) => import::import_git(&db, progress, args),
+        Command::Import(args) => import::import(&db, config, progress, args),
+        Command::ImportGit(args) => import::import_git(&db, config, progress, args),
         Command::Reparse(args) => import::reparse(&db, progress, args),
         Command::Migrate => import::migrate(&db),
         Command::Verify => archive::verify(&db, progress),

@@ -15,7 +15,7 @@ use crate::diff::{Diff, Differ};
 use crate::ingest;
 use crate::model::Snapshot;
 use crate::report;
-use scopewatch_core::profile;
+use scopewatch_core::profile::{self, Extraction};
 
 #[derive(Debug, Args)]
 pub(super) struct ParseArgs {
@@ -62,16 +62,28 @@ fn read_page(path: &Path, name: Option<&str>, config: Option<&Config>) -> anyhow
     let Some(name) = name else {
         return Ok(ingest::read_file(path)?.1);
     };
-    let extraction = config
+    Ok(ingest::read_file_as(path, &extraction(name, config)?)?)
+}
+
+/// The extraction profile called `name`: built in, or a `[[profile]]` of
+/// the configuration. An unknown name is refused with the known ones.
+pub(super) fn extraction(name: &str, config: Option<&Config>) -> anyhow::Result<Extraction> {
+    if let Some(found) = config
         .and_then(|c| c.profile(name))
-        .or_else(|| profile::builtin(name));
-    let Some(extraction) = extraction else {
-        bail!(
-            "no profile {name:?}: use one of {}, or a [[profile]] of the file --config names",
-            profile::BUILTIN.join(", ")
-        );
-    };
-    Ok(ingest::read_file_as(path, &extraction)?)
+        .or_else(|| profile::builtin(name))
+    {
+        return Ok(found);
+    }
+    let mut known: Vec<&str> = profile::BUILTIN.to_vec();
+    known.extend(
+        config
+            .iter()
+            .flat_map(|c| c.profiles.iter().map(|p| p.name.as_str())),
+    );
+    bail!(
+        "no profile {name:?}: use one of {}, or a [[profile]] of the file --config names",
+        known.join(", ")
+    )
 }
 
 pub(super) fn parse(args: ParseArgs, config: Option<&Config>) -> anyhow::Result<ExitCode> {

@@ -110,7 +110,12 @@ pub(super) fn purge(db: &Path, source: &str) -> anyhow::Result<ExitCode> {
         .into_iter()
         .find(|s| s.id == source)
         .map_or(0, |s| s.snapshots);
+    // One transaction: the rows go, and what the remaining translations
+    // teach is learned again without this page.
+    store.begin_batch()?;
     store.purge(source)?;
+    crate::ingest::l10n::learn_names(&mut store)?;
+    store.commit_batch()?;
     emit(&format!(
         "{source} removed with its history ({snapshots} snapshots); remove it from the configuration too, or `run` will start it again\n"
     ))?;

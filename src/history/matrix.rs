@@ -14,13 +14,26 @@ use crate::store::Store;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Matrix {
     pub date: NaiveDate,
+    /// The columns: an offering page, or one program and level of a
+    /// scope-matrix page ("page / program").
     pub offerings: Vec<String>,
-    /// Each service (current name) with the offerings that list it.
+    /// Each service (current name) with the columns that list it.
     pub services: BTreeMap<String, BTreeSet<String>>,
     /// Each service's spelling on translated pages, by locale, where the
     /// spelling is a translation of the service's name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub localized: BTreeMap<String, BTreeMap<String, String>>,
+    /// The columns that are a scope-matrix page's programs, with their page
+    /// and program.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub programs: BTreeMap<String, Program>,
+}
+
+/// One program and level of a scope-matrix page, as a matrix column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Program {
+    pub source: String,
+    pub program: String,
 }
 
 /// Which services each offering listed at the end of `date`: its last
@@ -46,33 +59,76 @@ pub fn matrix(store: &Store, aliases: &AliasTable, date: NaiveDate) -> Result<Ma
         offerings.push(last.source);
     }
     let ids: Vec<i64> = in_force.keys().copied().collect();
-    // Each identity's spellings, each with the offerings that use it.
+    // Each identity's spellings, each with the columns that use it.
     let mut by_identity: HashMap<ServiceKey, BTreeMap<String, BTreeSet<String>>> = HashMap::new();
+    let mut listed = |name: String, column: String| {
+        by_identity
+            .entry(aliases.identity(&name))
+            .or_default()
+            .entry(name)
+            .or_default()
+            .insert(column);
+    };
     // Each identity's translated spellings, by locale, with their offerings.
     let mut translated: Translated = HashMap::new();
     let locales = store.locales_of(&ids)?;
+    let matrix_pages = store.read_as_matrix(&ids)?;
     for (snapshot, name) in store.services_of(&ids)? {
+        if matrix_pages.contains(&snapshot) {
+            continue;
+        }
         let Some(source) = in_force.get(&snapshot) else {
             continue;
         };
-        let identity = aliases.identity(&name);
         if let Some(locale) = locales
             .get(&snapshot)
             .filter(|l| translates(aliases, l, &name))
         {
             translated
-                .entry(identity.clone())
+                .entry(aliases.identity(&name))
                 .or_default()
                 .entry((locale.clone(), name.clone()))
                 .or_default()
                 .insert(source.clone());
         }
-        by_identity
-            .entry(identity)
-            .or_default()
-            .entry(name)
-            .or_default()
-            .insert(source.clone());
+        listed(name, source.clone());
+    }
+    // A scope-matrix page is a column per program and level, in page order.
+    let mut programs = BTreeMap::new();
+    for id in &matrix_pages {
+        let Some(source) = in_force.get(id) else {
+            continue;
+        };
+        let snapshot = store.load(*id)?.snapshot;
+        let mut columns = Vec::new();
+        for e in snapshot.entries() {
+            let column = match e.environment {
+                Some(program) => {
+                    let column = format!("{source} / {program}");
+                    if !programs.contains_key(&column) {
+                        programs.insert(
+                            column.clone(),
+                            Program {
+                                source: source.clone(),
+                                program: program.to_string(),
+                            },
+                        );
+                        columns.push(column.clone());
+                    }
+                    column
+                }
+                None => {
+                    if !columns.contains(source) {
+                        columns.push(source.clone());
+                    }
+                    source.clone()
+                }
+            };
+            listed(e.service.name().to_string(), column);
+        }
+        if let Some(at) = offerings.iter().position(|o| o == source) {
+            offerings.splice(at..=at, columns);
+        }
     }
     let mut services: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut localized: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
@@ -110,6 +166,7 @@ pub fn matrix(store: &Store, aliases: &AliasTable, date: NaiveDate) -> Result<Ma
         offerings,
         services,
         localized,
+        programs,
     })
 }
 

@@ -25,6 +25,10 @@ pub struct SourceDiff {
     pub from: NaiveDate,
     /// Capture date of the version in force at the end.
     pub to: NaiveDate,
+    /// The scope-matrix profile the new version was read with; `None` for
+    /// an offering page. Its changes' environments are programs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     #[serde(flatten)]
     pub diff: Diff,
 }
@@ -157,6 +161,7 @@ fn step(differ: &Differ<'_>, old: &StoredSnapshot, new: &StoredSnapshot) -> Sour
             .or_else(|| old.snapshot.title.clone()),
         from: old.captured_at.date_naive(),
         to: new.captured_at.date_naive(),
+        profile: new.snapshot.read_with.as_ref().map(|p| p.name.clone()),
         diff: differ.diff(&old.snapshot, &new.snapshot),
     }
 }
@@ -166,6 +171,11 @@ fn step(differ: &Differ<'_>, old: &StoredSnapshot, new: &StoredSnapshot) -> Sour
 pub struct Event {
     pub date: NaiveDate,
     pub source: String,
+    /// On a scope-matrix page, the program and level the change is in
+    /// ("FedRAMP High (GovCloud)"): with the source, it names the change.
+    /// `None` for an offering page, and for what no one level holds (a
+    /// move between levels, a retirement).
+    pub program: Option<String>,
     #[serde(flatten)]
     pub what: EventKind,
 }
@@ -196,6 +206,23 @@ pub enum EventKind {
         states: Vec<String>,
         dates: Vec<NaiveDate>,
     },
+}
+
+impl EventKind {
+    /// The environment (or, on a scope-matrix page, the program and level)
+    /// the event is in, where one holds it.
+    pub fn environment(&self) -> Option<&str> {
+        match self {
+            EventKind::Change(Change::Added(e) | Change::Removed(e)) => e.environment.as_deref(),
+            EventKind::Change(Change::Renamed(r)) => r.environment.as_deref(),
+            EventKind::Change(Change::Reworded(r)) => r.environment.as_deref(),
+            EventKind::Change(Change::Qualified(q)) => q.environment.as_deref(),
+            // A move is between environments; a link has none.
+            EventKind::Change(Change::Moved(_) | Change::Link(_)) => None,
+            EventKind::FlipFlop { environment, .. } => environment.as_deref(),
+            EventKind::Retired { .. } | EventKind::LinkFlipFlop { .. } => None,
+        }
+    }
 }
 
 impl Event {
@@ -243,6 +270,7 @@ fn source_events(
     let mut changes: Vec<(NaiveDate, Change)> = Vec::new();
     let mut marks: Vec<Event> = Vec::new();
     let mut last_good: Option<StoredSnapshot> = None;
+    let mut matrix = false;
     for v in versions {
         let date = v.captured_at.date_naive();
         // A version without scope is an extraction anomaly (a login page,
@@ -251,6 +279,7 @@ fn source_events(
             continue;
         }
         let current = store.load(v.id)?;
+        matrix |= current.snapshot.read_with.is_some();
         if let Some(previous) = &last_good {
             let diff = differ.diff(&previous.snapshot, &current.snapshot);
             changes.extend(
@@ -266,12 +295,20 @@ fn source_events(
         marks.push(Event {
             date: at.date_naive(),
             source: source.to_string(),
+            program: None,
             what: EventKind::Retired {
                 how: "page file deleted".into(),
             },
         });
     }
     let mut events = fold_flip_flops(differ, source, changes, FLIP_FLOP_DAYS);
+    // A scope-matrix page's levels are its programs: each change is named
+    // by page and program.
+    if matrix {
+        for e in &mut events {
+            e.program = e.what.environment().map(str::to_string);
+        }
+    }
     events.extend(marks);
     Ok(events)
 }
@@ -296,6 +333,7 @@ fn fold_flip_flops(
         let single = || Event {
             date: *start,
             source: source.into(),
+            program: None,
             what: EventKind::Change(change.clone()),
         };
         let Some(first) = &toggles[i] else {
@@ -357,6 +395,7 @@ fn fold_flip_flops(
         events.push(Event {
             date: *start,
             source: source.into(),
+            program: None,
             what,
         });
     }

@@ -10,16 +10,23 @@ use crate::Result;
 use crate::canon::{AliasTable, ServiceKey};
 use crate::store::{Store, VersionRef};
 
-/// When a service was in an offering's scope.
+/// When a service was in an offering's scope (or, on a scope-matrix page,
+/// in one program and level).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Span {
     pub from: NaiveDate,
     /// `None` while it is still in scope.
     pub to: Option<NaiveDate>,
-    /// How the span ended: "removed" or "page retired".
+    /// How the span ended: "removed", "page retired", or "environments
+    /// changed" when the next span goes on with other environments.
     pub ended: Option<String>,
     /// The names the page used for the service during the span.
     pub names: Vec<String>,
+    /// The environments (applicability rows: Commercial, GCC, GCC High
+    /// ...) the page listed the service under throughout the span; `all`
+    /// for a plain list. Empty on a scope-matrix page, whose span is
+    /// already one program's.
+    pub environments: Vec<String>,
 }
 
 /// A service's life in every offering that listed it.
@@ -28,6 +35,8 @@ pub struct Timeline {
     pub service: String,
     /// Every name followed: current, former and variant names.
     pub names: Vec<String>,
+    /// The spans of each offering page, and of each program of a
+    /// scope-matrix page (keyed "page / program").
     pub offerings: BTreeMap<String, Vec<Span>>,
     /// The service's spelling on translated pages, by locale: the one most
     /// versions use.
@@ -35,7 +44,12 @@ pub struct Timeline {
     pub localized: BTreeMap<String, String>,
 }
 
-/// When a service (any of its known names) entered and left each offering.
+/// Where one version lists the service: per place (an offering page, or a
+/// scope-matrix page's program), the names and the environments.
+type Places = BTreeMap<String, (Vec<String>, Vec<String>)>;
+
+/// When a service (any of its known names) entered and left each offering,
+/// and each program of a scope-matrix page.
 pub fn timeline(store: &Store, aliases: &AliasTable, name: &str) -> Result<Timeline> {
     let names: Vec<String> = aliases
         .names_of(name)
@@ -66,50 +80,67 @@ pub fn timeline(store: &Store, aliases: &AliasTable, name: &str) -> Result<Timel
             .flatten()
             .map(|at| (*at, "page retired"))
             .collect();
-        let mut spans: Vec<Span> = Vec::new();
-        let mut open = false;
+        let mut tracks: BTreeMap<String, Vec<Span>> = BTreeMap::new();
+        // The places whose last span is open.
+        let mut open: Vec<String> = Vec::new();
         for v in &versions {
             // A retirement recorded before this version closes what is open.
-            if open && let Some(&(at, why)) = ends.first().filter(|(at, _)| *at <= v.captured_at) {
-                close(&mut spans, at.date_naive(), why);
-                open = false;
+            if let Some(&(at, why)) = ends.first().filter(|(at, _)| *at <= v.captured_at) {
+                for place in open.drain(..) {
+                    close(tracks.entry(place).or_default(), at.date_naive(), why);
+                }
             }
             ends.retain(|(at, _)| *at > v.captured_at);
+            // A version without scope is an anomaly: it neither ends nor
+            // starts a span.
+            if !v.has_scope {
+                continue;
+            }
             let date = v.captured_at.date_naive();
-            match (v.has_scope, listed.get(&v.id)) {
-                (true, Some(used)) => {
-                    if !open {
-                        spans.push(Span {
-                            from: date,
-                            to: None,
-                            ended: None,
-                            names: Vec::new(),
-                        });
-                        open = true;
+            let places = match listed.get(&v.id) {
+                Some(used) => places(store, aliases, &source, v.id, used)?,
+                None => Places::new(),
+            };
+            for place in std::mem::take(&mut open) {
+                if !places.contains_key(&place) {
+                    close(tracks.entry(place).or_default(), date, "removed");
+                } else {
+                    open.push(place);
+                }
+            }
+            for (place, (used, environments)) in places {
+                let spans = tracks.entry(place.clone()).or_default();
+                let goes_on = open.contains(&place)
+                    && spans.last().is_some_and(|s| s.environments == environments);
+                if !goes_on {
+                    if open.contains(&place) {
+                        close(spans, date, "environments changed");
+                    } else {
+                        open.push(place);
                     }
-                    if let Some(span) = spans.last_mut() {
-                        for n in used {
-                            if !span.names.contains(n) {
-                                span.names.push(n.clone());
-                            }
+                    spans.push(Span {
+                        from: date,
+                        to: None,
+                        ended: None,
+                        names: Vec::new(),
+                        environments,
+                    });
+                }
+                if let Some(span) = spans.last_mut() {
+                    for n in used {
+                        if !span.names.contains(&n) {
+                            span.names.push(n);
                         }
                     }
                 }
-                (true, None) if open => {
-                    close(&mut spans, date, "removed");
-                    open = false;
-                }
-                // A version without scope is an anomaly: it neither ends
-                // nor starts a span.
-                _ => {}
             }
         }
-        if open && let Some(&(at, why)) = ends.first() {
-            close(&mut spans, at.date_naive(), why);
+        if let Some(&(at, why)) = ends.first() {
+            for place in open.drain(..) {
+                close(tracks.entry(place).or_default(), at.date_naive(), why);
+            }
         }
-        if !spans.is_empty() {
-            offerings.insert(source, spans);
-        }
+        offerings.extend(tracks.into_iter().filter(|(_, spans)| !spans.is_empty()));
     }
     let service = aliases.canonical_name(name).to_string();
     let localized = spelled_in_translations(store, aliases, &service, &listed)?;
@@ -140,6 +171,47 @@ fn spelled_in_translations(
         }
     }
     Ok(most_used_per_locale(counts))
+}
+
+/// Where version `id` of `source` lists the service by one of the names
+/// `used` (as the service index found them): the page and its
+/// environments, or on a scope-matrix page each program on its own.
+fn places(
+    store: &Store,
+    aliases: &AliasTable,
+    source: &str,
+    id: i64,
+    used: &[String],
+) -> Result<Places> {
+    let snapshot = store.load(id)?.snapshot;
+    let matrix = snapshot.read_with.is_some();
+    let mut found = Places::new();
+    for e in snapshot.entries() {
+        let name = e.service.name();
+        if !used.iter().any(|u| u == name) {
+            continue;
+        }
+        let (place, environment) = match (matrix, e.environment) {
+            (true, Some(program)) => (format!("{source} / {program}"), None),
+            (_, env) => (
+                source.to_string(),
+                Some(
+                    env.map_or("all", |env| aliases.environment(env))
+                        .to_string(),
+                ),
+            ),
+        };
+        let (names, environments) = found.entry(place).or_default();
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+        environments.extend(environment);
+    }
+    for (_, environments) in found.values_mut() {
+        environments.sort();
+        environments.dedup();
+    }
+    Ok(found)
 }
 
 fn close(spans: &mut [Span], date: NaiveDate, why: &str) {

@@ -13,9 +13,10 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use chrono::{DateTime, Utc};
 
-use super::{read_snapshot_with, store_version};
+use super::{read_version, store_version};
 use crate::store::{Imported, Store};
 use crate::{Result, Step};
+use scopewatch_core::profile::Extraction;
 
 /// What a backfill did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct GitOptions<'a> {
     pub locale: Option<&'a str>,
     /// The published address of the pages: source URL = base + source id.
     pub url_base: Option<&'a str>,
+    /// How the pages state their scope; offering pages when `None`.
+    pub extraction: Option<&'a Extraction>,
 }
 
 /// One touch of a page file in the history.
@@ -90,13 +93,14 @@ pub fn import_git(
                 .ok()
                 .flatten()
         };
-        let (mut snapshot, includes) = match read_snapshot_with(&origin, &bytes, &include) {
-            Ok(read) => read,
-            Err(e) => {
-                report.failed.push(e.to_string());
-                continue;
-            }
-        };
+        let (mut snapshot, includes) =
+            match read_version(&origin, &bytes, options.extraction, &include) {
+                Ok(read) => read,
+                Err(e) => {
+                    report.failed.push(e.to_string());
+                    continue;
+                }
+            };
         if snapshot.locale.is_none() {
             snapshot.locale = options.locale.map(str::to_lowercase);
         }

@@ -24,7 +24,7 @@ pub use scopewatch_core::{IncludeSource, read_snapshot, read_snapshot_as, read_s
 /// Reads and parses a saved page; includes are looked up beside it, as in a
 /// checkout of the docs.
 pub fn read_file(path: &Path) -> Result<(Vec<u8>, Snapshot)> {
-    let (bytes, snapshot, _) = read_file_with_includes(path)?;
+    let (bytes, snapshot, _) = read_file_with_includes(path, None)?;
     Ok((bytes, snapshot))
 }
 
@@ -38,12 +38,32 @@ pub fn read_file_as(path: &Path, extraction: &Extraction) -> Result<Snapshot> {
     )?)
 }
 
-fn read_file_with_includes(path: &Path) -> Result<(Vec<u8>, Snapshot, Included)> {
+fn read_file_with_includes(
+    path: &Path,
+    extraction: Option<&Extraction>,
+) -> Result<(Vec<u8>, Snapshot, Included)> {
     let bytes = read_page(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let beside = |target: &str| read_page(&dir.join(target)).ok();
-    let (snapshot, includes) = read_snapshot_with(&path.display().to_string(), &bytes, &beside)?;
+    let (snapshot, includes) =
+        read_version(&path.display().to_string(), &bytes, extraction, &beside)?;
     Ok((bytes, snapshot, includes))
+}
+
+/// Reads one version of a page: with a scope-matrix profile when one is
+/// given, else as an offering page whose includes `include` looks up.
+fn read_version(
+    name: &str,
+    bytes: &[u8],
+    extraction: Option<&Extraction>,
+    include: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Result<(Snapshot, Included)> {
+    match extraction {
+        Some(Extraction::Matrix(matrix)) => {
+            Ok((profile::read_matrix(name, bytes, matrix)?, Included::new()))
+        }
+        Some(Extraction::Offering) | None => Ok(read_snapshot_with(name, bytes, include)?),
+    }
 }
 
 /// Reads a saved page: a regular file of at most the cap on a fetched page.
@@ -161,16 +181,17 @@ fn dated_by_name(origin: &str) -> bool {
         && date_in_name(Path::new(origin)).is_some()
 }
 
-/// Imports a saved page. Without an explicit source or date they come from
-/// the path (see [`source_for`], [`date_in_name`]), then from the page's own
-/// date.
+/// Imports a saved page, read as `extraction` says (as an offering page
+/// when `None`). Without an explicit source or date they come from the path
+/// (see [`source_for`], [`date_in_name`]), then from the page's own date.
 pub fn import_file(
     store: &mut Store,
     path: &Path,
     source: Option<&str>,
     date: Option<NaiveDate>,
+    extraction: Option<&Extraction>,
 ) -> Result<ImportReport> {
-    let (bytes, snapshot, includes) = read_file_with_includes(path)?;
+    let (bytes, snapshot, includes) = read_file_with_includes(path, extraction)?;
     // A page in another language is its own source, named as `import-git`
     // names it, so that it is never taken for a version of the English page.
     let source = match (source, snapshot.locale.as_deref()) {

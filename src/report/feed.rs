@@ -7,7 +7,7 @@ use atom_syndication::{Content, Entry, Feed, FixedDateTime, Generator, Link, Per
 use chrono::{TimeZone, Utc};
 use sha2::{Digest, Sha256};
 
-use super::event_line;
+use super::{event_line, placed};
 use crate::history::Event;
 
 /// The stable id of an event.
@@ -50,12 +50,13 @@ pub fn render(
         .map(|e| {
             let line = event_line(&e.what);
             let url = url_of(&e.source);
+            let placed = placed(e);
             let mut entry = Entry {
                 id: event_id(e),
                 title: Text::plain(format!(
                     "{}: {}",
-                    e.source,
-                    line.split_whitespace().collect::<Vec<_>>().join(" ")
+                    placed.place,
+                    placed.line.split_whitespace().collect::<Vec<_>>().join(" ")
                 )),
                 updated: when(e),
                 published: Some(when(e)),

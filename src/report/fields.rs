@@ -182,6 +182,7 @@ pub fn events_csv(events: &[Event]) -> std::io::Result<String> {
         "to",
         "environment",
         "evidence",
+        "program",
     ]
     .map(String::from)
     .to_vec();
@@ -196,6 +197,7 @@ pub fn events_csv(events: &[Event]) -> std::io::Result<String> {
             f.to.unwrap_or_default(),
             f.environment.unwrap_or_default(),
             f.evidence.unwrap_or_default(),
+            e.program.clone().unwrap_or_default(),
         ]
     });
     super::csv_string(std::iter::once(header).chain(rows))

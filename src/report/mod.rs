@@ -9,15 +9,18 @@ pub mod feed;
 pub mod fields;
 pub mod html;
 pub mod lag;
+mod log;
 pub mod matrix;
 
 pub use fields::events_csv;
+pub(crate) use log::placed;
+pub use log::{events_markdown, events_text};
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::diff::{Change, Diff, LinkChange};
-use crate::history::{Event, EventKind, Matrix, SourceDiff, Timeline};
+use crate::history::{EventKind, Matrix, SourceDiff, Timeline};
 use crate::model::Snapshot;
 
 /// "2 renamed, 1 added, 1 link changed", or "no change".
@@ -638,45 +641,6 @@ pub(crate) fn event_line(what: &EventKind) -> String {
     }
 }
 
-/// The scope change log as text, one event a line.
-pub fn events_text(events: &[Event]) -> String {
-    let mut out = String::new();
-    for e in events {
-        let _ = writeln!(
-            out,
-            "{}  {}  {}",
-            e.date,
-            e.source,
-            paint(&event_line(&e.what))
-        );
-    }
-    if events.is_empty() {
-        out.push_str("no scope changes\n");
-    }
-    out
-}
-
-/// The scope change log as Markdown, one bullet per event.
-pub fn events_markdown(events: &[Event]) -> String {
-    let mut out = String::new();
-    for e in events {
-        let what = match &e.what {
-            EventKind::Change(change) => markdown_line(change).trim_start_matches("- ").to_string(),
-            other => escape_markdown(&event_line(other)),
-        };
-        let _ = writeln!(
-            out,
-            "- {} **{}**: {what}",
-            e.date,
-            escape_markdown(&e.source)
-        );
-    }
-    if events.is_empty() {
-        out.push_str("No scope changes.\n");
-    }
-    out
-}
-
 /// A service's timeline as text.
 pub fn timeline_text(t: &Timeline) -> String {
     let mut out = format!("{}{}\n", t.service, spelled(&t.localized));
@@ -692,12 +656,16 @@ pub fn timeline_text(t: &Timeline) -> String {
                 (Some(to), Some(why)) => format!("{to} ({why})"),
                 _ => "now".into(),
             };
-            let _ = writeln!(
+            let _ = write!(
                 out,
                 "  {source:<40} {} → {until:<24} as {}",
                 span.from,
                 span.names.join(", ")
             );
+            if !span.environments.is_empty() {
+                let _ = write!(out, "  in {}", span.environments.join(", "));
+            }
+            out.push('\n');
         }
     }
     out
@@ -705,9 +673,17 @@ pub fn timeline_text(t: &Timeline) -> String {
 
 /// A service's timeline as CSV: one row per span.
 pub fn timeline_csv(t: &Timeline) -> std::io::Result<String> {
-    let header = ["service", "offering", "from", "to", "ended", "names"]
-        .map(String::from)
-        .to_vec();
+    let header = [
+        "service",
+        "offering",
+        "from",
+        "to",
+        "ended",
+        "names",
+        "environments",
+    ]
+    .map(String::from)
+    .to_vec();
     let rows = t.offerings.iter().flat_map(|(source, spans)| {
         spans.iter().map(move |s| {
             vec![
@@ -717,6 +693,7 @@ pub fn timeline_csv(t: &Timeline) -> std::io::Result<String> {
                 s.to.map(|d| d.to_string()).unwrap_or_default(),
                 s.ended.clone().unwrap_or_default(),
                 s.names.join("; "),
+                s.environments.join("; "),
             ]
         })
     });

@@ -222,6 +222,13 @@ fn assign_set(tx: &Transaction, snapshot: i64, members: &[(i64, i64)]) -> HookRe
     Ok(())
 }
 
+/// Deletes the service sets no snapshot points at any more.
+pub(super) const DROP_UNUSED_SETS: &str = "
+    DELETE FROM service_set_member WHERE set_id NOT IN
+        (SELECT service_set_id FROM snapshot WHERE service_set_id IS NOT NULL);
+    DELETE FROM service_set WHERE id NOT IN
+        (SELECT service_set_id FROM snapshot WHERE service_set_id IS NOT NULL);";
+
 /// The dictionary of service names (`service_name`), as far as this
 /// process has met it: a nightly run writes thousands of index entries,
 /// nearly all of them names stored long ago.

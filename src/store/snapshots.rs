@@ -1,6 +1,8 @@
 //! Snapshots: each stored version of a page with its extracted scope and
 //! links, and the queries that walk a source's history.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -187,6 +189,16 @@ impl Store {
         Ok(found)
     }
 
+    /// Which of the given snapshots were read with a scope-matrix profile.
+    pub(crate) fn read_as_matrix(&self, ids: &[i64]) -> Result<HashSet<i64>> {
+        let placeholders = vec!["?"; ids.len()].join(", ");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id FROM snapshot WHERE profile IS NOT NULL AND id IN ({placeholders})"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(ids), |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Rebuilds snapshots from their stored raw documents with `extract`, in
     /// one transaction: all of them with `all`, else those made by another
     /// parser version. Nothing is fetched.
@@ -241,12 +253,7 @@ impl Store {
             }
         }
         // Sets no snapshot lists any more.
-        tx.execute_batch(
-            "DELETE FROM service_set_member WHERE set_id NOT IN
-                 (SELECT service_set_id FROM snapshot WHERE service_set_id IS NOT NULL);
-             DELETE FROM service_set WHERE id NOT IN
-                 (SELECT service_set_id FROM snapshot WHERE service_set_id IS NOT NULL);",
-        )?;
+        tx.execute_batch(super::index::DROP_UNUSED_SETS)?;
         tx.commit()?;
         Ok(report)
     }

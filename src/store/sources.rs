@@ -166,28 +166,47 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Deletes a source and its whole history: versions, retirements,
-    /// fetch records, queued alerts, and the documents no other version
-    /// uses. One transaction.
+    /// Deletes a source and everything that belongs to it: versions and
+    /// their includes, retirements, fetch records, queued alerts, the names
+    /// learned from it (as a translation, or as the English page of one),
+    /// and the documents, service sets and service names no other version
+    /// uses. All or nothing; inside an open batch, part of it.
     pub fn purge(&mut self, source: &str) -> Result<()> {
         self.require_source(source)?;
-        let tx = self.conn.transaction()?;
-        for sql in [
-            "DELETE FROM alert WHERE source_id = ?1",
-            "DELETE FROM fetch_state WHERE source_id = ?1",
-            "DELETE FROM fetch_attempt WHERE source_id = ?1",
-            "DELETE FROM retirement WHERE source_id = ?1",
-            "DELETE FROM snapshot WHERE source_id = ?1",
-            "DELETE FROM source WHERE id = ?1",
-        ] {
-            tx.execute(sql, [source])?;
-        }
-        tx.execute(
-            "DELETE FROM document WHERE hash NOT IN (SELECT document_hash FROM snapshot)
-             AND hash NOT IN (SELECT document_hash FROM snapshot_include)",
-            [],
-        )?;
-        tx.commit()?;
+        // A translation's id is its English page's id with the locale
+        // appended: names learned against this page go with it.
+        let translations = format!("{}-%", source.replace('_', "\\_").replace('%', "\\%"));
+        self.write(|tx, _| {
+            for sql in [
+                "DELETE FROM alert WHERE source_id = ?1",
+                "DELETE FROM fetch_state WHERE source_id = ?1",
+                "DELETE FROM fetch_attempt WHERE source_id = ?1",
+                "DELETE FROM retirement WHERE source_id = ?1",
+                "DELETE FROM snapshot_include WHERE snapshot_id IN
+                     (SELECT id FROM snapshot WHERE source_id = ?1)",
+                "DELETE FROM snapshot WHERE source_id = ?1",
+                "DELETE FROM source WHERE id = ?1",
+            ] {
+                tx.execute(sql, [source])?;
+            }
+            tx.execute(
+                "DELETE FROM learned_name WHERE source_id = ?1 OR source_id LIKE ?2 ESCAPE '\\'",
+                [source, translations.as_str()],
+            )?;
+            tx.execute(
+                "DELETE FROM document WHERE hash NOT IN (SELECT document_hash FROM snapshot)
+                 AND hash NOT IN (SELECT document_hash FROM snapshot_include)",
+                [],
+            )?;
+            tx.execute_batch(super::index::DROP_UNUSED_SETS)?;
+            tx.execute(
+                "DELETE FROM service_name WHERE id NOT IN (SELECT name_id FROM service_set_member)",
+                [],
+            )?;
+            Ok(())
+        })?;
+        // Ids of deleted names may be cached.
+        self.names.forget();
         Ok(())
     }
 }
