@@ -322,6 +322,26 @@ fn the_log_names_each_change_by_page_and_program() {
         "{csv}"
     );
 
+    // The HTML report places the change by page and program too.
+    let report = dir.path().join("report.html");
+    ok(sw(
+        &db,
+        &[
+            "report",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-03-01",
+            "-o",
+            report.to_str().expect("utf-8 path"),
+        ],
+    ));
+    let html = std::fs::read_to_string(&report).expect("report");
+    assert!(
+        html.contains("aws-services-in-scope / FedRAMP High (GovCloud): <b>Amazon Bedrock</b>"),
+        "the report does not place Bedrock by page and program"
+    );
+
     // An offering page has no program: its lines are as before.
     let page = write(
         dir.path(),

@@ -210,19 +210,22 @@ fn event_item(e: &Event) -> Markup {
         EventKind::FlipFlop { .. } | EventKind::LinkFlipFlop { .. } => ("flip", "flip-flop"),
         EventKind::Retired { .. } => ("retired", "page"),
     };
+    // On a scope-matrix page the program is the place, not a bracket.
+    let env = |environment: &Option<String>| environment.clone().filter(|_| e.program.is_none());
     html! {
         li {
             span.muted { (e.date) " " }
             span class={ "tag " (class) } { (tag) }
             " "
+            @if let Some(program) = &e.program { (e.source) " / " (program) ": " }
             @match &e.what {
                 EventKind::Change(Change::Renamed(r)) => {
                     b { (r.from) } " → " b { (r.to) }
-                    @if let Some(env) = &r.environment { " [" (env) "]" }
+                    @if let Some(env) = env(&r.environment) { " [" (env) "]" }
                     " " span.evidence { "evidence: " (evidence(r.evidence, r.confidence, &r.text)) }
                 }
-                EventKind::Change(Change::Added(a)) => { b { (a.service) } (spelled(&a.localized)) @if let Some(env) = &a.environment { " [" (env) "]" } }
-                EventKind::Change(Change::Removed(r)) => { b { (r.service) } (spelled(&r.localized)) @if let Some(env) = &r.environment { " [" (env) "]" } }
+                EventKind::Change(Change::Added(a)) => { b { (a.service) } (spelled(&a.localized)) @if let Some(env) = env(&a.environment) { " [" (env) "]" } }
+                EventKind::Change(Change::Removed(r)) => { b { (r.service) } (spelled(&r.localized)) @if let Some(env) = env(&r.environment) { " [" (env) "]" } }
                 EventKind::Change(Change::Moved(m)) => {
                     b { (m.service) } ": " (m.from.as_deref().unwrap_or("page-wide list")) " → " (m.to.as_deref().unwrap_or("page-wide list"))
                 }
