@@ -130,6 +130,14 @@ fn scaling(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("split one item", n), |b| {
             b.iter(|| split_item(&item))
         });
+        let one = |item: &str| {
+            let md = format!("# Scaling\n\n## Microsoft in-scope cloud services\n\n- {item}\n");
+            read_snapshot("scaling", md.as_bytes()).expect("parses")
+        };
+        let (unchanged, reworded) = (one(&item), one(&format!("{item}.")));
+        group.bench_function(BenchmarkId::new("diff one item, reworded", n), |b| {
+            b.iter(|| differ.diff(&unchanged, &reworded))
+        });
         let old = page(&list(n, "Azure "));
         let some = page(&list(n, ""));
         group.bench_function(BenchmarkId::new("diff, 1 in 50 renamed", n), |b| {

@@ -571,6 +571,35 @@ fn undone(list: Vec<Listed>, done: &[bool]) -> Vec<Listed> {
 /// An item's environment, and its text before and after.
 type TextChange = (Option<String>, Rc<str>, Rc<str>);
 
+/// An item's text, compared and hashed by its allocation: the services of
+/// one item share it, so an item pair is told apart in constant time.
+/// Holding the `Rc` keeps the address from being reused while it is a key.
+#[derive(Clone)]
+struct SameText(Rc<str>);
+
+impl PartialEq for SameText {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SameText {}
+
+impl std::hash::Hash for SameText {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::ptr::hash(Rc::as_ptr(&self.0).cast::<u8>(), state);
+    }
+}
+
+/// What an item pair's texts came to: the same, or the rewording or
+/// qualifier change (by position) that names its services.
+#[derive(Clone, Copy)]
+enum Verdict {
+    Same,
+    Reworded(usize),
+    Qualified(usize),
+}
+
 /// Rewordings and qualifier changes found so far; one per changed item
 /// text, naming every service it lists.
 #[derive(Default)]
@@ -579,42 +608,64 @@ struct Rewords {
     index: HashMap<TextChange, usize>,
     qualified: Vec<Qualify>,
     qualified_index: HashMap<TextChange, usize>,
+    /// Each item pair's verdict, decided once: comparing (and hashing) an
+    /// item's whole text again for each of its services made an item of
+    /// thousands of names quadratic.
+    verdicts: HashMap<(Option<String>, SameText, SameText), Verdict>,
 }
 
 impl Rewords {
     fn add(&mut self, env: &Option<String>, o: &Listed, n: &Listed) {
+        let pair = (
+            env.clone(),
+            SameText(Rc::clone(&o.text)),
+            SameText(Rc::clone(&n.text)),
+        );
+        let verdict = match self.verdicts.get(&pair) {
+            Some(&v) => v,
+            None => {
+                let v = self.judge(env, o, n);
+                self.verdicts.insert(pair, v);
+                v
+            }
+        };
+        match verdict {
+            Verdict::Same => {}
+            Verdict::Reworded(at) => self.list[at].services.push(n.name.clone()),
+            Verdict::Qualified(at) => self.qualified[at].services.push(n.name.clone()),
+        }
+    }
+
+    /// Compares an item pair's texts, and finds or makes the change that
+    /// will name its services.
+    fn judge(&mut self, env: &Option<String>, o: &Listed, n: &Listed) -> Verdict {
         if o.text == n.text {
-            return;
+            return Verdict::Same;
         }
         let key = (env.clone(), Rc::clone(&o.text), Rc::clone(&n.text));
         if !same_qualifiers(&o.qualifiers, &n.qualifiers) {
-            match self.qualified_index.get(&key) {
-                Some(&at) => self.qualified[at].services.push(n.name.clone()),
-                None => {
-                    self.qualified_index.insert(key, self.qualified.len());
-                    self.qualified.push(Qualify {
-                        services: vec![n.name.clone()],
-                        environment: env.clone(),
-                        from: o.qualifiers.clone(),
-                        to: n.qualifiers.clone(),
-                        text: n.text.to_string(),
-                    });
-                }
-            }
-            return;
-        }
-        match self.index.get(&key) {
-            Some(&at) => self.list[at].services.push(n.name.clone()),
-            None => {
-                self.index.insert(key, self.list.len());
-                self.list.push(Reword {
-                    services: vec![n.name.clone()],
+            let at = *self.qualified_index.entry(key).or_insert_with(|| {
+                self.qualified.push(Qualify {
+                    services: Vec::new(),
                     environment: env.clone(),
-                    from: o.text.to_string(),
-                    to: n.text.to_string(),
+                    from: o.qualifiers.clone(),
+                    to: n.qualifiers.clone(),
+                    text: n.text.to_string(),
                 });
-            }
+                self.qualified.len() - 1
+            });
+            return Verdict::Qualified(at);
         }
+        let at = *self.index.entry(key).or_insert_with(|| {
+            self.list.push(Reword {
+                services: Vec::new(),
+                environment: env.clone(),
+                from: o.text.to_string(),
+                to: n.text.to_string(),
+            });
+            self.list.len() - 1
+        });
+        Verdict::Reworded(at)
     }
 }
 
