@@ -42,7 +42,8 @@ fn asked(text: Option<&str>, what: &str) -> Result<String, Problem> {
 
 async fn search(app: &App, query: String) -> Result<Found, Problem> {
     app.query(move |ctx| {
-        let (exact, services) = history::find_services(ctx.store, ctx.aliases, &query)?;
+        let listed = &ctx.derived()?.listed_names;
+        let (exact, services) = history::find_among(listed, ctx.aliases, &query);
         Ok(Found {
             query,
             exact,
