@@ -98,7 +98,11 @@ fn fetch_aws_page(shared: &Path, dir: &Path, db: &Path) {
 
 /// Serves the corpus store on 127.0.0.1, port 0; returns the base URL.
 pub(crate) async fn start(token: Option<&str>) -> Option<String> {
-    let db = corpus_db()?;
+    Some(serve_db(corpus_db()?, token).await)
+}
+
+/// Serves `db` on 127.0.0.1, port 0; returns the base URL.
+async fn serve_db(db: &Path, token: Option<&str>) -> String {
     let store = Store::open_read(db).unwrap();
     let app = App::new(store, AliasTable::builtin(), token.map(str::to_string)).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -109,7 +113,7 @@ pub(crate) async fn start(token: Option<&str>) -> Option<String> {
         HEADER_TIMEOUT,
         std::future::pending(),
     ));
-    Some(format!("http://{addr}"))
+    format!("http://{addr}")
 }
 
 async fn get(url: &str) -> (StatusCode, String) {
@@ -573,6 +577,31 @@ async fn a_token_is_asked_for_and_headers_are_strict() {
         .await
         .unwrap();
     assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// What the server derives from the history is kept between requests, yet
+/// what the nightly job writes meanwhile shows on the next one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_to_the_database_shows_on_the_next_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::demo_db(dir.path());
+    let base = serve_db(&db, None).await;
+    let url = format!("{base}/api/v1/offerings");
+    let (_, before) = json(&url).await;
+    assert_eq!(json(&url).await.1, before);
+    assert!(!ids(&before).contains(&"offering-written-later".to_string()));
+    let page = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("snapshots/offering-iso-27001/2020-06-15.md");
+    common::bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "-q", "--source", "offering-written-later"])
+        .arg(page)
+        .assert()
+        .success();
+    let (_, after) = json(&url).await;
+    assert_eq!(ids(&after).len(), ids(&before).len() + 1);
+    assert!(ids(&after).contains(&"offering-written-later".to_string()));
 }
 
 /// A client that sends part of a request line and then nothing (slowloris)

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::Hash;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 
 use axum::body::Bytes;
 use chrono::NaiveDate;
@@ -70,6 +70,8 @@ pub(super) struct Derived {
     /// Each source's versions in capture order.
     pub versions: HashMap<String, Vec<VersionRef>>,
     pub pairs: Vec<Pair>,
+    /// Every service name a version lists, for the name search.
+    pub listed_names: Vec<String>,
     /// The Atom feed of everything, rendered once.
     pub feed: OnceLock<Bytes>,
     pub matrices: Memo<NaiveDate, MatrixData>,
@@ -89,6 +91,7 @@ impl Derived {
         Ok(Derived {
             offerings: super::offerings::all(store, aliases, &log, &versions)?,
             pairs: lag::pairs(store, &[])?,
+            listed_names: history::listed_names(store)?,
             log,
             versions,
             feed: OnceLock::new(),
@@ -114,9 +117,11 @@ pub(super) struct Cache {
     /// Our own connection, so that its `data_version` moves with every
     /// write of another connection (the counter is per connection).
     watch: Mutex<Store>,
-    /// The state it was derived at, and the data. Held while deriving, so
-    /// that concurrent requests after a write derive once, not each.
+    /// The state it was derived at, and the data.
     current: Mutex<Option<(i64, Arc<Derived>)>>,
+    /// Held while deriving, so that requests after a write derive once,
+    /// not each.
+    building: Mutex<()>,
 }
 
 impl Cache {
@@ -124,20 +129,37 @@ impl Cache {
         Cache {
             watch: Mutex::new(watch),
             current: Mutex::new(None),
+            building: Mutex::new(()),
         }
     }
 
     /// The derived data, derived again first if the database changed.
+    /// While one request derives the new state (seconds, on years of
+    /// history), the others are answered from the previous one.
     pub fn get(&self, store: &Store, aliases: &AliasTable) -> Result<Arc<Derived>, Problem> {
         let poisoned = || Problem::Internal("a cache lock was poisoned".into());
         // Read before deriving: a write during it makes the next request
         // derive again rather than keep stale data.
         let version = self.watch.lock().map_err(|_| poisoned())?.data_version()?;
-        let mut current = self.current.lock().map_err(|_| poisoned())?;
-        if let Some((at, derived)) = current.as_ref()
-            && *at == version
+        let kept =
+            || -> Result<_, Problem> { Ok(self.current.lock().map_err(|_| poisoned())?.clone()) };
+        let previous = match kept()? {
+            Some((at, derived)) if at == version => return Ok(derived),
+            other => other,
+        };
+        let _building = match (self.building.try_lock(), previous) {
+            (Ok(guard), _) => guard,
+            (Err(TryLockError::WouldBlock), Some((_, stale))) => return Ok(stale),
+            (Err(TryLockError::WouldBlock), None) => {
+                self.building.lock().map_err(|_| poisoned())?
+            }
+            (Err(TryLockError::Poisoned(_)), _) => return Err(poisoned()),
+        };
+        // Another request may have derived it while this one waited.
+        if let Some((at, derived)) = kept()?
+            && at == version
         {
-            return Ok(derived.clone());
+            return Ok(derived);
         }
         let started = std::time::Instant::now();
         let derived = Arc::new(Derived::build(store, aliases)?);
@@ -145,7 +167,7 @@ impl Cache {
             "serve: derived the history's views in {:.0?}",
             started.elapsed()
         );
-        *current = Some((version, derived.clone()));
+        *self.current.lock().map_err(|_| poisoned())? = Some((version, derived.clone()));
         Ok(derived)
     }
 }
