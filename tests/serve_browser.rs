@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::Value;
@@ -103,14 +104,25 @@ async fn texts(client: &Client, css: &str) -> Vec<String> {
     out
 }
 
+/// Clicks `target` and waits until the browser has left the page: a click
+/// returns before the page a form or link leads to has replaced it.
+async fn follow(client: &Client, target: Element) {
+    let old = client.find(Locator::Css("html")).await.unwrap();
+    target.click().await.unwrap();
+    for _ in 0..200 {
+        // The old page's element is stale once the new page replaced it;
+        // mid-navigation chromedriver may give another error for it, and a
+        // session that broke fails the next command.
+        if old.tag_name().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the click did not lead to another page");
+}
+
 async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    follow(client, client.find(Locator::Css(css)).await.unwrap()).await;
 }
 
 /// Chooses `value` in the select named `name` and submits its form.
@@ -126,12 +138,7 @@ async fn choose(client: &Client, name: &str, value: &str) {
         )))
         .await
         .unwrap();
-    form.find(Locator::Css("button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    follow(client, form.find(Locator::Css("button")).await.unwrap()).await;
 }
 
 async fn search(client: &Client, text: &str) {
@@ -142,12 +149,7 @@ async fn search(client: &Client, text: &str) {
         .find(Locator::XPath("//input[@name='q']/ancestor::form"))
         .await
         .unwrap();
-    form.find(Locator::Css("button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    follow(client, form.find(Locator::Css("button")).await.unwrap()).await;
 }
 
 /// A user goes from the offerings to an offering, picks an older version,
@@ -283,7 +285,7 @@ async fn a_user_clicks_through_every_view_in_chromium() {
             .to_string()
             .contains("\"to\":\"Microsoft Defender for Cloud Apps\"")
         {
-            step.click().await.unwrap();
+            follow(&c, step).await;
             opened = true;
             break;
         }
