@@ -142,9 +142,24 @@ pub async fn page(
         }
     }
     steps.reverse();
-    let compare = |from: NaiveDate, to: NaiveDate| {
-        format!("/compare?source={}&from={from}&to={to}", encode(&v.id))
-    };
+    // Latest first; the comparison link on the day's latest version only.
+    let mut linked = std::collections::HashSet::new();
+    let listed: Vec<(NaiveDate, bool, Option<NaiveDate>)> = v
+        .versions
+        .iter()
+        .rev()
+        .map(|&(d, scope)| {
+            let before = if scope && linked.insert(d) {
+                steps
+                    .iter()
+                    .find(|(at, _)| *at == d)
+                    .and_then(|(_, before)| *before)
+            } else {
+                None
+            };
+            (d, scope, before)
+        })
+        .collect();
     Ok(frame(
         &v.id,
         html! {
@@ -214,12 +229,14 @@ pub async fn page(
             (events(&v.events))
             h2 { "Versions" }
             ul #versions-list {
-                @for (d, scope) in v.versions.iter().rev() {
+                @for (d, scope, before) in &listed {
                     li {
                         a href={ (here) "?date=" (d) } { (d.to_string()) }
                         @if !scope { " (no readable scope: an extraction anomaly)" }
-                        @if let Some((_, Some(before))) = steps.iter().find(|(at, _)| *scope && at == d) {
-                            " · " a.step href=(compare(*before, *d)) { "compare with " (before.to_string()) }
+                        @if let Some(before) = before {
+                            " · " a.step href={ "/compare?source=" (encode(&v.id)) "&from=" (before) "&to=" (d) } {
+                                "compare with " (before.to_string())
+                            }
                         }
                     }
                 }
