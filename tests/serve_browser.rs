@@ -165,8 +165,16 @@ async fn a_user_clicks_through_every_view_in_chromium() {
         return;
     };
     let driver = driver(program).await;
-    let c = browser(&driver, chromium).await;
+    let session = browser(&driver, chromium).await;
+    let outcome = tokio::spawn(click_through(base, session.clone())).await;
+    // Closing the session quits Chromium, which would outlive chromedriver.
+    session.close().await.unwrap();
+    if let Err(failed) = outcome {
+        std::panic::resume_unwind(failed.into_panic());
+    }
+}
 
+async fn click_through(base: String, c: Client) {
     // The offerings, narrowed by the search form, then one offering.
     c.goto(&base).await.unwrap();
     assert_eq!(text(&c, "h1").await, "Offerings");
@@ -303,7 +311,6 @@ async fn a_user_clicks_through_every_view_in_chromium() {
             .any(|l| l.contains("Microsoft Defender for Cloud Apps")),
         "{changes:?}"
     );
-    c.close().await.unwrap();
 }
 
 /// Each view in headless Chromium at a desktop's and a phone's width: it
