@@ -30,5 +30,6 @@ mod regressions;
 mod report;
 mod seeds;
 mod serve;
+mod serve_browser;
 mod usability;
 mod usability_more;

@@ -473,7 +473,9 @@ mod matrix;
 mod timeline;
 
 pub use matrix::{Matrix, matrix};
-pub use timeline::{ServiceQuery, Span, Timeline, find_services, timeline};
+pub use timeline::{
+    ServiceQuery, Span, Timeline, find_among, find_services, listed_names, timeline,
+};
 
 #[cfg(test)]
 mod tests {

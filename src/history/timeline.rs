@@ -229,13 +229,23 @@ pub fn find_services(
     aliases: &AliasTable,
     asked: &str,
 ) -> Result<(bool, Vec<String>)> {
-    let listed = store.listed_names()?;
+    Ok(find_among(&store.listed_names()?, aliases, asked))
+}
+
+/// Every service name some stored snapshot lists, as written: what
+/// [`find_among`] searches.
+pub fn listed_names(store: &Store) -> Result<Vec<String>> {
+    store.listed_names()
+}
+
+/// [`find_services`] among names already read with [`listed_names`].
+pub fn find_among(listed: &[String], aliases: &AliasTable, asked: &str) -> (bool, Vec<String>) {
     let query = ServiceQuery::new(aliases, asked);
     if listed
         .iter()
         .any(|n| ServiceKey::of(aliases.canonical_name(n)) == query.canonical)
     {
-        return Ok((true, vec![aliases.canonical_name(asked).to_string()]));
+        return (true, vec![aliases.canonical_name(asked).to_string()]);
     }
     let mut found: Vec<String> = listed
         .iter()
@@ -244,7 +254,7 @@ pub fn find_services(
         .collect();
     found.sort_unstable();
     found.dedup_by_key(|n| ServiceKey::of(n));
-    Ok((false, found))
+    (false, found)
 }
 
 /// A service asked for by name: one of its names as the alias table knows

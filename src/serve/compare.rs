@@ -1,6 +1,8 @@
 //! Compare: the versions of one source in force at two dates, or every
 //! source between two dates.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -46,19 +48,21 @@ fn period(ask: &Ask) -> Result<Period, Problem> {
     Ok(Period { source, from, to })
 }
 
-async fn compare(app: &App, p: Period) -> Result<Vec<SourceDiff>, Problem> {
-    app.query(move |store, aliases| match &p.source {
+async fn compare(app: &App, p: Period) -> Result<Arc<Vec<SourceDiff>>, Problem> {
+    app.query(move |ctx| match &p.source {
         Some(source) => {
-            let differ = Differ::new(aliases);
-            match history::between(store, &differ, source, p.from, p.to)? {
-                Some(d) => Ok(vec![d]),
+            let differ = Differ::new(ctx.aliases);
+            match history::between(ctx.store, &differ, source, p.from, p.to)? {
+                Some(d) => Ok(Arc::new(vec![d])),
                 None => Err(Problem::NotFound(format!(
                     "{source} has no version with scope in force on {}: give a later start date",
                     p.from
                 ))),
             }
         }
-        None => Ok(history::between_all(store, aliases, p.from, p.to)?),
+        None => ctx.derived()?.comparisons.get(&(p.from, p.to), || {
+            Ok(history::between_all(ctx.store, ctx.aliases, p.from, p.to)?)
+        }),
     })
     .await
 }
@@ -69,7 +73,7 @@ pub async fn api(State(app): State<App>, Query(ask): Query<Ask>) -> Response {
         Err(e) => Err(e),
     };
     match answer {
-        Ok(diffs) => Json(diffs).into_response(),
+        Ok(diffs) => Json(diffs.as_ref()).into_response(),
         Err(p) => p.json(),
     }
 }

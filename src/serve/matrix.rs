@@ -1,5 +1,5 @@
 //! The matrix: services × offerings in scope on a date, optionally in one
-//! environment, as a page, JSON or CSV.
+//! environment or of one provider, as a page, JSON or CSV.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -7,11 +7,13 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
 use maud::html;
 use serde::{Deserialize, Serialize};
 
+use super::cache::MatrixData;
 use super::page::{Problem, frame};
-use super::{App, date_param, encode, today};
+use super::{App, Ctx, date_param, encode, today};
 use crate::canon::{AliasTable, ServiceKey};
 use crate::history::{self, Matrix};
 use crate::store::Store;
@@ -20,6 +22,7 @@ use crate::store::Store;
 pub struct Ask {
     date: Option<String>,
     environment: Option<String>,
+    provider: Option<String>,
     /// `csv` for a download.
     format: Option<String>,
 }
@@ -29,22 +32,36 @@ pub struct MatrixView {
     #[serde(flatten)]
     pub matrix: Matrix,
     pub environment: Option<String>,
+    pub provider: Option<String>,
     /// Every environment the offerings in force name on the date.
     pub environments: Vec<String>,
+    /// Every provider of an offering in force on the date.
+    pub providers: Vec<String>,
 }
 
-fn gather(store: &Store, aliases: &AliasTable, ask: &Ask) -> Result<MatrixView, Problem> {
-    let date = date_param(ask.date.as_deref(), today())?;
-    let mut m = history::matrix(store, aliases, date)?;
-    let wanted = ask
-        .environment
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty());
-    // Each offering's services by environment, as the page in force lists them.
-    let mut by_env: HashMap<&str, HashMap<String, BTreeSet<ServiceKey>>> = HashMap::new();
+/// The matrix of `date` and each offering's services per environment, as
+/// the page in force lists them.
+fn derive(store: &Store, aliases: &AliasTable, date: NaiveDate) -> Result<MatrixData, Problem> {
+    let matrix = history::matrix(store, aliases, date)?;
+    let mut by_env: HashMap<String, HashMap<String, BTreeSet<ServiceKey>>> = HashMap::new();
     let mut environments = BTreeSet::new();
-    for offering in &m.offerings {
+    for offering in &matrix.offerings {
+        // A scope-matrix page's column is one program: its services are
+        // that program's, as a page's row is its environment's.
+        if let Some(column) = matrix.programs.get(offering) {
+            let keys = matrix
+                .services
+                .iter()
+                .filter(|(_, columns)| columns.contains(offering))
+                .map(|(service, _)| aliases.identity(service))
+                .collect();
+            by_env
+                .entry(offering.clone())
+                .or_default()
+                .insert(column.program.to_lowercase(), keys);
+            environments.insert(column.program.clone());
+            continue;
+        }
         let Some(id) = store.snapshot_id_at(offering, date)? else {
             continue;
         };
@@ -53,9 +70,8 @@ fn gather(store: &Store, aliases: &AliasTable, ask: &Ask) -> Result<MatrixView, 
                 continue;
             };
             let env = aliases.environment(env).to_string();
-            environments.insert(env.clone());
             by_env
-                .entry(offering.as_str())
+                .entry(offering.clone())
                 .or_default()
                 .entry(env.to_lowercase())
                 .or_default()
@@ -66,36 +82,105 @@ fn gather(store: &Store, aliases: &AliasTable, ask: &Ask) -> Result<MatrixView, 
                         .flat_map(|i| &i.services)
                         .map(|s| aliases.identity(s.name())),
                 );
+            environments.insert(env);
         }
     }
-    if let Some(want) = wanted {
-        let want = aliases.environment(want).to_lowercase();
-        if !environments.iter().any(|e| e.to_lowercase() == want) {
+    Ok(MatrixData {
+        matrix,
+        by_env,
+        environments,
+    })
+}
+
+/// A filter's value: absent or blank means none.
+fn given(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|t| !t.is_empty())
+}
+
+fn gather(ctx: &Ctx, ask: &Ask) -> Result<MatrixView, Problem> {
+    let date = date_param(ask.date.as_deref(), today())?;
+    let derived = ctx.derived()?;
+    let data = derived
+        .matrices
+        .get(&date, || derive(ctx.store, ctx.aliases, date))?;
+    let provider_of: HashMap<&str, &str> = derived
+        .offerings
+        .iter()
+        .map(|o| (o.id.as_str(), o.provider.as_str()))
+        .collect();
+    // A program's column is of its page's provider.
+    let source_of = |column: &str| -> String {
+        data.matrix
+            .programs
+            .get(column)
+            .map_or_else(|| column.to_string(), |p| p.source.clone())
+    };
+    let providers: BTreeSet<&str> = data
+        .matrix
+        .offerings
+        .iter()
+        .filter_map(|o| provider_of.get(source_of(o).as_str()).copied())
+        .collect();
+    let mut m = data.matrix.clone();
+    let (env, provider) = (
+        given(ask.environment.as_deref()),
+        given(ask.provider.as_deref()),
+    );
+    if let Some(want) = provider {
+        let want = want.to_lowercase();
+        if !providers.contains(want.as_str()) {
             return Err(Problem::BadRequest(format!(
-                "no offering names the environment {want:?} on {date}: give one of {}",
-                environments.iter().cloned().collect::<Vec<_>>().join(", ")
+                "no offering in force on {date} is from the provider {want:?}: give one of {}",
+                providers.iter().copied().collect::<Vec<_>>().join(", ")
             )));
         }
-        let in_env = |offering: &str, service: &str| {
-            by_env
+        let from = |o: &str| {
+            provider_of
+                .get(source_of(o).as_str())
+                .is_some_and(|p| *p == want)
+        };
+        keep(&mut m, |offering, _| from(offering));
+    }
+    if let Some(want) = env {
+        let want = ctx.aliases.environment(want).to_lowercase();
+        if !data.environments.iter().any(|e| e.to_lowercase() == want) {
+            return Err(Problem::BadRequest(format!(
+                "no offering names the environment {want:?} on {date}: give one of {}",
+                data.environments
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        keep(&mut m, |offering, service| {
+            data.by_env
                 .get(offering)
                 .and_then(|envs| envs.get(&want))
-                .is_some_and(|keys| keys.contains(&aliases.identity(service)))
-        };
-        for (service, offerings) in m.services.iter_mut() {
-            offerings.retain(|o| in_env(o, service));
-        }
-        m.services.retain(|_, offerings| !offerings.is_empty());
-        m.localized
-            .retain(|service, _| m.services.contains_key(service));
-        m.offerings
-            .retain(|o| m.services.values().any(|offerings| offerings.contains(o)));
+                .is_some_and(|keys| keys.contains(&ctx.aliases.identity(service)))
+        });
     }
     Ok(MatrixView {
         matrix: m,
-        environment: wanted.map(str::to_string),
-        environments: environments.into_iter().collect(),
+        environment: env.map(str::to_string),
+        provider: provider.map(str::to_lowercase),
+        environments: data.environments.iter().cloned().collect(),
+        providers: providers.into_iter().map(str::to_string).collect(),
     })
+}
+
+/// Keeps the (offering, service) marks `wanted` says, then the services and
+/// offerings that still have one.
+fn keep(m: &mut Matrix, wanted: impl Fn(&str, &str) -> bool) {
+    for (service, offerings) in m.services.iter_mut() {
+        offerings.retain(|o| wanted(o, service));
+    }
+    m.services.retain(|_, offerings| !offerings.is_empty());
+    let services = &m.services;
+    m.localized
+        .retain(|service, _| services.contains_key(service));
+    m.offerings
+        .retain(|o| services.values().any(|offerings| offerings.contains(o)));
 }
 
 fn csv(view: &MatrixView) -> Result<Response, Problem> {
@@ -114,7 +199,7 @@ fn csv(view: &MatrixView) -> Result<Response, Problem> {
 
 pub async fn api(State(app): State<App>, Query(ask): Query<Ask>) -> Response {
     let csv_wanted = ask.format.as_deref() == Some("csv");
-    let answer = app.query(move |s, a| gather(s, a, &ask)).await;
+    let answer = app.query(move |ctx| gather(ctx, &ask)).await;
     match answer.and_then(|v| {
         if csv_wanted {
             csv(&v)
@@ -129,15 +214,17 @@ pub async fn api(State(app): State<App>, Query(ask): Query<Ask>) -> Response {
 
 pub async fn page(State(app): State<App>, Query(ask): Query<Ask>) -> Result<Response, Problem> {
     if ask.format.as_deref() == Some("csv") {
-        return csv(&app.query(move |s, a| gather(s, a, &ask)).await?);
+        return csv(&app.query(move |ctx| gather(ctx, &ask)).await?);
     }
-    let v = app.query(move |s, a| gather(s, a, &ask)).await?;
+    let v = app.query(move |ctx| gather(ctx, &ask)).await?;
     let m = &v.matrix;
     let env = v.environment.clone().unwrap_or_default();
+    let provider = v.provider.clone().unwrap_or_default();
     let csv_link = format!(
-        "/matrix?date={}&environment={}&format=csv",
+        "/matrix?date={}&environment={}&provider={}&format=csv",
         m.date,
-        encode(&env)
+        encode(&env),
+        encode(&provider)
     );
     Ok(frame(
         &format!("Matrix on {}", m.date),
@@ -148,6 +235,12 @@ pub async fn page(State(app): State<App>, Query(ask): Query<Ask>) -> Result<Resp
                     select name="environment" {
                         option value="" { "all" }
                         @for e in &v.environments { option value=(e) selected[*e == env] { (e) } }
+                    }
+                }
+                label { "Provider "
+                    select name="provider" {
+                        option value="" { "all" }
+                        @for p in &v.providers { option value=(p) selected[*p == provider] { (p) } }
                     }
                 }
                 button { "Show" }

@@ -3,6 +3,7 @@
 //! script and no outside assets; every view has a JSON twin under
 //! `/api/v1/`.
 
+mod cache;
 mod compare;
 mod feed;
 mod matrix;
@@ -11,6 +12,7 @@ mod offerings;
 mod page;
 mod service;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -23,11 +25,16 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::NaiveDate;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::canon::AliasTable;
 use crate::store::Store;
+use cache::{Cache, Derived};
 
 pub use page::Problem;
 
@@ -39,6 +46,12 @@ const MAX_BODY: usize = 4 * 1024;
 const MAX_IDLE: usize = 16;
 /// The slowest answer allowed before the request is given up.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// The longest a client may take to send a request's headers: a client
+/// that trickles them (slowloris) would otherwise hold a connection open
+/// for ever.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long open connections get to finish once asked to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 const SECURITY_HEADERS: [(&str, &str); 6] = [
     (
@@ -94,6 +107,7 @@ struct Shared {
     /// Idle read-only connections: a request takes one, or opens another,
     /// so concurrent requests read in parallel (SQLite allows many readers).
     idle: Mutex<Vec<Store>>,
+    cache: Cache,
     db: PathBuf,
     aliases: AliasTable,
     token: Option<String>,
@@ -102,20 +116,31 @@ struct Shared {
 impl App {
     /// Serves `store`'s database; more read-only connections to it are
     /// opened as concurrent requests need them.
-    pub fn new(store: Store, aliases: AliasTable, token: Option<String>) -> Self {
-        App(Arc::new(Shared {
+    pub fn new(
+        store: Store,
+        aliases: AliasTable,
+        token: Option<String>,
+    ) -> Result<Self, ServeError> {
+        let watch = Store::open_read(store.path())?;
+        Ok(App(Arc::new(Shared {
             db: store.path().to_path_buf(),
             idle: Mutex::new(vec![store]),
+            cache: Cache::new(watch),
             aliases,
             token,
-        }))
+        })))
+    }
+
+    /// Derives what the views share now rather than on the first request.
+    pub async fn warm(&self) -> Result<(), Problem> {
+        self.query(|ctx| ctx.derived().map(drop)).await
     }
 
     /// Runs a store query off the async workers: SQLite blocks.
     async fn query<T, F>(&self, f: F) -> Result<T, Problem>
     where
         T: Send + 'static,
-        F: FnOnce(&Store, &AliasTable) -> Result<T, Problem> + Send + 'static,
+        F: FnOnce(&Ctx) -> Result<T, Problem> + Send + 'static,
     {
         let shared = self.0.clone();
         tokio::task::spawn_blocking(move || {
@@ -124,7 +149,11 @@ impl App {
                 Some(store) => store,
                 None => Store::open_read(&shared.db)?,
             };
-            let answer = f(&store, &shared.aliases);
+            let answer = f(&Ctx {
+                store: &store,
+                aliases: &shared.aliases,
+                cache: &shared.cache,
+            });
             if let Ok(mut idle) = shared.idle.lock()
                 && idle.len() < MAX_IDLE
             {
@@ -134,6 +163,20 @@ impl App {
         })
         .await
         .map_err(|e| Problem::Internal(e.to_string()))?
+    }
+}
+
+/// What a query runs with: a read connection, the alias table, and what
+/// the views derive from the whole history.
+struct Ctx<'a> {
+    store: &'a Store,
+    aliases: &'a AliasTable,
+    cache: &'a Cache,
+}
+
+impl Ctx<'_> {
+    fn derived(&self) -> Result<Arc<Derived>, Problem> {
+        self.cache.get(self.store, self.aliases)
     }
 }
 
@@ -149,13 +192,63 @@ pub async fn run(options: Options) -> Result<(), ServeError> {
         })?;
     let addr = listener.local_addr().unwrap_or(options.listen);
     println!("serving {} on http://{addr}/", options.db.display());
-    let app = App::new(store, options.aliases, options.token);
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+    let app = App::new(store, options.aliases, options.token)?;
+    let warming = app.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warming.warm().await {
+            tracing::warn!("serve: deriving the views ahead of requests: {e:?}");
+        }
+    });
+    serve(listener, router(app), HEADER_TIMEOUT, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
+    Ok(())
+}
+
+/// Serves HTTP/1 on `listener` until `shutdown` completes, then lets open
+/// connections finish for a while. A connection whose request headers take
+/// longer than `header_timeout` to arrive is closed.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let service = TowerToHyperService::new(router);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, most likely: wait for some
+                    // connections to close rather than spin.
+                    tracing::warn!("serve: accepting a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let connection =
+            graceful.watch(http.serve_connection(TokioIo::new(stream), service.clone()));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("serve: connection closed: {e}");
+            }
+        });
+    }
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
         .await
-        .map_err(|source| ServeError::Listen { addr, source })
+        .is_err()
+    {
+        tracing::warn!("serve: connections still open after {SHUTDOWN_GRACE:?}; closing them");
+    }
 }
 
 /// Every route, behind the token check and the security headers.

@@ -9,14 +9,12 @@ use maud::html;
 use serde::{Deserialize, Serialize};
 
 use super::page::{Problem, events, frame};
-use super::{App, date_param, encode, today};
-use crate::canon::AliasTable;
+use super::{App, Ctx, date_param, encode, today};
 use crate::diff::Differ;
-use crate::history::{self, Event};
+use crate::history::Event;
 use crate::lag::{self, SourceLag};
 use crate::model::Link;
 use crate::report;
-use crate::store::Store;
 
 #[derive(Debug, Deserialize)]
 pub struct At {
@@ -50,16 +48,15 @@ pub struct OfferingView {
     pub translation_lag: Vec<SourceLag>,
 }
 
-fn gather(
-    store: &Store,
-    aliases: &AliasTable,
-    id: &str,
-    date: NaiveDate,
-) -> Result<OfferingView, Problem> {
+fn gather(ctx: &Ctx, id: &str, date: NaiveDate) -> Result<OfferingView, Problem> {
+    let (store, aliases) = (ctx.store, ctx.aliases);
     store.require_source(id)?;
-    let versions = store
-        .versions(Some(id))?
-        .iter()
+    let derived = ctx.derived()?;
+    let versions = derived
+        .versions
+        .get(id)
+        .into_iter()
+        .flatten()
         .map(|v| (v.captured_at.date_naive(), v.has_scope))
         .collect();
     let stored = match store.snapshot_id_at(id, date)? {
@@ -89,9 +86,11 @@ fn gather(
         None => (None, Vec::new(), Vec::new(), None),
     };
     let differ = Differ::new(aliases);
-    let pairs: Vec<lag::Pair> = lag::pairs(store, &[])?
-        .into_iter()
+    let pairs: Vec<lag::Pair> = derived
+        .pairs
+        .iter()
         .filter(|p| p.translation == id || p.english == id)
+        .cloned()
         .collect();
     Ok(OfferingView {
         translation_lag: lag::lag(store, &differ, aliases, &pairs, date)?,
@@ -103,7 +102,7 @@ fn gather(
         scopes,
         links,
         versions,
-        events: history::log(store, &differ, Some(id), None)?,
+        events: derived.events_of(id),
     })
 }
 
@@ -112,7 +111,7 @@ pub async fn api(State(app): State<App>, Path(id): Path<String>, Query(at): Quer
         Ok(d) => d,
         Err(p) => return p.json(),
     };
-    match app.query(move |s, a| gather(s, a, &id, date)).await {
+    match app.query(move |ctx| gather(ctx, &id, date)).await {
         Ok(view) => Json(view).into_response(),
         Err(p) => p.json(),
     }
@@ -124,9 +123,43 @@ pub async fn page(
     Query(at): Query<At>,
 ) -> Result<Response, Problem> {
     let date = date_param(at.date.as_deref(), today())?;
-    let v = app.query(move |s, a| gather(s, a, &id, date)).await?;
+    let v = app.query(move |ctx| gather(ctx, &id, date)).await?;
     let first = v.versions.first().map(|(d, _)| d.to_string());
     let here = format!("/offerings/{}", encode(&v.id));
+    let in_force = v.captured.map(|c| c.date_naive());
+    // The dates a version with scope came in, each once, latest first, with
+    // the one before it (for "compare with the previous version").
+    let mut steps: Vec<(NaiveDate, Option<NaiveDate>)> = Vec::new();
+    for d in v
+        .versions
+        .iter()
+        .filter(|(_, scope)| *scope)
+        .map(|(d, _)| *d)
+    {
+        let previous = steps.last().map(|(p, _)| *p);
+        if previous != Some(d) {
+            steps.push((d, previous));
+        }
+    }
+    steps.reverse();
+    // Latest first; the comparison link on the day's latest version only.
+    let mut linked = std::collections::HashSet::new();
+    let listed: Vec<(NaiveDate, bool, Option<NaiveDate>)> = v
+        .versions
+        .iter()
+        .rev()
+        .map(|&(d, scope)| {
+            let before = if scope && linked.insert(d) {
+                steps
+                    .iter()
+                    .find(|(at, _)| *at == d)
+                    .and_then(|(_, before)| *before)
+            } else {
+                None
+            };
+            (d, scope, before)
+        })
+        .collect();
     Ok(frame(
         &v.id,
         html! {
@@ -147,15 +180,27 @@ pub async fn page(
                 }
                 button { "Show" }
             }
-            h2 { "Scope on " (v.date.to_string()) }
-            @match v.captured {
-                Some(c) => p { "From the version captured " (c.date_naive().to_string()) "." },
-                None => p.error { "No version with scope was in force on this date." },
+            form method="get" action=(here) {
+                label { "Version "
+                    select name="date" {
+                        @for (d, _) in &steps { option value=(d) selected[in_force == Some(*d)] { (d) } }
+                    }
+                }
+                button { "Show version" }
             }
-            @for s in &v.scopes {
-                h3 { (s.section) @if let Some(env) = &s.environment { " — " (env) } }
-                p { (s.services.len()) " services" }
-                ul { @for name in &s.services { li { (name) } } }
+            section #scope {
+                h2 { "Scope on " (v.date.to_string()) }
+                @match v.captured {
+                    Some(c) => p { "From the version captured " (c.date_naive().to_string()) "." },
+                    None => p.error { "No version with scope was in force on this date." },
+                }
+                @for s in &v.scopes {
+                    h3 { (s.section) @if let Some(env) = &s.environment { " — " (env) } }
+                    p { (s.services.len()) " services" }
+                    ul { @for name in &s.services {
+                        li { a href={ "/services?q=" (encode(name)) } { (name) } }
+                    } }
+                }
             }
             @if !v.links.is_empty() {
                 h2 { "Reports and certificates" }
@@ -183,11 +228,16 @@ pub async fn page(
             h2 { "Change log" }
             (events(&v.events))
             h2 { "Versions" }
-            ul {
-                @for (d, scope) in &v.versions {
+            ul #versions-list {
+                @for (d, scope, before) in &listed {
                     li {
                         a href={ (here) "?date=" (d) } { (d.to_string()) }
                         @if !scope { " (no readable scope: an extraction anomaly)" }
+                        @if let Some(before) = before {
+                            " · " a.step href={ "/compare?source=" (encode(&v.id)) "&from=" (before) "&to=" (d) } {
+                                "compare with " (before.to_string())
+                            }
+                        }
                     }
                 }
             }
@@ -201,16 +251,21 @@ pub async fn page(
 pub async fn text(State(app): State<App>, Path(id): Path<String>) -> Result<Response, Problem> {
     let shown = id.clone();
     let steps = app
-        .query(move |store, aliases| {
-            store.require_source(&id)?;
-            let differ = Differ::new(aliases);
-            let data =
-                report::data::gather(store, &differ, aliases, &[], Some(&id), None, today())?;
-            Ok(data
-                .offerings
-                .into_iter()
-                .flat_map(|o| o.steps)
-                .collect::<Vec<_>>())
+        .query(move |ctx| {
+            ctx.store.require_source(&id)?;
+            ctx.derived()?.texts.get(&id, || {
+                let differ = Differ::new(ctx.aliases);
+                let data = report::data::gather(
+                    ctx.store,
+                    &differ,
+                    ctx.aliases,
+                    &[],
+                    Some(&id),
+                    None,
+                    today(),
+                )?;
+                Ok(data.offerings.into_iter().flat_map(|o| o.steps).collect())
+            })
         })
         .await?;
     Ok(frame(
@@ -218,7 +273,7 @@ pub async fn text(State(app): State<App>, Path(id): Path<String>) -> Result<Resp
         html! {
             p { a href={ "/offerings/" (encode(&shown)) } { "Back to " (shown) } }
             @if steps.is_empty() { p { "No version step changed the scope." } }
-            @for step in &steps { (report::html::step_view(step)) }
+            @for step in steps.iter() { (report::html::step_view(step)) }
         },
     )
     .into_response())

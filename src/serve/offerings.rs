@@ -11,19 +11,21 @@ use maud::html;
 use serde::{Deserialize, Serialize};
 
 use super::page::{Problem, frame};
-use super::{App, encode};
+use super::{App, Ctx, encode};
 use crate::canon::AliasTable;
-use crate::diff::Differ;
-use crate::history;
-use crate::store::Store;
+use crate::history::Event;
+use crate::store::{Store, VersionRef};
 
 const STATES: [&str; 3] = ["ok", "anomaly", "retired"];
 const SORTS: [&str; 4] = ["id", "size", "change", "state"];
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Offering {
     pub id: String,
     pub title: Option<String>,
+    /// Whose page it is: `aws`, `microsoft`, or the name of the profile a
+    /// scope-matrix page of another provider is read with.
+    pub provider: String,
     /// Services in scope in its latest version with scope.
     pub services: usize,
     pub versions: u64,
@@ -44,7 +46,68 @@ pub struct Filter {
     order: Option<String>,
 }
 
-fn gather(store: &Store, aliases: &AliasTable, f: &Filter) -> Result<Vec<Offering>, Problem> {
+/// Every source, in id order: derived once per state of the database.
+pub(super) fn all(
+    store: &Store,
+    aliases: &AliasTable,
+    log: &[Event],
+    versions: &HashMap<String, Vec<VersionRef>>,
+) -> Result<Vec<Offering>, Problem> {
+    let mut last_change: HashMap<&str, NaiveDate> = HashMap::new();
+    for e in log {
+        last_change.insert(&e.source, e.date);
+    }
+    let retirements = store.all_retirements()?;
+    let mut list = Vec::new();
+    for s in store.sources()? {
+        let last = versions.get(&s.id).and_then(|v| v.last());
+        let retired = last.is_some_and(|v| {
+            retirements
+                .get(&s.id)
+                .is_some_and(|r| r.iter().any(|at| *at > v.captured_at))
+        });
+        let state = match (retired, last.map(|v| v.has_scope)) {
+            (true, _) => "retired",
+            (false, Some(false)) => "anomaly",
+            _ => "ok",
+        };
+        let good = store.latest_good(&s.id)?;
+        let services = good.as_ref().map_or(0, |good| {
+            good.snapshot
+                .scopes
+                .iter()
+                .flat_map(|scope| &scope.items)
+                .flat_map(|item| &item.services)
+                .map(|service| aliases.identity(service.name()))
+                .collect::<BTreeSet<_>>()
+                .len()
+        });
+        let profile = good.and_then(|g| g.snapshot.read_with).map(|p| p.name);
+        list.push(Offering {
+            last_change: last_change.get(s.id.as_str()).copied(),
+            provider: provider(profile.as_deref()).to_string(),
+            id: s.id,
+            title: s.title,
+            services,
+            versions: s.snapshots,
+            last_version: s.last,
+            state,
+        });
+    }
+    Ok(list)
+}
+
+/// A page's provider, from the scope-matrix profile it is read with:
+/// offering pages (no profile) are Microsoft's.
+fn provider(profile: Option<&str>) -> &str {
+    match profile {
+        None | Some("azure-compliance-scope") => "microsoft",
+        Some("aws-services-in-scope") => "aws",
+        Some(other) => other,
+    }
+}
+
+fn gather(ctx: &Ctx, f: &Filter) -> Result<Vec<Offering>, Problem> {
     let wanted = f.state.as_deref().filter(|s| !s.is_empty());
     if let Some(s) = wanted.filter(|s| !STATES.contains(s)) {
         return Err(Problem::BadRequest(format!(
@@ -59,56 +122,17 @@ fn gather(store: &Store, aliases: &AliasTable, f: &Filter) -> Result<Vec<Offerin
             SORTS.join(", ")
         )));
     }
-    let differ = Differ::new(aliases);
-    let mut last_change: HashMap<String, NaiveDate> = HashMap::new();
-    for e in history::log(store, &differ, None, None)? {
-        last_change.insert(e.source.clone(), e.date);
-    }
-    let retirements = store.all_retirements()?;
     let q = f.q.as_deref().unwrap_or("").trim().to_lowercase();
-    let mut list = Vec::new();
-    for s in store.sources()? {
-        let shown = format!("{} {}", s.id, s.title.as_deref().unwrap_or("")).to_lowercase();
-        if !shown.contains(&q) {
-            continue;
-        }
-        let versions = store.versions(Some(&s.id))?;
-        let last = versions.last();
-        let retired = last.is_some_and(|v| {
-            retirements
-                .get(&s.id)
-                .is_some_and(|r| r.iter().any(|at| *at > v.captured_at))
-        });
-        let state = match (retired, last.map(|v| v.has_scope)) {
-            (true, _) => "retired",
-            (false, Some(false)) => "anomaly",
-            _ => "ok",
-        };
-        if wanted.is_some_and(|w| w != state) {
-            continue;
-        }
-        let services = match store.latest_good(&s.id)? {
-            Some(good) => good
-                .snapshot
-                .scopes
-                .iter()
-                .flat_map(|scope| &scope.items)
-                .flat_map(|item| &item.services)
-                .map(|service| aliases.identity(service.name()))
-                .collect::<BTreeSet<_>>()
-                .len(),
-            None => 0,
-        };
-        list.push(Offering {
-            last_change: last_change.get(&s.id).copied(),
-            id: s.id,
-            title: s.title,
-            services,
-            versions: s.snapshots,
-            last_version: s.last,
-            state,
-        });
-    }
+    let mut list: Vec<Offering> = ctx
+        .derived()?
+        .offerings
+        .iter()
+        .filter(|o| {
+            let shown = format!("{} {}", o.id, o.title.as_deref().unwrap_or(""));
+            shown.to_lowercase().contains(&q) && wanted.is_none_or(|w| w == o.state)
+        })
+        .cloned()
+        .collect();
     match sort {
         "size" => list.sort_by_key(|o| o.services),
         "change" => list.sort_by_key(|o| o.last_change),
@@ -122,7 +146,7 @@ fn gather(store: &Store, aliases: &AliasTable, f: &Filter) -> Result<Vec<Offerin
 }
 
 pub async fn api(State(app): State<App>, Query(f): Query<Filter>) -> Response {
-    match app.query(move |s, a| gather(s, a, &f)).await {
+    match app.query(move |ctx| gather(ctx, &f)).await {
         Ok(list) => Json(list).into_response(),
         Err(p) => p.json(),
     }
@@ -133,7 +157,7 @@ pub async fn page(State(app): State<App>, Query(f): Query<Filter>) -> Result<Res
     let want = f.state.clone().unwrap_or_default();
     let sort = f.sort.clone().unwrap_or_default();
     let desc = f.order.as_deref() == Some("desc");
-    let list = app.query(move |s, a| gather(s, a, &f)).await?;
+    let list = app.query(move |ctx| gather(ctx, &f)).await?;
     Ok(frame(
         "Offerings",
         html! {

@@ -1,6 +1,8 @@
 //! A service: find it by part of a name or a former name (the history's
 //! one name search), and its timeline across every offering.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -39,8 +41,9 @@ fn asked(text: Option<&str>, what: &str) -> Result<String, Problem> {
 }
 
 async fn search(app: &App, query: String) -> Result<Found, Problem> {
-    app.query(move |store, aliases| {
-        let (exact, services) = history::find_services(store, aliases, &query)?;
+    app.query(move |ctx| {
+        let listed = &ctx.derived()?.listed_names;
+        let (exact, services) = history::find_among(listed, ctx.aliases, &query);
         Ok(Found {
             query,
             exact,
@@ -50,9 +53,11 @@ async fn search(app: &App, query: String) -> Result<Found, Problem> {
     .await
 }
 
-async fn timeline(app: &App, name: String) -> Result<Timeline, Problem> {
-    app.query(move |store, aliases| {
-        let t = history::timeline(store, aliases, &name)?;
+async fn timeline(app: &App, name: String) -> Result<Arc<Timeline>, Problem> {
+    app.query(move |ctx| {
+        let t = ctx.derived()?.timelines.get(&name, || {
+            Ok(history::timeline(ctx.store, ctx.aliases, &name)?)
+        })?;
         if t.offerings.is_empty() {
             return Err(Problem::NotFound(format!(
                 "no offering in this history lists a service named {name:?}: search for a part of its name"
@@ -80,7 +85,7 @@ pub async fn api_timeline(State(app): State<App>, Query(n): Query<Named>) -> Res
         Err(p) => Err(p),
     };
     match t {
-        Ok(t) => Json(t).into_response(),
+        Ok(t) => Json(t.as_ref()).into_response(),
         Err(p) => p.json(),
     }
 }

@@ -152,6 +152,14 @@ impl Store {
         }
     }
 
+    /// A number that changes when another connection commits a write: a
+    /// reader's cue that what it derived from the database is stale.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     /// The schema version of the database.
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self
