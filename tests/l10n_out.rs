@@ -444,7 +444,7 @@ async fn the_served_matrix_shows_the_german_spelling() {
     let store = scopewatch::store::Store::open_read(&db).expect("database");
     let aliases = scopewatch::canon::AliasTable::builtin()
         .with_localized(store.learned_names(None).expect("learned names"));
-    let app = scopewatch::serve::App::new(store, aliases, None);
+    let app = scopewatch::serve::App::new(store, aliases, None).expect("serve state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");

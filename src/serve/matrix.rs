@@ -249,7 +249,8 @@ pub async fn page(State(app): State<App>, Query(ask): Query<Ask>) -> Result<Resp
                 a href=(csv_link) { "CSV" } }
             div.wide { table {
                 thead { tr { th { "Service" } @for o in &m.offerings {
-                    th { a href={ "/offerings/" (encode(o)) "?date=" (m.date) } { (o) } } } } }
+                    // A program's column links to its page.
+                    th { a href={ "/offerings/" (encode(m.programs.get(o).map_or(o.as_str(), |p| p.source.as_str()))) "?date=" (m.date) } { (o) } } } } }
                 tbody {
                     @for (service, offerings) in &m.services {
                         tr {
