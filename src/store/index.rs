@@ -185,7 +185,7 @@ pub(super) fn service_set(
 
 /// The id of the set with these members, sorted and distinct, stored if
 /// new. A set is found by its digest (see [`set_digest`]).
-pub(super) fn intern_set(tx: &Connection, members: &[Member]) -> Result<i64> {
+fn intern_set(tx: &Connection, members: &[Member]) -> Result<i64> {
     let digest = set_digest(members);
     let known: Option<i64> = tx
         .prepare_cached("SELECT id FROM service_set WHERE digest = ?1")?
@@ -207,7 +207,7 @@ pub(super) fn intern_set(tx: &Connection, members: &[Member]) -> Result<i64> {
 }
 
 /// A set's member: role, name id, environment label (`""`: page-wide).
-pub(super) type Member<'a> = (i64, i64, &'a str);
+type Member<'a> = (i64, i64, &'a str);
 
 /// SHA-256 of a set's sorted members, written
 /// `role:name_id:length:environment` (the length in bytes, so that a label

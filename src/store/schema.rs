@@ -317,12 +317,14 @@ ALTER TABLE snapshot ADD COLUMN profile TEXT;
 /// page-wide list), so that a service's timeline reads its environments
 /// (or a scope-matrix page's programs) from the index instead of loading
 /// every version that lists it, which made a timeline at scale five times
-/// slower. The hook, [`super::index_migrations::index_environments`],
-/// recomputes every snapshot's set from its extraction and drops the sets
-/// no snapshot uses.
+/// slower. The index is derived from the extractions, so it is rebuilt
+/// rather than converted: the SQL empties it, and the hook,
+/// [`super::index_migrations::index_environments`], gives every snapshot
+/// its set anew.
 const V13: &str = "
-DROP INDEX service_set_member_by_name;
-ALTER TABLE service_set_member RENAME TO service_set_member_v12;
+DROP TABLE service_set_member;
+UPDATE snapshot SET service_set_id = NULL;
+DELETE FROM service_set;
 CREATE TABLE service_set_member (
     set_id       INTEGER NOT NULL REFERENCES service_set(id),
     role         INTEGER NOT NULL CHECK (role IN (0, 1)),  -- 0: listed in scope, 1: a former name
