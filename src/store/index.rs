@@ -4,14 +4,16 @@
 //! Each service name as written is stored once, with its spelling-blind
 //! key (`service_name`). Each distinct set of (role, name, environment)
 //! entries that a snapshot's scopes list is stored once (`service_set`, its
-//! members in `service_set_member`), and a snapshot points at its set. The
-//! environment is the raw label of the entry's scope (`''` for a page-wide
-//! list, which has none; a page never labels a scope with empty text), so
-//! a timeline learns where a version lists a service without loading the
-//! version. Most new
-//! versions of a page list what the previous one listed, and many pages
-//! list the same services, so storing a version usually writes no index
-//! entry at all.
+//! members in `service_set_member`), and a snapshot points at its set. Most
+//! new versions of a page list what the previous one listed, and many
+//! pages list the same services, so storing a version usually writes no
+//! index entry at all.
+//!
+//! The environment is the raw label of the entry's scope, so that a
+//! timeline learns where a version lists a service without loading the
+//! version. A page-wide list has none and is stored as `''`; a scope
+//! labelled with empty text (only a scope-matrix table with neither a
+//! program heading nor a column header could be) reads back as page-wide.
 
 use std::collections::{BTreeSet, HashMap};
 
