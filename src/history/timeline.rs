@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::localized::{most_used_per_locale, translates};
 use crate::Result;
 use crate::canon::{AliasTable, ServiceKey};
-use crate::store::{Store, VersionRef};
+use crate::store::{Listed, Store, VersionRef};
 
 /// When a service was in an offering's scope (or, on a scope-matrix page,
 /// in one program and level).
@@ -63,9 +63,15 @@ pub fn timeline(store: &Store, aliases: &AliasTable, name: &str) -> Result<Timel
     keys.push(ServiceKey::of(name).as_str().to_string());
     keys.sort();
     keys.dedup();
+    // Where each version lists the service, and the names it uses.
+    let mut entries: HashMap<i64, Vec<Listed>> = HashMap::new();
     let mut listed: HashMap<i64, Vec<String>> = HashMap::new();
-    for (snapshot, name) in store.listing(&keys)? {
-        listed.entry(snapshot).or_default().push(name);
+    for entry in store.listing_places(&keys)? {
+        let names = listed.entry(entry.snapshot).or_default();
+        if !names.contains(&entry.name) {
+            names.push(entry.name.clone());
+        }
+        entries.entry(entry.snapshot).or_default().push(entry);
     }
     let retirements = store.all_retirements()?;
     let mut offerings = BTreeMap::new();
@@ -97,8 +103,8 @@ pub fn timeline(store: &Store, aliases: &AliasTable, name: &str) -> Result<Timel
                 continue;
             }
             let date = v.captured_at.date_naive();
-            let places = match listed.get(&v.id) {
-                Some(used) => places(store, aliases, &source, v.id, used)?,
+            let places = match entries.get(&v.id) {
+                Some(found) => places(aliases, &source, found),
                 None => Places::new(),
             };
             for place in std::mem::take(&mut open) {
@@ -173,25 +179,13 @@ fn spelled_in_translations(
     Ok(most_used_per_locale(counts))
 }
 
-/// Where version `id` of `source` lists the service by one of the names
-/// `used` (as the service index found them): the page and its
-/// environments, or on a scope-matrix page each program on its own.
-fn places(
-    store: &Store,
-    aliases: &AliasTable,
-    source: &str,
-    id: i64,
-    used: &[String],
-) -> Result<Places> {
-    let snapshot = store.load(id)?.snapshot;
-    let matrix = snapshot.read_with.is_some();
-    let mut found = Places::new();
-    for e in snapshot.entries() {
-        let name = e.service.name();
-        if !used.iter().any(|u| u == name) {
-            continue;
-        }
-        let (place, environment) = match (matrix, e.environment) {
+/// Where a version of `source` lists the service, from its entries in
+/// the service index: the page and its environments, or on a scope-matrix
+/// page each program on its own.
+fn places(aliases: &AliasTable, source: &str, found: &[Listed]) -> Places {
+    let mut places = Places::new();
+    for e in found {
+        let (place, environment) = match (e.matrix, e.environment.as_deref()) {
             (true, Some(program)) => (format!("{source} / {program}"), None),
             (_, env) => (
                 source.to_string(),
@@ -201,17 +195,17 @@ fn places(
                 ),
             ),
         };
-        let (names, environments) = found.entry(place).or_default();
-        if !names.iter().any(|n| n == name) {
-            names.push(name.to_string());
+        let (names, environments) = places.entry(place).or_default();
+        if !names.contains(&e.name) {
+            names.push(e.name.clone());
         }
         environments.extend(environment);
     }
-    for (_, environments) in found.values_mut() {
+    for (_, environments) in places.values_mut() {
         environments.sort();
         environments.dedup();
     }
-    Ok(found)
+    places
 }
 
 fn close(spans: &mut [Span], date: NaiveDate, why: &str) {

@@ -2,17 +2,22 @@
 //! timelines, the matrix and `diff --source all`.
 //!
 //! Each service name as written is stored once, with its spelling-blind
-//! key (`service_name`). Each distinct set of (role, name) entries that a
-//! snapshot's scopes list is stored once (`service_set`, its members in
-//! `service_set_member`), and a snapshot points at its set. Most new
-//! versions of a page list what the previous one listed, and many pages
-//! list the same services, so storing a version usually writes no index
-//! entry at all.
+//! key (`service_name`). Each distinct set of (role, name, environment)
+//! entries that a snapshot's scopes list is stored once (`service_set`, its
+//! members in `service_set_member`), and a snapshot points at its set. Most
+//! new versions of a page list what the previous one listed, and many
+//! pages list the same services, so storing a version usually writes no
+//! index entry at all.
+//!
+//! The environment is the raw label of the entry's scope, so that a
+//! timeline learns where a version lists a service without loading the
+//! version. A page-wide list has none and is stored as `''`; a scope
+//! labelled with empty text (only a scope-matrix table with neither a
+//! program heading nor a column header could be) reads back as page-wide.
 
 use std::collections::{BTreeSet, HashMap};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use rusqlite_migration::{HookError, HookResult};
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::Store;
@@ -30,18 +35,18 @@ impl Store {
     /// its scope calls for.
     pub(crate) fn index_agrees(&self, id: i64, snapshot: &Snapshot) -> Result<bool> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT m.role, n.name, n.service_key FROM snapshot s
+            "SELECT m.role, n.name, n.service_key, m.environment FROM snapshot s
              JOIN service_set_member m ON m.set_id = s.service_set_id
              JOIN service_name n ON n.id = m.name_id WHERE s.id = ?1",
         )?;
-        let stored: BTreeSet<(i64, String, String)> = stmt
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        let stored: BTreeSet<(i64, String, String, String)> = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        let expected: BTreeSet<(i64, String, String)> = index_entries(&snapshot.scopes)
+        let expected: BTreeSet<(i64, String, String, String)> = index_entries(&snapshot.scopes)
             .into_iter()
-            .map(|(role, name)| {
+            .map(|(role, name, environment)| {
                 let key = ServiceKey::of(name).as_str().to_string();
-                (role, name.to_string(), key)
+                (role, name.to_string(), key, environment.to_string())
             })
             .collect();
         Ok(stored == expected)
@@ -67,7 +72,7 @@ impl Store {
     /// The services each of the given snapshots lists, as (snapshot, name).
     pub(crate) fn services_of(&self, snapshots: &[i64]) -> Result<Vec<(i64, String)>> {
         self.names_by_snapshot(
-            "SELECT s.id, n.name FROM snapshot s
+            "SELECT DISTINCT s.id, n.name FROM snapshot s
              JOIN service_set_member m ON m.set_id = s.service_set_id AND m.role = {LISTED}
              JOIN service_name n ON n.id = m.name_id
              WHERE s.id IN ({placeholders})",
@@ -86,17 +91,30 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The snapshots that list any of the given service keys, with the names
-    /// they use for them.
-    pub(crate) fn listing(&self, keys: &[String]) -> Result<Vec<(i64, String)>> {
-        self.names_by_snapshot(
-            "SELECT s.id, n.name FROM service_name n
+    /// Where the snapshots that list any of the given service keys list
+    /// them, ordered by snapshot, name and environment: the name used, the
+    /// scope's environment label (`None` for a page-wide list), and whether
+    /// the snapshot was read with a scope-matrix profile (whose environments
+    /// are programs). Read from the index alone, for timelines.
+    pub(crate) fn listing_places(&self, keys: &[String]) -> Result<Vec<Listed>> {
+        let placeholders = vec!["?"; keys.len()].join(", ");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT s.id, s.profile IS NOT NULL, n.name, m.environment FROM service_name n
              JOIN service_set_member m ON m.name_id = n.id AND m.role = {LISTED}
              JOIN snapshot s ON s.service_set_id = m.set_id
              WHERE n.service_key IN ({placeholders})
-             ORDER BY s.id, n.name",
-            keys,
-        )
+             ORDER BY s.id, n.name, m.environment"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(keys), |r| {
+            let environment: String = r.get(3)?;
+            Ok(Listed {
+                snapshot: r.get(0)?,
+                matrix: r.get(1)?,
+                name: r.get(2)?,
+                environment: Some(environment).filter(|e| !e.is_empty()),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Runs a query for (snapshot, name) rows whose `{LISTED}` is the role
@@ -118,13 +136,33 @@ impl Store {
     }
 }
 
-/// The distinct (role, name as written) pairs a snapshot's scopes list.
-pub(super) fn index_entries(scopes: &[Scope]) -> BTreeSet<(i64, &str)> {
-    let items = scopes.iter().flat_map(|scope| &scope.items);
-    items
-        .flat_map(|item| {
-            let listed = item.services.iter().map(|v| (LISTED, v.name()));
-            listed.chain(item.formerly.iter().map(|v| (FORMERLY, v.name())))
+/// Where a snapshot lists a service, as the service index says
+/// ([`Store::listing_places`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Listed {
+    pub snapshot: i64,
+    /// Read with a scope-matrix profile: the environment is a program.
+    pub matrix: bool,
+    pub name: String,
+    /// The scope's environment label; `None` for a page-wide list.
+    pub environment: Option<String>,
+}
+
+/// The distinct (role, name as written, environment) entries a snapshot's
+/// scopes list. The environment is the scope's raw label, `""` for a
+/// page-wide list; a former name carries its scope's, like a listed one.
+pub(super) fn index_entries(scopes: &[Scope]) -> BTreeSet<(i64, &str, &str)> {
+    scopes
+        .iter()
+        .flat_map(|scope| {
+            let environment = scope.environment.as_deref().unwrap_or("");
+            scope.items.iter().flat_map(move |item| {
+                let listed = item.services.iter().map(|v| (LISTED, v.name()));
+                let formerly = item.formerly.iter().map(|v| (FORMERLY, v.name()));
+                listed
+                    .chain(formerly)
+                    .map(move |(role, name)| (role, name, environment))
+            })
         })
         .collect()
 }
@@ -138,7 +176,7 @@ pub(super) fn service_set(
 ) -> Result<Option<i64>> {
     let mut members = index_entries(scopes)
         .into_iter()
-        .map(|(role, name)| Ok((role, names.id(tx, name)?)))
+        .map(|(role, name, environment)| Ok((role, names.id(tx, name)?, environment)))
         .collect::<Result<Vec<_>>>()?;
     if members.is_empty() {
         return Ok(None);
@@ -149,7 +187,7 @@ pub(super) fn service_set(
 
 /// The id of the set with these members, sorted and distinct, stored if
 /// new. A set is found by its digest (see [`set_digest`]).
-fn intern_set(tx: &Connection, members: &[(i64, i64)]) -> Result<i64> {
+fn intern_set(tx: &Connection, members: &[Member]) -> Result<i64> {
     let digest = set_digest(members);
     let known: Option<i64> = tx
         .prepare_cached("SELECT id FROM service_set WHERE digest = ?1")?
@@ -162,64 +200,33 @@ fn intern_set(tx: &Connection, members: &[(i64, i64)]) -> Result<i64> {
         .execute([&digest[..]])?;
     let set = tx.last_insert_rowid();
     let mut member = tx.prepare_cached(
-        "INSERT INTO service_set_member (set_id, role, name_id) VALUES (?1, ?2, ?3)",
+        "INSERT INTO service_set_member (set_id, role, name_id, environment) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (role, name) in members {
-        member.execute(params![set, role, name])?;
+    for (role, name, environment) in members {
+        member.execute(params![set, role, name, environment])?;
     }
     Ok(set)
 }
 
-/// SHA-256 of a set's sorted (role, name id) pairs, written `role:name_id`
-/// and joined by commas. A set is as unlikely to share another's digest as
-/// a raw document is to share another's hash; 32 bytes name it where its
-/// members would take a few hundred.
-fn set_digest(members: &[(i64, i64)]) -> [u8; 32] {
+/// A set's member: role, name id, environment label (`""`: page-wide).
+type Member<'a> = (i64, i64, &'a str);
+
+/// SHA-256 of a set's sorted members, written
+/// `role:name_id:length:environment` (the length in bytes, so that a label
+/// holding `,` or `:` reads one way only) and joined by commas. A set is as
+/// unlikely to share another's digest as a raw document is to share
+/// another's hash; 32 bytes name it where its members would take a few
+/// hundred.
+fn set_digest(members: &[Member]) -> [u8; 32] {
     let mut hasher = Sha256::new();
-    for (i, (role, name)) in members.iter().enumerate() {
+    for (i, (role, name, environment)) in members.iter().enumerate() {
         if i > 0 {
             hasher.update(b",");
         }
-        hasher.update(format!("{role}:{name}").as_bytes());
+        let length = environment.len();
+        hasher.update(format!("{role}:{name}:{length}:{environment}").as_bytes());
     }
     hasher.finalize().into()
-}
-
-/// Migration 8's hook: gives each snapshot the set of its entries in the
-/// version 7 index (`snapshot_service`), then drops that table.
-pub(super) fn share_service_sets(tx: &Transaction) -> HookResult {
-    let mut entries = tx.prepare(
-        "SELECT snapshot_id, role, name_id FROM snapshot_service ORDER BY snapshot_id, role, name_id",
-    )?;
-    let mut rows = entries.query([])?;
-    let mut snapshot = None;
-    let mut members = Vec::new();
-    while let Some(row) = rows.next()? {
-        let id: i64 = row.get(0)?;
-        if let Some(done) = snapshot.filter(|&s| s != id) {
-            assign_set(tx, done, &members)?;
-            members.clear();
-        }
-        snapshot = Some(id);
-        members.push((row.get(1)?, row.get(2)?));
-    }
-    if let Some(last) = snapshot {
-        assign_set(tx, last, &members)?;
-    }
-    drop(rows);
-    drop(entries);
-    tx.execute_batch("DROP TABLE snapshot_service;")?;
-    Ok(())
-}
-
-fn assign_set(tx: &Transaction, snapshot: i64, members: &[(i64, i64)]) -> HookResult {
-    let set = intern_set(tx, members)
-        .map_err(|e| HookError::Hook(format!("snapshot {snapshot}: {e}")))?;
-    tx.execute(
-        "UPDATE snapshot SET service_set_id = ?2 WHERE id = ?1",
-        params![snapshot, set],
-    )?;
-    Ok(())
 }
 
 /// Deletes the service sets no snapshot points at any more.
@@ -281,7 +288,7 @@ mod tests {
     use crate::extract::snapshot;
     use crate::parse::parse_str;
     use crate::store::snapshots::extraction;
-    use crate::store::testing::{V1, day, first_version};
+    use crate::store::testing::{V1, day, first_version, listing};
     use crate::store::{Imported, NewSnapshot, schema};
 
     #[test]
@@ -307,7 +314,7 @@ mod tests {
                 .prepare("INSERT INTO snapshot_service (snapshot_id, role, service_key, name) VALUES (?1, ?2, ?3, ?4)")
                 .unwrap();
             for id in [1, 2] {
-                for (role, name) in index_entries(&snap.scopes) {
+                for (role, name) in pairs(&snap.scopes) {
                     let role = if role == LISTED {
                         "service"
                     } else {
@@ -328,7 +335,7 @@ mod tests {
         assert!(store.index_agrees(1, &snap).unwrap());
         let power = ServiceKey::of("Power Automate").as_str().to_string();
         assert_eq!(
-            store.listing(&[power]).unwrap(),
+            listing(&store, &[power]),
             vec![
                 (1, "Power Automate".to_string()),
                 (2, "Power Automate".to_string())
@@ -350,6 +357,15 @@ mod tests {
             store.scope_sizes().unwrap().get(&1),
             store.scope_sizes().unwrap().get(&2)
         );
+    }
+
+    /// The distinct (role, name) pairs of a snapshot, as the indexes before
+    /// version 13 held them.
+    fn pairs(scopes: &[Scope]) -> BTreeSet<(i64, &str)> {
+        index_entries(scopes)
+            .into_iter()
+            .map(|(role, name, _)| (role, name))
+            .collect()
     }
 
     /// The number of sets in the service index.
@@ -399,7 +415,7 @@ mod tests {
                     params![id, packed],
                 )
                 .unwrap();
-                for (role, name) in index_entries(&version.scopes) {
+                for (role, name) in pairs(&version.scopes) {
                     conn.execute(
                         "INSERT INTO snapshot_service (snapshot_id, role, name_id) VALUES (?1, ?2, ?3)",
                         params![id, role, names.id(&conn, name).unwrap()],
@@ -417,10 +433,7 @@ mod tests {
             assert!(store.index_agrees(id, version).unwrap());
         }
         let stream = ServiceKey::of("Stream").as_str().to_string();
-        assert_eq!(
-            store.listing(&[stream]).unwrap(),
-            vec![(3, "Stream".to_string())]
-        );
+        assert_eq!(listing(&store, &[stream]), vec![(3, "Stream".to_string())]);
 
         // A new version with a migrated set's services finds that set: the
         // migration and the store name sets alike.
@@ -473,7 +486,7 @@ mod tests {
         );
         let forms = ServiceKey::of("Forms").as_str().to_string();
         assert_eq!(
-            store.listing(&[forms]).unwrap(),
+            listing(&store, &[forms]),
             vec![(ids[0], "Forms".to_string()), (ids[1], "Forms".to_string())]
         );
         assert_eq!(store.scope_sizes().unwrap().get(&ids[2]), Some(&4));

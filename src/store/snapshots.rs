@@ -508,7 +508,10 @@ pub(super) fn extraction(scopes: &[Scope], links: &[Link]) -> Result<Vec<u8>> {
 }
 
 /// Reads back what [`extraction`] wrote.
-fn decode_extraction(id: i64, packed: Option<Vec<u8>>) -> Result<(Vec<Scope>, Vec<Link>)> {
+pub(super) fn decode_extraction(
+    id: i64,
+    packed: Option<Vec<u8>>,
+) -> Result<(Vec<Scope>, Vec<Link>)> {
     let corrupt = |what: &str| Error::Corrupt(format!("snapshot {id}: {what}"));
     let packed = packed.ok_or_else(|| corrupt("no stored extraction"))?;
     serde_json::from_slice(&unpack("zstd", packed)?).map_err(|_| corrupt("bad stored extraction"))

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::NewSnapshot;
+use super::{NewSnapshot, Store};
 use crate::model::Snapshot;
 
 /// Midnight UTC of a `YYYY-MM-DD` date.
@@ -27,4 +27,17 @@ pub(super) fn first_version(snap: &Snapshot) -> NewSnapshot<'_> {
         origin: "test",
         includes: &[],
     }
+}
+
+/// The snapshots that list any of the given service keys, with the names
+/// they use for them, each once.
+pub(super) fn listing(store: &Store, keys: &[String]) -> Vec<(i64, String)> {
+    let mut found: Vec<(i64, String)> = store
+        .listing_places(keys)
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.snapshot, l.name))
+        .collect();
+    found.dedup();
+    found
 }
