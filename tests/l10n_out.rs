@@ -4,24 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common;
+use crate::common::{self, ok, sw};
 use crate::l10n::markdown;
 
 /// Runs the CLI on `db`; returns its standard output, which must succeed.
 fn run(db: &Path, args: &[&str]) -> String {
-    let out = common::bin()
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    ok(sw(db, args))
 }
 
 /// An English page and its French translation, in folders to import: the
@@ -62,18 +50,9 @@ fn french_pages(dir: &Path) -> [PathBuf; 2] {
 }
 
 fn import(db: &Path, folders: &[PathBuf]) {
-    let out = common::bin()
-        .arg("--db")
-        .arg(db)
-        .arg("import")
-        .args(folders)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut args = vec!["import"];
+    args.extend(folders.iter().map(|f| f.to_str().expect("utf-8 path")));
+    run(db, &args);
 }
 
 /// A German offering's history and its English one, from the corpus.
@@ -139,13 +118,11 @@ fn a_learned_name_changed_in_the_archive_is_refused() {
     );
     assert_ne!(changed, line);
     std::fs::write(&archive, text.replace(line, &changed)).expect("write");
-    let out = common::bin()
-        .arg("--db")
-        .arg(dir.path().join("restored.db"))
-        .arg("restore")
-        .arg(&archive)
-        .output()
-        .expect("runs");
+    let restored = dir.path().join("restored.db");
+    let out = sw(
+        &restored,
+        &["restore", archive.to_str().expect("utf-8 path")],
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("changed, added or removed"), "{stderr}");
@@ -200,12 +177,7 @@ fn verify_checks_learned_names_and_reparse_learns_them_again() {
         )
         .expect("update");
     }
-    let out = common::bin()
-        .arg("--db")
-        .arg(&db)
-        .arg("verify")
-        .output()
-        .expect("runs");
+    let out = sw(&db, &["verify"]);
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -3,30 +3,10 @@
 //! `import --profile` and `sources remove --purge`.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use crate::common;
+use crate::common::{self, ok, sw};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/providers/");
-
-fn sw(db: &Path, args: &[&str]) -> Output {
-    common::bin()
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// An offering page in Markdown listing `names`, with the locale's front
 /// matter when it has one.

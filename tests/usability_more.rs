@@ -2,18 +2,8 @@
 //! date that only the page states.
 
 use std::path::Path;
-use std::process::Output;
 
-use crate::common::{self, on_a_terminal};
-
-fn sw(db: &Path, args: &[&str]) -> Output {
-    common::bin()
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use crate::common::{self, on_a_terminal, sw};
 
 fn git(repo: &Path, args: &[&str], date: &str) {
     let status = std::process::Command::new("git")

@@ -32,6 +32,22 @@ pub fn bin() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("scopewatch").expect("binary built")
 }
 
+/// Runs the binary on the database `db` with `args`.
+pub fn sw(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    bin().arg("--db").arg(db).args(args).output().expect("runs")
+}
+
+/// The standard output of a run that must have succeeded.
+pub fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Clones the corpus's git bundle (`shared/corpus/compliance-docs.bundle`)
 /// into `dest`.
 pub fn clone_bundle(shared: &std::path::Path, dest: &std::path::Path) {
