@@ -77,6 +77,10 @@ enum Found {
     Ours(i64),
 }
 
+/// Prepared statements kept per connection: more than the distinct
+/// statements of one nightly run.
+const STATEMENT_CACHE: usize = 128;
+
 impl Store {
     /// Opens a database for writing and brings its schema up to date. A
     /// missing or empty file becomes a new database; a file that is not a
@@ -146,6 +150,10 @@ impl Store {
     }
 
     fn with(conn: Connection, path: &Path) -> Self {
+        // Storing one version runs a few dozen distinct statements; with
+        // rusqlite's default of 16 cached, each version prepared most of
+        // them again.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Store {
             conn,
             path: path.to_path_buf(),
