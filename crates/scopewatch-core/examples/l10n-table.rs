@@ -1,10 +1,10 @@
-//! Makes the built-in table of localized names, `config/l10n-names.toml`,
+//! Makes the built-in table of localized names, `config/l10n-names.tsv`,
 //! from the corpus of translated pages: every row of each
 //! `<locale>/PARITY.tsv` pairs a localized page version with the English
 //! page it was translated from, and the two are aligned.
 //!
 //! ```sh
-//! cargo run -p scopewatch-core --example l10n-table -- ../shared/corpus/l10n config/l10n-names.toml
+//! cargo run -p scopewatch-core --example l10n-table -- ../shared/corpus/l10n config/l10n-names.tsv
 //! ```
 //!
 //! The same corpus gives the same file. It prints, per locale, how many
@@ -86,7 +86,7 @@ fn read(path: &Path) -> Result<Snapshot, String> {
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [corpus, out] = &args[..] else {
-        return Err("usage: l10n-table CORPUS_L10N_DIR OUT.toml".into());
+        return Err("usage: l10n-table CORPUS_L10N_DIR OUT.tsv".into());
     };
     let mut read_pairs = Vec::new();
     let mut learner = Learner::default();
@@ -96,7 +96,7 @@ fn main() -> Result<(), String> {
         read_pairs.push((pair, english, localized));
     }
     let learned = learner.finish();
-    std::fs::write(out, LocalizedNames::to_toml(&learned)).map_err(|e| format!("{out}: {e}"))?;
+    std::fs::write(out, LocalizedNames::to_tsv(&learned)).map_err(|e| format!("{out}: {e}"))?;
     eprintln!("{} names written to {out}", learned.len());
 
     let aliases = AliasTable::builtin().with_localized(learned);

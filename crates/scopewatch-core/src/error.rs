@@ -51,6 +51,10 @@ pub enum AliasError {
     /// The file is not valid TOML of the expected shape.
     #[error(transparent)]
     Toml(#[from] toml::de::Error),
+    /// The table of localized names is not tab-separated rows of the
+    /// expected columns.
+    #[error("table of localized names: {0}")]
+    Table(#[from] csv::Error),
     /// One name stands under two services, so it would mean both.
     #[error("{name:?} is listed under both {first:?} and {second:?}")]
     TwoServices {

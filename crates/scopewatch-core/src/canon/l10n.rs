@@ -23,8 +23,10 @@ use crate::model::{Scope, ScopeItem, Snapshot};
 
 /// The names learned from the shared corpus of translated pages, shipped
 /// with scopewatch (made by `cargo run -p scopewatch-core --example
-/// l10n-table`).
-pub const BUILTIN_LOCALIZED: &str = include_str!("../../../../config/l10n-names.toml");
+/// l10n-table`). Tab-separated rather than TOML: every command reads it at
+/// start, and TOML took 16 M instructions to read it, most of a one-page
+/// `parse`.
+pub const BUILTIN_LOCALIZED: &str = include_str!("../../../../config/l10n-names.tsv");
 
 /// What a localized name names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -469,11 +471,19 @@ impl Learner {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    #[serde(default)]
-    name: Vec<LearnedName>,
+/// One line of the tab-separated table: a [`LearnedName`] with its
+/// evidence in columns of their own.
+#[derive(Debug, Serialize, Deserialize)]
+struct Row {
+    locale: String,
+    kind: Kind,
+    localized: String,
+    english: String,
+    pairs: u32,
+    source: String,
+    date: String,
+    english_ref: String,
+    localized_ref: String,
 }
 
 /// Localized names and row labels with the English name each stands for.
@@ -493,17 +503,35 @@ impl LocalizedNames {
     pub fn builtin() -> Self {
         // Read once: every alias table starts from it.
         static BUILTIN: LazyLock<LocalizedNames> = LazyLock::new(|| {
-            LocalizedNames::from_toml(BUILTIN_LOCALIZED)
+            LocalizedNames::from_tsv(BUILTIN_LOCALIZED)
                 .expect("the shipped table of localized names is valid")
         });
         BUILTIN.clone()
     }
 
-    /// Reads a table as [`Self::to_toml`] writes it.
-    pub fn from_toml(text: &str) -> Result<Self, AliasError> {
-        let file: File = toml::from_str(text)?;
+    /// Reads a table as [`Self::to_tsv`] writes it.
+    pub fn from_tsv(text: &str) -> Result<Self, AliasError> {
+        let rows = tsv_reader(text.as_bytes())
+            .into_deserialize::<Row>()
+            .map(|row| {
+                let row = row?;
+                Ok(LearnedName {
+                    locale: row.locale,
+                    kind: row.kind,
+                    localized: row.localized,
+                    english: row.english,
+                    pairs: row.pairs,
+                    first: Provenance {
+                        source: row.source,
+                        date: row.date,
+                        english_ref: row.english_ref,
+                        localized_ref: row.localized_ref,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, AliasError>>()?;
         let mut names = LocalizedNames::default();
-        names.extend(file.name);
+        names.extend(rows);
         Ok(names)
     }
 
@@ -569,32 +597,40 @@ impl LocalizedNames {
         &self.names
     }
 
-    /// The table as TOML, one name a line, sorted by locale, kind and name,
-    /// so that a table made again from the same pages is the same file.
-    pub fn to_toml(names: &[LearnedName]) -> String {
+    /// The table as tab-separated lines under a header, one name a line,
+    /// sorted by locale, kind and name, so that a table made again from the
+    /// same pages is the same file.
+    pub fn to_tsv(names: &[LearnedName]) -> String {
         let mut sorted: Vec<&LearnedName> = names.iter().collect();
         sorted.sort_by(|a, b| {
             (&a.locale, a.kind, &a.localized).cmp(&(&b.locale, b.kind, &b.localized))
         });
-        let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
-        let mut out = String::from("name = [\n");
+        let mut out = csv::WriterBuilder::new()
+            .delimiter(b'\t')
+            .from_writer(Vec::new());
         for n in sorted {
-            out.push_str(&format!(
-                "  {{ locale = {}, kind = {}, localized = {}, english = {}, pairs = {}, source = {}, date = {}, english_ref = {}, localized_ref = {} }},\n",
-                quote(&n.locale),
-                quote(n.kind.as_str()),
-                quote(&n.localized),
-                quote(&n.english),
-                n.pairs,
-                quote(&n.first.source),
-                quote(&n.first.date),
-                quote(&n.first.english_ref),
-                quote(&n.first.localized_ref),
-            ));
+            out.serialize(Row {
+                locale: n.locale.clone(),
+                kind: n.kind,
+                localized: n.localized.clone(),
+                english: n.english.clone(),
+                pairs: n.pairs,
+                source: n.first.source.clone(),
+                date: n.first.date.clone(),
+                english_ref: n.first.english_ref.clone(),
+                localized_ref: n.first.localized_ref.clone(),
+            })
+            .expect("a name serializes to a row in memory");
         }
-        out.push_str("]\n");
-        out
+        let bytes = out.into_inner().expect("writing to memory does not fail");
+        String::from_utf8(bytes).expect("the table is written from UTF-8 text")
     }
+}
+
+fn tsv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .from_reader(bytes)
 }
 
 /// The language of a locale: "de" for "de-de" and "de-at"; Chinese keeps its
@@ -779,6 +815,15 @@ mod tests {
         assert!(cross_language(&es, &es).is_none());
         assert_eq!(language("zh-tw"), "zh-tw");
         assert_eq!(language("pt-BR"), "pt");
+    }
+
+    #[test]
+    fn the_shipped_table_reads_back_as_it_is_written() {
+        let names = LocalizedNames::from_tsv(BUILTIN_LOCALIZED).expect("reads");
+        assert!(names.names().len() > 100);
+        assert_eq!(LocalizedNames::to_tsv(names.names()), BUILTIN_LOCALIZED);
+        let err = LocalizedNames::from_tsv("locale\tkind\nde-de\tservice\n").unwrap_err();
+        assert!(err.to_string().contains("localized names"), "{err}");
     }
 
     #[test]
