@@ -9,7 +9,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::canon::{ItemParts, clean, split_item};
 use crate::model::{Link, Scope, ScopeItem, Snapshot};
@@ -118,9 +118,9 @@ const ENVIRONMENTS: &[&str] = &[
 /// The words above, each list found in one pass over a heading rather than
 /// one search per word (headings are classified on every page).
 static IN_SCOPE_FINDER: LazyLock<AhoCorasick> =
-    LazyLock::new(|| AhoCorasick::new(IN_SCOPE_WORDS).expect("fixed patterns build"));
+    LazyLock::new(|| crate::word_finder(IN_SCOPE_WORDS, MatchKind::Standard));
 static REPORT_FINDER: LazyLock<AhoCorasick> =
-    LazyLock::new(|| AhoCorasick::new(REPORT_WORDS).expect("fixed patterns build"));
+    LazyLock::new(|| crate::word_finder(REPORT_WORDS, MatchKind::Standard));
 
 fn classify(text: &str, anchor: Option<&str>) -> Kind {
     let text = clean(text).to_lowercase();

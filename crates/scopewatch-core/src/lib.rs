@@ -30,6 +30,25 @@ pub use error::{AliasError, Error, Result};
 /// snapshots made by older rules can be found and rebuilt from raw documents.
 pub const PARSER_VERSION: u32 = 2;
 
+/// An automaton finding any of a fixed list of words in one pass. A
+/// contiguous NFA, not the DFA the builder picks for short lists: names and
+/// headings are short, and building the DFAs took a third of the
+/// instructions of a one-page `scopewatch parse`.
+pub(crate) fn word_finder<I, P>(
+    words: I,
+    match_kind: aho_corasick::MatchKind,
+) -> aho_corasick::AhoCorasick
+where
+    I: IntoIterator<Item = P>,
+    P: AsRef<[u8]>,
+{
+    aho_corasick::AhoCorasick::builder()
+        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+        .match_kind(match_kind)
+        .build(words)
+        .expect("fixed word lists build")
+}
+
 /// Included documents a page used: each `[!INCLUDE]` target as written, with
 /// its bytes.
 pub type Included = Vec<(String, Vec<u8>)>;

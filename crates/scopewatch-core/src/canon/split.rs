@@ -153,10 +153,7 @@ const SENTENCE_VERBS: &[&str] = &[
 /// pass, instead of a search per pattern.
 static NAME_ENDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     let patterns = [": ", " — "].iter().chain(QUALIFIERS).chain(SENTENCE_VERBS);
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(patterns)
-        .expect("fixed patterns build")
+    crate::word_finder(patterns, MatchKind::LeftmostFirst)
 });
 
 /// Item openings that point elsewhere instead of naming a service.
@@ -637,7 +634,7 @@ fn first_word(text: &str) -> &str {
 const CONJUNCTIONS: [&str; 8] = [" and ", " & ", " et ", " und ", " y ", "与", "和", "及"];
 
 static CONJUNCTION_FINDER: LazyLock<AhoCorasick> =
-    LazyLock::new(|| AhoCorasick::new(CONJUNCTIONS).expect("fixed patterns build"));
+    LazyLock::new(|| crate::word_finder(CONJUNCTIONS, MatchKind::Standard));
 
 #[cfg(test)]
 mod tests {
