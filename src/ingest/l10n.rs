@@ -33,13 +33,14 @@ pub fn learn_names(store: &mut Store) -> Result<usize> {
 /// The names the store's pages teach: each localized source's versions
 /// aligned with its English source's.
 fn taught(store: &Store) -> Result<Vec<LearnedName>> {
-    let sources: Vec<String> = store.sources()?.into_iter().map(|s| s.id).collect();
+    let sources = store.source_ids()?;
     let known: HashSet<&str> = sources.iter().map(String::as_str).collect();
     let mut learner = Learner::default();
     for id in &sources {
         // Only an id that is another source's id with a locale appended
         // can be a translation of it: the others' history is not read.
-        if !known.iter().any(|e| is_translation_id(id, e)) {
+        let english = id.rsplitn(3, '-').nth(2);
+        if !english.is_some_and(|e| known.contains(e) && is_translation_id(id, e)) {
             continue;
         }
         let history = store.history(id)?;

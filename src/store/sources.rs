@@ -71,6 +71,14 @@ impl Store {
         Ok(sources)
     }
 
+    /// The ids of the tracked sources, sorted: what [`Self::sources`] says
+    /// without reading any version.
+    pub fn source_ids(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT id FROM source ORDER BY id")?;
+        let ids = stmt.query_map([], |r| r.get(0))?;
+        Ok(ids.collect::<Result<_, _>>()?)
+    }
+
     /// Fails with a clear message unless the source is tracked.
     pub(crate) fn require_source(&self, source: &str) -> Result<()> {
         let known: bool = self.conn.query_row(
