@@ -445,3 +445,100 @@ async fn the_served_matrix_shows_the_german_spelling() {
         "{api}"
     );
 }
+
+/// A German page's applicability row, in Markdown.
+fn german_rows(rows: &[(&str, &str)]) -> String {
+    let mut page = String::from(
+        "---\ntitle: ISO/IEC 27001\nms.contentlocale: de-de\n---\n\n# ISO/IEC 27001\n\n\
+         ## Microsoft-Clouddienste im Geltungsbereich\n\n\
+         | **Anwendbarkeit** | **Dienste im Geltungsbereich** |\n|:--|:--|\n",
+    );
+    for (row, services) in rows {
+        page.push_str(&format!("| **{row}** | {services} |\n"));
+    }
+    page
+}
+
+/// A rename and a move on a German page name the English service, with the
+/// page's own spelling beside it, in text, JSON and the log's CSV.
+#[test]
+fn renames_and_moves_carry_the_german_spelling() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let old = dir.path().join("old.md");
+    let new = dir.path().join("new.md");
+    std::fs::write(
+        &old,
+        german_rows(&[
+            ("Commercial", "Exchange Online, Kunden-Lockbox"),
+            ("GCC", "Exchange Online"),
+        ]),
+    )
+    .expect("write");
+    std::fs::write(
+        &new,
+        german_rows(&[
+            ("Commercial", "Exchange Online"),
+            ("GCC", "Exchange Online, Kunden-Lockbox"),
+        ]),
+    )
+    .expect("write");
+    let db = dir.path().join("unused.db");
+    let paths = [old.to_str().expect("utf-8"), new.to_str().expect("utf-8")];
+    let text = run(&db, &["diff", paths[0], paths[1]]);
+    assert!(
+        text.contains("moved     Customer Lockbox (de-de: Kunden-Lockbox): Commercial → GCC"),
+        "{text}"
+    );
+    let d = json(&db, &["diff", paths[0], paths[1], "--format", "json"]);
+    let moved = &d["moved"][0];
+    assert_eq!(moved["service"], "Customer Lockbox", "{d}");
+    assert_eq!(
+        moved["localized"],
+        serde_json::json!({ "de-de": "Kunden-Lockbox" })
+    );
+
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let corpus = shared.join("corpus");
+    import(
+        &db,
+        &[
+            corpus.join("en-us/offering-fedramp"),
+            corpus.join("l10n/de-de/offering-fedramp"),
+        ],
+    );
+    let log = [
+        "log",
+        "--source",
+        "offering-fedramp-de-de",
+        "--kind",
+        "renamed",
+    ];
+    let text = run(&db, &log);
+    assert!(
+        text.contains(
+            "renamed   Microsoft Defender ATP → Microsoft Defender for Endpoint \
+             (de-de: Microsoft Defender für Endpunkt)"
+        ),
+        "{text}"
+    );
+    let events = json(&db, &[&log[..], &["--format", "json"]].concat());
+    assert_eq!(
+        events[0]["to_localized"],
+        serde_json::json!({ "de-de": "Microsoft Defender für Endpunkt" }),
+        "{events}"
+    );
+    let csv = run(&db, &[&log[..], &["--format", "csv"]].concat());
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.ends_with(",program,localized")),
+        "{csv}"
+    );
+    assert!(
+        lines.any(|l| l.ends_with(",de-de: Microsoft Defender für Endpunkt")),
+        "{csv}"
+    );
+}

@@ -292,12 +292,12 @@ fn the_log_names_each_change_by_page_and_program() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("date,source,kind,service,from,to,environment,evidence,program")
+        Some("date,source,kind,service,from,to,environment,evidence,program,localized")
     );
     assert!(
         lines.any(
             |l| l.starts_with("2024-02-10,aws-services-in-scope,added,Amazon Bedrock,")
-                && l.ends_with(",FedRAMP High (GovCloud)")
+                && l.ends_with(",FedRAMP High (GovCloud),")
         ),
         "{csv}"
     );

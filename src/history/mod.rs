@@ -494,6 +494,8 @@ mod tests {
             evidence: Evidence::Alias,
             confidence: 1.0,
             text: to.into(),
+            from_localized: Default::default(),
+            to_localized: Default::default(),
         })
     }
 

@@ -1,8 +1,15 @@
 //! A log event as fields (kind, service, from, to, environment, evidence):
 //! the columns of `log --format csv`, and what `log`'s filters look at.
 
+use std::collections::BTreeMap;
+
 use crate::diff::{Change, LinkChange};
 use crate::history::{Event, EventKind};
+
+/// The spellings of a name on translated pages, `None` for none.
+fn spellings(localized: &BTreeMap<String, String>) -> Option<String> {
+    (!localized.is_empty()).then(|| super::spellings(localized))
+}
 
 /// One event, field by field. `from` and `to` are the names of a rename,
 /// the wordings of a rewording, the environments of a move, the addresses
@@ -15,6 +22,8 @@ pub struct EventFields {
     pub to: Option<String>,
     pub environment: Option<String>,
     pub evidence: Option<String>,
+    /// A translated page's own spelling of `service`, by locale.
+    pub localized: Option<String>,
 }
 
 impl EventFields {
@@ -58,6 +67,7 @@ pub fn fields(what: &EventKind) -> EventFields {
             to: states.last().cloned(),
             environment: environment.clone(),
             evidence: Some(steps(states, dates)),
+            localized: None,
         },
         EventKind::Retired { how } => EventFields {
             kind: "retired",
@@ -103,6 +113,7 @@ fn change_fields(change: &Change) -> EventFields {
             },
             service: e.service.clone(),
             environment: e.environment.clone(),
+            localized: spellings(&e.localized),
             ..EventFields::default()
         },
         Change::Renamed(r) => EventFields {
@@ -116,6 +127,7 @@ fn change_fields(change: &Change) -> EventFields {
             } else {
                 r.evidence.describe().to_string()
             }),
+            localized: spellings(&r.to_localized),
         },
         Change::Reworded(r) => EventFields {
             kind: "reworded",
@@ -124,12 +136,14 @@ fn change_fields(change: &Change) -> EventFields {
             to: Some(r.to.clone()),
             environment: r.environment.clone(),
             evidence: None,
+            localized: None,
         },
         Change::Moved(m) => EventFields {
             kind: "moved",
             service: m.service.clone(),
             from: Some(super::place(&m.from).to_string()),
             to: Some(super::place(&m.to).to_string()),
+            localized: spellings(&m.localized),
             ..EventFields::default()
         },
         Change::Qualified(q) => EventFields {
@@ -139,6 +153,7 @@ fn change_fields(change: &Change) -> EventFields {
             to: Some(q.to.join("; ")),
             environment: q.environment.clone(),
             evidence: None,
+            localized: None,
         },
         Change::Link(link) => {
             let (section, title, from, to) = match link {
@@ -166,6 +181,7 @@ fn change_fields(change: &Change) -> EventFields {
                 to,
                 environment: None,
                 evidence: Some(format!("section {section}")),
+                localized: None,
             }
         }
     }
@@ -183,6 +199,7 @@ pub fn events_csv(events: &[Event]) -> std::io::Result<String> {
         "environment",
         "evidence",
         "program",
+        "localized",
     ]
     .map(String::from)
     .to_vec();
@@ -198,6 +215,7 @@ pub fn events_csv(events: &[Event]) -> std::io::Result<String> {
             f.environment.unwrap_or_default(),
             f.evidence.unwrap_or_default(),
             e.program.clone().unwrap_or_default(),
+            f.localized.unwrap_or_default(),
         ]
     });
     super::csv_string(std::iter::once(header).chain(rows))

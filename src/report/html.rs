@@ -220,14 +220,14 @@ fn event_item(e: &Event) -> Markup {
             @if let Some(program) = &e.program { (e.source) " / " (program) ": " }
             @match &e.what {
                 EventKind::Change(Change::Renamed(r)) => {
-                    b { (r.from) } " → " b { (r.to) }
+                    b { (r.from) } (spelled(&r.from_localized)) " → " b { (r.to) } (spelled(&r.to_localized))
                     @if let Some(env) = env(&r.environment) { " [" (env) "]" }
                     " " span.evidence { "evidence: " (evidence(r.evidence, r.confidence, &r.text)) }
                 }
                 EventKind::Change(Change::Added(a)) => { b { (a.service) } (spelled(&a.localized)) @if let Some(env) = env(&a.environment) { " [" (env) "]" } }
                 EventKind::Change(Change::Removed(r)) => { b { (r.service) } (spelled(&r.localized)) @if let Some(env) = env(&r.environment) { " [" (env) "]" } }
                 EventKind::Change(Change::Moved(m)) => {
-                    b { (m.service) } ": " (m.from.as_deref().unwrap_or("page-wide list")) " → " (m.to.as_deref().unwrap_or("page-wide list"))
+                    b { (m.service) } (spelled(&m.localized)) ": " (m.from.as_deref().unwrap_or("page-wide list")) " → " (m.to.as_deref().unwrap_or("page-wide list"))
                 }
                 EventKind::Change(Change::Link(LinkChange::UrlChanged { section, title, from, to })) => {
                     "address changed: " (section) ": " b { (title) } " " span.evidence { (from) " → " (to) }

@@ -115,7 +115,7 @@ pub fn spelled(localized: &BTreeMap<String, String>) -> String {
 }
 
 /// "de-de: Skype for Business; es-es: Skype Empresarial".
-fn spellings(localized: &BTreeMap<String, String>) -> String {
+pub(crate) fn spellings(localized: &BTreeMap<String, String>) -> String {
     localized
         .iter()
         .map(|(locale, name)| format!("{locale}: {name}"))
@@ -169,16 +169,19 @@ fn change_line(change: &Change) -> String {
                 String::new()
             };
             format!(
-                "renamed   {} → {}{}  ({}{confidence})",
+                "renamed   {}{} → {}{}{}  ({}{confidence})",
                 r.from,
+                spelled(&r.from_localized),
                 r.to,
+                spelled(&r.to_localized),
                 env_suffix(&r.environment),
                 r.evidence.describe()
             )
         }
         Change::Moved(m) => format!(
-            "moved     {}: {} → {}",
+            "moved     {}{}: {} → {}",
             m.service,
+            spelled(&m.localized),
             place(&m.from),
             place(&m.to)
         ),
@@ -389,9 +392,11 @@ fn markdown_line(change: &Change) -> String {
             env(&r.environment)
         ),
         Change::Renamed(r) => format!(
-            "- **Renamed** {} → {}{}: {}{}",
+            "- **Renamed** {}{} → {}{}{}: {}{}",
             e(&r.from),
+            e(&spelled(&r.from_localized)),
             e(&r.to),
+            e(&spelled(&r.to_localized)),
             env(&r.environment),
             e(r.evidence.describe()),
             if r.confidence < 1.0 {
@@ -401,8 +406,9 @@ fn markdown_line(change: &Change) -> String {
             }
         ),
         Change::Moved(m) => format!(
-            "- **Moved** {}: {} → {}",
+            "- **Moved** {}{}: {} → {}",
             e(&m.service),
+            e(&spelled(&m.localized)),
             e(place(&m.from)),
             e(place(&m.to))
         ),

@@ -95,6 +95,13 @@ pub struct Rename {
     pub confidence: f64,
     /// The new item as the page writes it.
     pub text: String,
+    /// The old version's own spelling of `from`, by its locale, where a
+    /// translated page names it otherwise.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub from_localized: BTreeMap<String, String>,
+    /// The new version's own spelling of `to`, likewise.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub to_localized: BTreeMap<String, String>,
 }
 
 /// The same services, listed with other words (qualifier, spelling, an
@@ -140,6 +147,9 @@ pub struct Move {
     pub to: Option<String>,
     /// The item as the page writes it.
     pub text: String,
+    /// The page's own spelling of the service, as in [`Entry::localized`].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub localized: BTreeMap<String, String>,
 }
 
 /// A change to the audit report and certificate links.

@@ -327,6 +327,8 @@ impl<'a> Differ<'a> {
                 evidence,
                 confidence,
                 text: n.text.to_string(),
+                from_localized: o.localized.iter().cloned().collect(),
+                to_localized: n.localized.iter().cloned().collect(),
             })
         };
         let mut old_done = vec![false; olds.len()];
@@ -698,6 +700,7 @@ fn pair_moves(
                 from,
                 to: env,
                 text: n.text.to_string(),
+                localized: n.localized.into_iter().collect(),
             })),
             None => adds.push(Change::Added(entry(n, env))),
         }
