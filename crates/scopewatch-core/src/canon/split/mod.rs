@@ -441,7 +441,8 @@ fn describes(after: &str) -> bool {
 }
 
 /// A ". " that ends a sentence, as in "Dynamics 365. The certificate applies
-/// to ...", but not the dots of an abbreviation ("U.S. Government").
+/// to ...", but not the dots of an abbreviation ("U.S. Government", or the
+/// spaced "EE. UU." of Spanish).
 fn sentence_break(text: &str) -> Option<usize> {
     if !text.contains('.') {
         return None;
@@ -450,16 +451,29 @@ fn sentence_break(text: &str) -> Option<usize> {
     while let Some(found) = text[from..].find(". ") {
         let pos = from + found;
         let word = text[..pos].rsplit(' ').next().unwrap_or("");
-        let next_upper = text[pos + 2..]
-            .chars()
-            .next()
-            .is_some_and(char::is_uppercase);
-        if next_upper && word.chars().count() >= 2 && !word.contains('.') {
+        let next = &text[pos + 2..];
+        let next_upper = next.chars().next().is_some_and(char::is_uppercase);
+        if next_upper
+            && word.chars().count() >= 2
+            && !word.contains('.')
+            && !abbreviation_follows(next)
+        {
             return Some(pos);
         }
         from = pos + 2;
     }
     None
+}
+
+/// Whether `text` opens with a short capitalised abbreviation closed by its
+/// own dot ("UU. - Alto", "HH.,"): the dot before it is one more of the
+/// same abbreviation, since a sentence does not start with such a word.
+fn abbreviation_follows(text: &str) -> bool {
+    let word = text.split(' ').next().unwrap_or("");
+    let Some(letters) = word.trim_end_matches([',', ';']).strip_suffix('.') else {
+        return false;
+    };
+    (1..=4).contains(&letters.chars().count()) && letters.chars().all(char::is_uppercase)
 }
 
 /// Splits "A, B, and C" (or "A、B、C", or "A and A Government") into names.

@@ -204,6 +204,27 @@ fn scope_bearing_qualifiers_are_told_from_wording() {
 }
 
 #[test]
+fn a_spaced_abbreviation_is_not_a_sentence_end() {
+    // Spanish writes "U.S." as "EE. UU.": the first dot ends no sentence.
+    assert_eq!(
+        names(
+            &split_item(
+                "Dynamics 365, Dynamics 365 Gobierno de EE. UU., Dynamics 365 Gobierno de EE. UU. - Alto"
+            )
+            .services
+        ),
+        [
+            "Dynamics 365",
+            "Dynamics 365 Gobierno de EE. UU",
+            "Dynamics 365 Gobierno de EE. UU. - Alto"
+        ]
+    );
+    // A sentence after an abbreviation still ends the name.
+    let p = split_item("Azure AD. The scope covers each tenant.");
+    assert_eq!(names(&p.services), ["Azure AD"]);
+}
+
+#[test]
 fn unbalanced_parenthesis_keeps_text() {
     let p = split_item("Azure (preview");
     assert_eq!(names(&p.services), ["Azure (preview"]);
