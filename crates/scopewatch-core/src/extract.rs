@@ -416,7 +416,12 @@ fn table_scopes(section: &str, anchor: Option<&str>, rows: &[Vec<Inline>]) -> Ve
 /// Office Online" for "StaffHub, eXtensible Application Program), Office
 /// Online"): there an opening inside an open parenthesis is read as a
 /// separator, so the list ends where its translator closed it.
+///
+/// A separator written just inside a closing parenthesis ("StaffHub、)
+/// Office Online") is the one that belongs after it: the parenthesis ends
+/// the piece, and the name after it starts the next.
 fn split_cell(text: &str) -> Vec<String> {
+    const SEPARATORS: [char; 4] = [',', '、', '，', ';'];
     let unclosed = text.chars().fold(0i32, |depth, c| match c {
         '(' | '（' => depth + 1,
         ')' | '）' => (depth - 1).max(0),
@@ -432,8 +437,15 @@ fn split_cell(text: &str) -> Vec<String> {
                 continue;
             }
             '(' | '（' => depth += 1,
-            ')' | '）' => depth = (depth - 1).max(0),
-            ',' | '、' | '，' | ';' if depth == 0 => {
+            ')' | '）' => {
+                depth = (depth - 1).max(0);
+                if depth == 0 && current.trim_end().ends_with(SEPARATORS) {
+                    current.push(c);
+                    pieces.push(std::mem::take(&mut current));
+                    continue;
+                }
+            }
+            c if depth == 0 && SEPARATORS.contains(&c) => {
                 pieces.push(std::mem::take(&mut current));
                 continue;
             }
@@ -549,6 +561,26 @@ mod tests {
                 "Sway",
                 "StaffHub",
                 "可扩展应用程序计划",
+                "Office Online",
+                "Planner"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_separator_inside_a_closing_parenthesis_ends_the_piece() {
+        // The comma that belongs after the list is written before its close,
+        // and none follows it: the next name is a piece of its own.
+        let s = snapshot(parse_str(
+            "# T\n\n## Office 365\n\n| **Scope** | **Services** |\n|:--|:--|\n| **GCC** | Delve, Office 365 Microservices (including Kaizala, Sway, ) Office Online, Planner |\n",
+        ));
+        assert_eq!(
+            services(&s, Some("GCC")),
+            [
+                "Delve",
+                "Office 365 Microservices",
+                "Kaizala",
+                "Sway",
                 "Office Online",
                 "Planner"
             ]
