@@ -54,11 +54,31 @@ pub(super) fn published(html: &Html) -> Option<NaiveDate> {
 
 /// What the page's meta tags say about its source.
 pub(super) fn provenance(html: &Html) -> Provenance {
-    let tag = |name: &str| meta(html, name).filter(|v| !v.trim().is_empty());
+    const NAMES: [&str; 4] = [
+        "git_commit_id",
+        "document_id",
+        "original_content_git_url",
+        "markdown_url",
+    ];
+    // One pass over the meta tags (a pass per name was a tenth of an HTML
+    // parse); the first tag of each name counts, as with [`meta`].
+    let mut found: [Option<Option<String>>; 4] = Default::default();
+    for tag in html.select(selector!("meta")) {
+        let name = tag.attr("name").or(tag.attr("property"));
+        let Some(at) = name.and_then(|n| NAMES.iter().position(|k| *k == n)) else {
+            continue;
+        };
+        found[at].get_or_insert_with(|| {
+            tag.attr("content")
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_string)
+        });
+    }
+    let [commit, document_id, content_url, markdown_url] = found.map(Option::flatten);
     Provenance {
-        commit: tag("git_commit_id"),
-        document_id: tag("document_id"),
-        content_url: tag("original_content_git_url"),
-        markdown_url: tag("markdown_url"),
+        commit,
+        document_id,
+        content_url,
+        markdown_url,
     }
 }

@@ -231,13 +231,15 @@ pub fn split_item(text: &str) -> ItemParts {
     if included_in.is_none() {
         included.clear();
     }
-    let mut seen: HashSet<ServiceKey> = services.iter().map(ServiceKey::from).collect();
-    services.extend(
-        included
-            .iter()
-            .filter(|s| seen.insert(ServiceKey::from(*s)))
-            .cloned(),
-    );
+    if !included.is_empty() {
+        let mut seen: HashSet<ServiceKey> = services.iter().map(ServiceKey::from).collect();
+        services.extend(
+            included
+                .iter()
+                .filter(|s| seen.insert(ServiceKey::from(*s)))
+                .cloned(),
+        );
+    }
 
     ItemParts {
         services,
@@ -482,11 +484,17 @@ fn abbreviation_follows(text: &str) -> bool {
 fn split_compound(text: &str) -> Vec<Service> {
     let mut out: Vec<Service> = Vec::new();
     // Keys seen so far: a scan of `out` per name made an item of thousands
-    // of names quadratic.
+    // of names quadratic. Made from the second name on: most items name one
+    // service, and a key costs a few allocations.
     let mut seen = HashSet::new();
     let mut push = |name: String, out: &mut Vec<Service>| {
         let service = Service::new(name);
-        if seen.insert(ServiceKey::from(&service)) {
+        if let [first] = out.as_slice()
+            && seen.is_empty()
+        {
+            seen.insert(ServiceKey::from(first));
+        }
+        if out.is_empty() || seen.insert(ServiceKey::from(&service)) {
             out.push(service);
         }
     };
@@ -500,8 +508,10 @@ fn split_compound(text: &str) -> Vec<Service> {
             .filter(|n| !n.is_empty() && n.chars().any(char::is_alphanumeric))
             .collect();
         let last_of_list = at + 1 == parts.len() && part.len() < trimmed.len() && at >= 2;
-        let shared_tail = names.last().and_then(|n| head_noun(n));
-        let shared_lead = names.first().and_then(|n| lead_noun(n));
+        let (shared_tail, shared_lead) = match names.as_slice() {
+            [first, .., last] => (head_noun(last), lead_noun(first)),
+            _ => (None, None),
+        };
         for (i, name) in names.iter().enumerate() {
             let mut name = name.to_string();
             if i + 1 < names.len()
