@@ -3,6 +3,9 @@
 //!
 //! `cargo bench --bench import`. Needs `../shared` (or `SCOPEWATCH_SHARED`).
 
+#[path = "../src/allocator.rs"]
+mod allocator;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;

@@ -5,6 +5,9 @@
 //! `cargo bench --bench pipeline`. Pages come from `snapshots/`; the text
 //! form uses the seed export in `../shared` when it is there.
 
+#[path = "../src/allocator.rs"]
+mod allocator;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -6,6 +6,9 @@
 //! program name of its own, until it passes 1 MB (the real page is 0.8 to
 //! 0.9 MB with 13 to 14 programs).
 
+#[path = "../src/allocator.rs"]
+mod allocator;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -4,6 +4,9 @@
 //! `cargo bench --bench scale`. The store is built once (about a minute)
 //! and kept in `target/scopewatch-scale-v*.db`.
 
+#[path = "../src/allocator.rs"]
+mod allocator;
+
 mod scale_store;
 
 use std::time::Duration;

@@ -8,6 +8,9 @@
 //! over its own run of requests and, first, the cost of a request that
 //! finds nothing kept (the first after the nightly job wrote).
 
+#[path = "../src/allocator.rs"]
+mod allocator;
+
 mod scale_store;
 
 use std::time::{Duration, Instant};
