@@ -511,7 +511,9 @@ impl LocalizedNames {
 
     /// Reads a table as [`Self::to_tsv`] writes it.
     pub fn from_tsv(text: &str) -> Result<Self, AliasError> {
-        let rows = tsv_reader(text.as_bytes())
+        let rows = csv::ReaderBuilder::new()
+            .delimiter(b'\t')
+            .from_reader(text.as_bytes())
             .into_deserialize::<Row>()
             .map(|row| {
                 let row = row?;
@@ -625,12 +627,6 @@ impl LocalizedNames {
         let bytes = out.into_inner().expect("writing to memory does not fail");
         String::from_utf8(bytes).expect("the table is written from UTF-8 text")
     }
-}
-
-fn tsv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .delimiter(b'\t')
-        .from_reader(bytes)
 }
 
 /// The language of a locale: "de" for "de-de" and "de-at"; Chinese keeps its
