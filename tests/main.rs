@@ -32,4 +32,5 @@ mod seeds;
 mod serve;
 mod serve_browser;
 mod usability;
+mod usability_cli;
 mod usability_more;

@@ -463,7 +463,7 @@ async fn every_alert_names_the_change_by_page_and_program() {
     let mail = tokio::task::spawn_blocking(move || smtp.join().expect("mail"))
         .await
         .expect("mail");
-    let plain = crate::usability::mime_part(&mail, "text/plain");
+    let plain = common::mime_part(&mail, "text/plain");
     assert!(plain.contains(sentence), "{plain}");
     assert!(!plain.contains("[FedRAMP High (GovCloud)]"), "{plain}");
 }

@@ -48,6 +48,16 @@ pub fn ok(out: std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A run's standard output.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A run's standard output then its standard error, for failure messages.
+pub fn both(o: &Output) -> String {
+    format!("{}{}", stdout(o), String::from_utf8_lossy(&o.stderr))
+}
+
 /// Clones the corpus's git bundle (`shared/corpus/compliance-docs.bundle`)
 /// into `dest`.
 pub fn clone_bundle(shared: &std::path::Path, dest: &std::path::Path) {
@@ -154,6 +164,13 @@ pub fn demo_db(dir: &std::path::Path) -> PathBuf {
     db
 }
 
+/// A temporary folder holding the demo history, and its database.
+pub fn demo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path());
+    (dir, db)
+}
+
 /// Runs a command under a pseudo-terminal (util-linux `script`), as a
 /// person at a terminal runs it; returns everything it wrote there.
 pub fn on_a_terminal(args: &[&str]) -> String {
@@ -175,4 +192,42 @@ pub fn on_a_terminal(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A MIME part's text, decoded from base64 or quoted-printable.
+pub fn mime_part(mail: &str, content_type: &str) -> String {
+    use base64::Engine;
+    let start = mail
+        .find(&format!("Content-Type: {content_type}"))
+        .unwrap_or_else(|| panic!("no {content_type} part: {mail}"));
+    let part = &mail[start..];
+    let (head, rest) = part.split_once("\r\n\r\n").unwrap();
+    let body = &rest[..rest.find("\r\n--").unwrap_or(rest.len())];
+    if head.contains("base64") {
+        let joined: String = body.split_whitespace().collect();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .unwrap(),
+        )
+        .unwrap()
+    } else if head.contains("quoted-printable") {
+        let soft = body.replace("=\r\n", "");
+        let mut bytes = Vec::new();
+        let raw = soft.as_bytes();
+        let mut i = 0;
+        while i < raw.len() {
+            if raw[i] == b'=' && i + 2 < raw.len() {
+                let hex = std::str::from_utf8(&raw[i + 1..i + 3]).unwrap();
+                bytes.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 3;
+            } else {
+                bytes.push(raw[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(bytes).unwrap()
+    } else {
+        body.to_string()
+    }
 }

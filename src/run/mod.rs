@@ -7,9 +7,7 @@
 //! never stops the others, and a page whose extraction collapses raises an
 //! anomaly alert instead of reporting its services removed.
 
-use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,19 +16,25 @@ use serde::Serialize;
 
 use crate::alert::{self, Message};
 use crate::canon::AliasTable;
-use crate::config::{self, Config, SourceConfig};
+use crate::config::{Config, SourceConfig};
 use crate::diff::Differ;
-use crate::fetch::{FetchError, Fetched, Fetcher};
+use crate::fetch::Fetcher;
 use crate::history::SourceDiff;
-use crate::ingest::read_snapshot_as;
-use crate::model::{PageForm, Snapshot};
+use crate::model::Snapshot;
 use crate::report;
-use crate::store::{
-    Attempt, Imported, NewAlert, NewSnapshot, Refusal, Store, Validators, content_hash, lock,
-};
+use crate::store::{Imported, NewAlert, NewSnapshot, Refusal, Store, content_hash, lock};
 use crate::{Error, Result};
-use scopewatch_core::profile::{self, Extraction};
 use scopewatch_core::truncation;
+
+mod daemon;
+mod fetch;
+
+pub use daemon::{Discovery, daemon, discover};
+use fetch::{Checked, Got, fetch_worker, host_queues};
+
+/// The target the submodules log under: `scopewatch::run`, as when the run
+/// was one file, so the log lines (and the JSON log's `target`) still read so.
+const LOG_TARGET: &str = module_path!();
 
 /// What happened to one source in a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -159,21 +163,6 @@ pub enum Progress<'a> {
     /// Every source is checked; the queued alerts are delivered next.
     AllChecked,
 }
-
-/// A fetched page, parsed by its fetch worker so that parsing runs on every
-/// core while the store writes on this one.
-enum Got {
-    NotModified,
-    Page {
-        body: Vec<u8>,
-        validators: Validators,
-        parsed: Box<Result<Snapshot>>,
-    },
-}
-
-/// What a fetch worker hands to the store: the source's index in the
-/// configuration, the outcome and every attempt.
-type Checked = (usize, std::result::Result<Got, FetchError>, Vec<Attempt>);
 
 /// Results waiting for the store, beyond the one each worker holds.
 const WAITING: usize = 8;
@@ -399,138 +388,6 @@ async fn check_sources(
     Ok(report)
 }
 
-/// Fetches and parses pages from one host's queue until it is empty, handing
-/// each result to the store before taking the next page.
-async fn fetch_worker(
-    queue: Arc<Mutex<VecDeque<Job>>>,
-    fetcher: Arc<Fetcher>,
-    sender: tokio::sync::mpsc::Sender<Checked>,
-) {
-    loop {
-        let job = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-        let Some((index, url, form, extraction, validators)) = job else {
-            return;
-        };
-        let (result, mut attempts) = fetcher.fetch(&url, &validators).await;
-        let got = match result {
-            Ok(Fetched::NotModified) => Ok(Got::NotModified),
-            Ok(Fetched::Page { body, validators }) => {
-                let parsed = match &*extraction {
-                    Extraction::Offering => read_snapshot_as(&url, &body, form),
-                    Extraction::Matrix(profile) => profile::read_matrix(&url, &body, profile),
-                }
-                .map_err(Error::from);
-                let offering = *extraction == Extraction::Offering;
-                let markdown = markdown_form(&url, form, &parsed).filter(|_| offering);
-                let (body, parsed) = match markdown {
-                    Some(markdown) => {
-                        prefer_markdown(&fetcher, &markdown, body, parsed, &mut attempts).await
-                    }
-                    None => (body, parsed),
-                };
-                Ok(Got::Page {
-                    body,
-                    validators,
-                    parsed: Box::new(parsed),
-                })
-            }
-            Err(e) => Err(e),
-        };
-        if sender.send((index, got, attempts)).await.is_err() {
-            return;
-        }
-    }
-}
-
-/// The address of the Markdown form a page offers (learn.microsoft.com's
-/// `markdown_url`), when the source's form is left to detection.
-fn markdown_form(page: &str, form: Option<PageForm>, parsed: &Result<Snapshot>) -> Option<String> {
-    let snapshot = parsed
-        .as_ref()
-        .ok()
-        .filter(|s| form.is_none() && s.form == PageForm::Html)?;
-    let offered = snapshot.provenance.markdown_url.as_deref()?;
-    let url = reqwest::Url::parse(page).ok()?.join(offered).ok()?;
-    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
-}
-
-/// The Markdown form of a page in place of its HTML: it is the article's
-/// source, without the template around it, so a template change or a site
-/// rebuild is no new version. The HTML is kept when the Markdown cannot be
-/// fetched or shows no scope. The Markdown requests' attempts are recorded
-/// before the one that brought the HTML, which stays last.
-async fn prefer_markdown(
-    fetcher: &Fetcher,
-    url: &str,
-    html_body: Vec<u8>,
-    html: Result<Snapshot>,
-    attempts: &mut Vec<Attempt>,
-) -> (Vec<u8>, Result<Snapshot>) {
-    let (result, tried) = fetcher.fetch(url, &Validators::default()).await;
-    attempts.splice(0..0, tried);
-    let Ok(Fetched::Page { body, .. }) = result else {
-        tracing::warn!(
-            url,
-            "the Markdown form could not be fetched; the HTML is used"
-        );
-        return (html_body, html);
-    };
-    match (
-        read_snapshot_as(url, &body, Some(PageForm::Markdown)),
-        &html,
-    ) {
-        (Ok(mut markdown), Ok(page)) if markdown.has_scope() => {
-            markdown.provenance = markdown.provenance.or(&page.provenance);
-            (body, Ok(markdown))
-        }
-        _ => {
-            tracing::warn!(url, "the Markdown form shows no scope; the HTML is used");
-            (html_body, html)
-        }
-    }
-}
-
-/// A page to fetch: its index in the configuration, URL, form, how it is
-/// read, and the validators for a conditional GET.
-type Job = (usize, String, Option<PageForm>, Arc<Extraction>, Validators);
-
-/// The configured sources to fetch (with their index in the
-/// configuration) grouped by host (and port), in configuration order
-/// within each host.
-fn host_queues(
-    store: &Store,
-    config: &Config,
-    sources: &[(usize, &SourceConfig)],
-) -> Result<Vec<VecDeque<Job>>> {
-    let mut validators = store.all_validators()?;
-    let mut queues: Vec<VecDeque<Job>> = Vec::new();
-    let mut by_host: HashMap<String, usize> = HashMap::new();
-    for &(index, source) in sources {
-        let host = reqwest::Url::parse(&source.url)
-            .map(|u| {
-                format!(
-                    "{}:{:?}",
-                    u.host_str().unwrap_or(""),
-                    u.port_or_known_default()
-                )
-            })
-            .unwrap_or_default();
-        let job = (
-            index,
-            source.url.clone(),
-            source.format,
-            Arc::new(config.extraction(source)),
-            validators.remove(source.id.as_str()).unwrap_or_default(),
-        );
-        let queue = *by_host.entry(host).or_insert_with(|| {
-            queues.push(VecDeque::new());
-            queues.len() - 1
-        });
-        queues[queue].push_back(job);
-    }
-    Ok(queues)
-}
-
 /// Stores a fetched page version and queues the alerts it calls for.
 /// Returns the outcome, and why the response was refused if it was: only a
 /// response whose version is accepted (stored, or the same as stored) keeps
@@ -690,159 +547,4 @@ fn alerts_for(config: &Config, source: &str, message: &Message) -> Vec<NewAlert>
             payload: payload.clone(),
         })
         .collect()
-}
-
-/// Runs the job on the configured schedule until SIGINT or SIGTERM; a run
-/// under way when the signal comes is finished first.
-pub async fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> Result<()> {
-    let schedule = config.schedule_parsed()?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let wake = Arc::new(tokio::sync::Notify::new());
-    {
-        let (stop, wake) = (stop.clone(), wake.clone());
-        tokio::spawn(async move {
-            shutdown_signal().await;
-            stop.store(true, Ordering::SeqCst);
-            wake.notify_one();
-        });
-    }
-    tracing::info!(
-        schedule = %config.schedule,
-        database = %db.display(),
-        sources = config.sources.len(),
-        channels = config.alerts.len(),
-        "daemon started"
-    );
-    while !stop.load(Ordering::SeqCst) {
-        let Some(next) = schedule.upcoming(Utc).next() else {
-            return Err(Error::ScheduleNeverFires(config.schedule.clone()));
-        };
-        let wait = (next - Utc::now()).to_std().unwrap_or_default();
-        tracing::info!(next = %next, "waiting for the next run");
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = wake.notified() => break,
-        }
-        tracing::info!(sources = config.sources.len(), "run started");
-        match run_once(config, aliases, db, &|_| {}).await {
-            Ok(report) => tracing::info!(
-                sources = report.sources.len(),
-                changed = report.count(|o| matches!(o, Outcome::ScopeChanged(_))),
-                anomalies = report.count(|o| matches!(o, Outcome::Anomaly(_))),
-                failed = report.count(|o| matches!(o, Outcome::Failed(_))),
-                alerts_sent = report.alerts_sent,
-                alerts_failed = report.alerts_failed.len(),
-                channels_not_ready = report.channels_not_ready.len(),
-                network_down = report.network_down,
-                "run finished"
-            ),
-            Err(e) => tracing::error!(error = %e, "run failed"),
-        }
-    }
-    tracing::info!("daemon stopped");
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-/// Offering pages new on the hub, and configured ones the hub no longer lists.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Discovery {
-    /// (id, url) of pages the hub links that the configuration lacks.
-    pub new: Vec<(String, String)>,
-    /// Configured sources the hub no longer links.
-    pub retired: Vec<String>,
-}
-
-/// Reads the offerings hub page and compares its offering links with the
-/// configured sources.
-pub async fn discover(config: &Config, hub: &str) -> Result<Discovery> {
-    let fetcher = Fetcher::new(&config.fetch, &config.user_agent)?;
-    let (result, _) = fetcher.fetch(hub, &Validators::default()).await;
-    let body = match result {
-        Ok(Fetched::Page { body, .. }) => body,
-        Ok(Fetched::NotModified) => {
-            return Err(Error::Hub {
-                hub: hub.to_string(),
-                source: FetchError::Status(304),
-            });
-        }
-        Err(source) => {
-            return Err(Error::Hub {
-                hub: hub.to_string(),
-                source,
-            });
-        }
-    };
-    let base = reqwest::Url::parse(hub).map_err(|_| Error::Hub {
-        hub: hub.to_string(),
-        source: FetchError::NotHttp(hub.to_string()),
-    })?;
-    let html = String::from_utf8_lossy(&body);
-    let doc = scraper::Html::parse_document(&html);
-    let links = scraper::Selector::parse("a[href]").expect("a constant, valid selector");
-    let mut found: Vec<(String, String)> = Vec::new();
-    for a in doc.select(&links) {
-        let Some(url) = a.attr("href").and_then(|h| base.join(h).ok()) else {
-            continue;
-        };
-        let Some(last) = url.path_segments().and_then(|mut s| s.next_back()) else {
-            continue;
-        };
-        let id = last.trim_end_matches(".md").to_lowercase();
-        if !id.starts_with("offering-") || id == "offering-home" {
-            continue;
-        }
-        // A page in another language is named as `init --locale` names it.
-        let id = match url
-            .path_segments()
-            .and_then(|mut s| s.next())
-            .and_then(|first| config::locale(first).ok())
-        {
-            Some(locale) => config::localized_id(&id, &locale),
-            None => id,
-        };
-        if !found.iter().any(|(i, _)| *i == id) {
-            let mut clean = url.clone();
-            clean.set_query(None);
-            clean.set_fragment(None);
-            found.push((id, clean.to_string()));
-        }
-    }
-    if found.is_empty() {
-        return Err(Error::NotAHub(hub.to_string()));
-    }
-    let configured: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
-    Ok(Discovery {
-        new: found
-            .iter()
-            .filter(|(id, _)| !configured.contains(&id.as_str()))
-            .cloned()
-            .collect(),
-        retired: configured
-            .iter()
-            .filter(|id| !found.iter().any(|(f, _)| f == *id))
-            .map(|id| id.to_string())
-            .collect(),
-    })
 }
