@@ -129,7 +129,8 @@ fn log_filters_by_date_kind_service_and_environment() {
                 "to",
                 "environment",
                 "evidence",
-                "program"
+                "program",
+                "localized"
             ]
         );
         reader
