@@ -110,7 +110,7 @@ impl Store {
         // inside its transaction.
         conn.pragma_update(None, "foreign_keys", "OFF")
             .map_err(wrap)?;
-        schema::migrations().to_latest(&mut conn)?;
+        schema::bring_up(&mut conn, found == Found::Empty)?;
         if found == Found::Empty || application_id(&conn).map_err(wrap)? != APPLICATION_ID {
             conn.pragma_update(None, "application_id", APPLICATION_ID)
                 .map_err(wrap)?;

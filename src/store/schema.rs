@@ -1,6 +1,7 @@
 //! The database schema, as forward-only migrations. A migration once
 //! released is never edited: a change is a new entry at the end.
 
+use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 /// Version 1: sources, content-addressed raw documents, snapshots and their
@@ -338,6 +339,34 @@ CREATE INDEX service_set_member_by_name ON service_set_member (name_id, role, se
 /// The schema version [`migrations`] brings a database to.
 pub(super) const LATEST: i64 = 13;
 
+/// The schema at [`LATEST`] as SQLite records it after the migrations
+/// (`sqlite_schema`, in creation order). A new database is given it in one
+/// transaction: the thirteen migrations, which rebuild tables that are still
+/// empty, were a quarter of the instructions of a ten-page first run. A test
+/// checks that it is exactly what the migrations build.
+const CURRENT: &str = include_str!("schema.sql");
+
+/// Brings a database to [`LATEST`]: a new, empty one at once from
+/// [`CURRENT`], any other through the migrations (and their hooks).
+pub(super) fn bring_up(
+    conn: &mut Connection,
+    empty: bool,
+) -> Result<(), rusqlite_migration::Error> {
+    if !empty {
+        return migrations().to_latest(conn);
+    }
+    let create = |conn: &mut Connection| -> rusqlite::Result<()> {
+        let tx = conn.transaction()?;
+        tx.execute_batch(CURRENT)?;
+        tx.pragma_update(None, "user_version", LATEST)?;
+        tx.commit()
+    };
+    create(conn).map_err(|err| rusqlite_migration::Error::RusqliteError {
+        query: "the current schema (src/store/schema.sql)".to_string(),
+        err,
+    })
+}
+
 pub(super) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -358,6 +387,54 @@ pub(super) fn migrations() -> Migrations<'static> {
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::Connection;
+
+    /// A database's schema as `schema.sql` writes it: each statement SQLite
+    /// keeps, in creation order.
+    fn schema_sql(conn: &Connection) -> String {
+        let mut stmt = conn
+            .prepare("SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY rowid")
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+        let header = format!(
+            "-- The schema at version {}, as SQLite records it after the migrations of\n\
+             -- schema.rs. Written by `SCOPEWATCH_WRITE_SCHEMA=1 cargo test --lib store::schema`;\n\
+             -- never edited by hand.\n",
+            super::LATEST
+        );
+        std::iter::once(header)
+            .chain(rows.map(|sql| format!("{};\n", sql.unwrap())))
+            .collect()
+    }
+
+    #[test]
+    fn a_new_database_gets_exactly_the_schema_the_migrations_build() {
+        let mut migrated = Connection::open_in_memory().unwrap();
+        super::bring_up(&mut migrated, false).unwrap();
+        let expected = schema_sql(&migrated);
+        if std::env::var_os("SCOPEWATCH_WRITE_SCHEMA").is_some() {
+            std::fs::write(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/schema.sql"),
+                &expected,
+            )
+            .unwrap();
+        }
+        assert_eq!(
+            super::CURRENT,
+            expected,
+            "src/store/schema.sql is not what the migrations build: rerun this test with SCOPEWATCH_WRITE_SCHEMA=1 to rewrite it"
+        );
+        let mut fresh = Connection::open_in_memory().unwrap();
+        super::bring_up(&mut fresh, true).unwrap();
+        assert_eq!(schema_sql(&fresh), expected);
+        let version = |c: &Connection| {
+            c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+                .unwrap()
+        };
+        assert_eq!(version(&fresh), super::LATEST);
+        assert_eq!(version(&migrated), super::LATEST);
+    }
+
     #[test]
     fn migrations_are_valid() {
         super::migrations().validate().unwrap();
