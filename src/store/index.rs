@@ -16,6 +16,7 @@
 //! program heading nor a column header could be) reads back as page-wide.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -152,19 +153,22 @@ pub(crate) struct Listed {
 /// scopes list. The environment is the scope's raw label, `""` for a
 /// page-wide list; a former name carries its scope's, like a listed one.
 pub(super) fn index_entries(scopes: &[Scope]) -> BTreeSet<(i64, &str, &str)> {
-    scopes
-        .iter()
-        .flat_map(|scope| {
-            let environment = scope.environment.as_deref().unwrap_or("");
-            scope.items.iter().flat_map(move |item| {
-                let listed = item.services.iter().map(|v| (LISTED, v.name()));
-                let formerly = item.formerly.iter().map(|v| (FORMERLY, v.name()));
-                listed
-                    .chain(formerly)
-                    .map(move |(role, name)| (role, name, environment))
-            })
+    entries(scopes).collect()
+}
+
+/// Every (role, name as written, environment) entry of a snapshot's scopes,
+/// repeats included.
+fn entries(scopes: &[Scope]) -> impl Iterator<Item = (i64, &str, &str)> {
+    scopes.iter().flat_map(|scope| {
+        let environment = scope.environment.as_deref().unwrap_or("");
+        scope.items.iter().flat_map(move |item| {
+            let listed = item.services.iter().map(|v| (LISTED, v.name()));
+            let formerly = item.formerly.iter().map(|v| (FORMERLY, v.name()));
+            listed
+                .chain(formerly)
+                .map(move |(role, name)| (role, name, environment))
         })
-        .collect()
+    })
 }
 
 /// The service set that a snapshot's scopes list, stored if new; none when
@@ -174,14 +178,16 @@ pub(super) fn service_set(
     names: &mut NameIds,
     scopes: &[Scope],
 ) -> Result<Option<i64>> {
-    let mut members = index_entries(scopes)
-        .into_iter()
+    // Sorted and made distinct by name id rather than by name: the same
+    // members (an id stands for one name), without comparing strings.
+    let mut members = entries(scopes)
         .map(|(role, name, environment)| Ok((role, names.id(tx, name)?, environment)))
         .collect::<Result<Vec<_>>>()?;
     if members.is_empty() {
         return Ok(None);
     }
     members.sort_unstable();
+    members.dedup();
     intern_set(tx, &members).map(Some)
 }
 
@@ -219,12 +225,16 @@ type Member<'a> = (i64, i64, &'a str);
 /// hundred.
 fn set_digest(members: &[Member]) -> [u8; 32] {
     let mut hasher = Sha256::new();
+    let mut member = String::new();
     for (i, (role, name, environment)) in members.iter().enumerate() {
         if i > 0 {
             hasher.update(b",");
         }
         let length = environment.len();
-        hasher.update(format!("{role}:{name}:{length}:{environment}").as_bytes());
+        member.clear();
+        // Writing to a String cannot fail.
+        let _ = write!(member, "{role}:{name}:{length}:{environment}");
+        hasher.update(member.as_bytes());
     }
     hasher.finalize().into()
 }
@@ -290,6 +300,16 @@ mod tests {
     use crate::store::snapshots::extraction;
     use crate::store::testing::{V1, day, first_version, listing};
     use crate::store::{Imported, NewSnapshot, schema};
+
+    /// Stores written by earlier releases find their sets by these digests:
+    /// the bytes hashed must stay `role:name_id:length:environment`, joined
+    /// by commas.
+    #[test]
+    fn a_set_digest_hashes_its_members_as_written_since_version_13() {
+        let members: [Member; 3] = [(0, 1, ""), (0, 2, "GCC High"), (1, 12, "a,b")];
+        let expected: [u8; 32] = Sha256::digest(b"0:1:0:,0:2:8:GCC High,1:12:3:a,b").into();
+        assert_eq!(set_digest(&members), expected);
+    }
 
     #[test]
     fn version_7_numbers_the_service_index() {
