@@ -422,7 +422,7 @@ mod tests {
         assert_eq!(
             super::CURRENT,
             expected,
-            "src/store/schema.sql is not what the migrations build: rerun this test with SCOPEWATCH_WRITE_SCHEMA=1 to rewrite it"
+            "src/store/schema.sql is not what the migrations build: run this test with SCOPEWATCH_WRITE_SCHEMA=1 to rewrite it, then without to check it"
         );
         let mut fresh = Connection::open_in_memory().unwrap();
         super::bring_up(&mut fresh, true).unwrap();
