@@ -10,7 +10,7 @@ use crate::config::{Config, SourceConfig};
 use crate::fetch::{FetchError, Fetched, Fetcher};
 use crate::ingest::read_snapshot_as;
 use crate::model::{PageForm, Snapshot};
-use crate::store::{Attempt, Store, Validators};
+use crate::store::{Attempt, Packed, Store, Validators};
 use crate::{Error, Result};
 use scopewatch_core::profile::{self, Extraction};
 
@@ -22,6 +22,9 @@ pub(super) enum Got {
         body: Vec<u8>,
         validators: Validators,
         parsed: Box<Result<Snapshot>>,
+        /// The page packed for storage; none when it is the document
+        /// stored last, or when packing failed (the store then packs it).
+        packed: Option<Packed>,
     },
 }
 
@@ -38,7 +41,15 @@ pub(super) async fn fetch_worker(
 ) {
     loop {
         let job = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-        let Some((index, url, form, extraction, validators)) = job else {
+        let Some(Job {
+            index,
+            url,
+            form,
+            extraction,
+            validators,
+            stored,
+        }) = job
+        else {
             return;
         };
         let (result, mut attempts) = fetcher.fetch(&url, &validators).await;
@@ -58,10 +69,16 @@ pub(super) async fn fetch_worker(
                     }
                     None => (body, parsed),
                 };
+                let packed = parsed.as_ref().ok().and_then(|snapshot| {
+                    Packed::unless_stored(&body, snapshot, stored.as_deref())
+                        .ok()
+                        .flatten()
+                });
                 Ok(Got::Page {
                     body,
                     validators,
                     parsed: Box::new(parsed),
+                    packed,
                 })
             }
             Err(e) => Err(e),
@@ -125,9 +142,18 @@ async fn prefer_markdown(
     }
 }
 
-/// A page to fetch: its index in the configuration, URL, form, how it is
-/// read, and the validators for a conditional GET.
-type Job = (usize, String, Option<PageForm>, Arc<Extraction>, Validators);
+/// A page to fetch.
+pub(super) struct Job {
+    /// The source's index in the configuration.
+    index: usize,
+    url: String,
+    form: Option<PageForm>,
+    extraction: Arc<Extraction>,
+    /// For a conditional GET.
+    validators: Validators,
+    /// The hash of the document stored last, if the store knows it.
+    stored: Option<String>,
+}
 
 /// The configured sources to fetch (with their index in the
 /// configuration) grouped by host (and port), in configuration order
@@ -137,7 +163,7 @@ pub(super) fn host_queues(
     config: &Config,
     sources: &[(usize, &SourceConfig)],
 ) -> Result<Vec<VecDeque<Job>>> {
-    let mut validators = store.all_validators()?;
+    let mut known = store.all_validators()?;
     let mut queues: Vec<VecDeque<Job>> = Vec::new();
     let mut by_host: HashMap<String, usize> = HashMap::new();
     for &(index, source) in sources {
@@ -150,13 +176,17 @@ pub(super) fn host_queues(
                 )
             })
             .unwrap_or_default();
-        let job = (
+        let (validators, stored) = known
+            .remove(source.id.as_str())
+            .map_or_else(Default::default, |(v, hash)| (v, Some(hash)));
+        let job = Job {
             index,
-            source.url.clone(),
-            source.format,
-            Arc::new(config.extraction(source)),
-            validators.remove(source.id.as_str()).unwrap_or_default(),
-        );
+            url: source.url.clone(),
+            form: source.format,
+            extraction: Arc::new(config.extraction(source)),
+            validators,
+            stored,
+        };
         let queue = *by_host.entry(host).or_insert_with(|| {
             queues.push(VecDeque::new());
             queues.len() - 1

@@ -22,7 +22,7 @@ use crate::fetch::Fetcher;
 use crate::history::SourceDiff;
 use crate::model::Snapshot;
 use crate::report;
-use crate::store::{Imported, NewAlert, NewSnapshot, Refusal, Store, content_hash, lock};
+use crate::store::{Imported, NewAlert, NewSnapshot, Packed, Refusal, Store, content_hash, lock};
 use crate::{Error, Result};
 use scopewatch_core::truncation;
 
@@ -320,13 +320,14 @@ async fn check_sources(
                 body,
                 validators,
                 parsed,
+                packed,
             }) => {
                 // A version that cannot be stored is rolled back alone and
                 // fetched again next run; the batch's other sources go on.
                 // A refused response's validators, or those of a version not
                 // stored, would make the next run's request a 304 for a
                 // version never stored.
-                take_version(store, &differ, config, source, &body, *parsed)
+                take_version(store, &differ, config, source, &body, *parsed, packed)
                     .and_then(|(outcome, refused)| {
                         if refused.is_none() {
                             store.set_validators(&source.id, &validators)?;
@@ -399,6 +400,7 @@ fn take_version(
     source: &SourceConfig,
     body: &[u8],
     parsed: Result<Snapshot>,
+    packed: Option<Packed>,
 ) -> Result<(Outcome, Option<Refusal>)> {
     let previous = store.latest_good(&source.id)?;
     let last_good = previous
@@ -493,6 +495,7 @@ fn take_version(
             origin: &source.url,
             includes: &[],
         },
+        packed.as_ref(),
         |id| match (&previous, &change) {
             (Some(_), None) => missing_alerts,
             (Some(p), Some(change)) if change.diff.has_scope_changes() => alerts_for(

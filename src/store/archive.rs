@@ -478,7 +478,7 @@ fn restore_record(
                     "document {hash}: size {size} does not match"
                 )));
             }
-            insert_document(tx, &hash, &form, &bytes)?;
+            insert_document(tx, &hash, &form, &bytes, None)?;
             counts.documents += 1;
         }
         Record::Snapshot {

@@ -83,17 +83,27 @@ impl Store {
 /// gain.
 const ZSTD_LEVEL: i32 = 1;
 
-/// Stores a raw document once, compressed; its hash is of the raw bytes.
-pub(super) fn insert_document(tx: &Connection, hash: &str, form: &str, raw: &[u8]) -> Result<()> {
+/// Stores a raw document once, compressed (`compressed`: already, by
+/// [`compress`]); its hash is of the raw bytes.
+pub(super) fn insert_document(
+    tx: &Connection,
+    hash: &str,
+    form: &str,
+    raw: &[u8],
+    compressed: Option<&[u8]>,
+) -> Result<()> {
     let exists: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM document WHERE hash = ?1)")?
         .query_row([hash], |r| r.get(0))?;
     if !exists {
-        let packed = compress(raw)?;
+        let packed = match compressed {
+            Some(packed) => std::borrow::Cow::Borrowed(packed),
+            None => std::borrow::Cow::Owned(compress(raw)?),
+        };
         tx.prepare_cached(
             "INSERT INTO document (hash, size, form, compression, body) VALUES (?1, ?2, ?3, 'zstd', ?4)",
         )?
-        .execute(params![hash, raw.len() as i64, form, packed])?;
+        .execute(params![hash, raw.len() as i64, form, &packed[..]])?;
     }
     Ok(())
 }

@@ -18,7 +18,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use sha2::{Digest, Sha256};
 
 use super::Store;
@@ -205,14 +205,36 @@ fn intern_set(tx: &Connection, members: &[Member]) -> Result<i64> {
     tx.prepare_cached("INSERT INTO service_set (digest) VALUES (?1)")?
         .execute([&digest[..]])?;
     let set = tx.last_insert_rowid();
-    let mut member = tx.prepare_cached(
-        "INSERT INTO service_set_member (set_id, role, name_id, environment) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for (role, name, environment) in members {
-        member.execute(params![set, role, name, environment])?;
+    // Many rows per statement: a new set has dozens of members, and one
+    // statement each spent more in binding and stepping than in storing.
+    // The counts are powers of two, so that the statement cache holds a
+    // handful of these statements, not one per count.
+    let mut rest = members;
+    while !rest.is_empty() {
+        let count = MEMBERS_PER_INSERT.min(1 << rest.len().ilog2());
+        let (rows, after) = rest.split_at(count);
+        rest = after;
+        let values = vec!["(?, ?, ?, ?)"; rows.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO service_set_member (set_id, role, name_id, environment) VALUES {values}"
+        );
+        let params = rows.iter().flat_map(|(role, name, environment)| {
+            [
+                &set as &dyn ToSql,
+                role as &dyn ToSql,
+                name as &dyn ToSql,
+                environment as &dyn ToSql,
+            ]
+        });
+        tx.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(params))?;
     }
     Ok(set)
 }
+
+/// Members written by one statement at most (a power of two): four
+/// parameters each, well under SQLite's limit of 32,766.
+const MEMBERS_PER_INSERT: usize = 64;
 
 /// A set's member: role, name id, environment label (`""`: page-wide).
 type Member<'a> = (i64, i64, &'a str);
@@ -470,6 +492,44 @@ mod tests {
         };
         assert_eq!(service_sets(&store), 2);
         assert_eq!(service_set_of(&store, id), service_set_of(&store, 1));
+    }
+
+    /// A set of 100 entries is written in statements of 64, 32 and 4 rows:
+    /// every entry is stored once, and a second page listing the same
+    /// services finds the set rather than writing another.
+    #[test]
+    fn a_large_set_is_stored_whole_and_found_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let list: String = (1..=100)
+            .map(|i| format!("- Contoso Service {i}\n"))
+            .collect();
+        let page = format!("# T\n\n## In-scope services\n\n{list}");
+        let snap = snapshot(parse_str(&page));
+        let mut ids = Vec::new();
+        for source in ["offering-x", "offering-y"] {
+            let Imported::Stored(id) = store
+                .import(&NewSnapshot {
+                    source,
+                    raw: page.as_bytes(),
+                    ..first_version(&snap)
+                })
+                .unwrap()
+            else {
+                panic!("not stored")
+            };
+            ids.push(id);
+        }
+        let members: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM service_set_member", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(members, 100);
+        assert_eq!(service_sets(&store), 1);
+        for id in ids {
+            assert!(store.index_agrees(id, &snap).unwrap());
+            assert_eq!(store.scope_sizes().unwrap().get(&id), Some(&100));
+        }
     }
 
     #[test]

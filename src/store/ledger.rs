@@ -72,25 +72,27 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// What each server last said about each source's version, by source:
-    /// one query for the whole job, rather than one per source before the
-    /// first page can be fetched.
+    /// What each server last said about each source's version, and the
+    /// hash of that version's document, by source: one query for the whole
+    /// job, rather than one per source before the first page can be
+    /// fetched.
     ///
     /// Only for a source whose latest stored version has scope: with no
     /// version stored, or an anomalous one last, a 304 would confirm
     /// nothing worth keeping, so the page is fetched whole.
-    pub(crate) fn all_validators(&self) -> Result<HashMap<String, Validators>> {
+    pub(crate) fn all_validators(&self) -> Result<HashMap<String, (Validators, String)>> {
         let mut stmt = self.conn.prepare(
-            "SELECT f.source_id, f.etag, f.last_modified FROM fetch_state f
-             WHERE (SELECT s.scope_found FROM snapshot s WHERE s.source_id = f.source_id
-                    ORDER BY s.captured_at DESC, s.id DESC LIMIT 1) = 1",
+            "SELECT f.source_id, f.etag, f.last_modified, s.document_hash FROM fetch_state f
+             JOIN snapshot s ON s.id = (SELECT l.id FROM snapshot l WHERE l.source_id = f.source_id
+                                        ORDER BY l.captured_at DESC, l.id DESC LIMIT 1)
+             WHERE s.scope_found = 1",
         )?;
         let rows = stmt.query_map([], |r| {
             let validators = Validators {
                 etag: r.get(1)?,
                 last_modified: r.get(2)?,
             };
-            Ok((r.get(0)?, validators))
+            Ok((r.get(0)?, (validators, r.get(3)?)))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

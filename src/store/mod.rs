@@ -40,7 +40,7 @@ pub use sources::SourceInfo;
 pub(crate) use documents::content_hash;
 pub(crate) use index::Listed;
 pub(crate) use outbox::{NewAlert, PendingAlert};
-pub(crate) use snapshots::NewSnapshot;
+pub(crate) use snapshots::{NewSnapshot, Packed};
 
 use std::path::{Path, PathBuf};
 
@@ -481,7 +481,7 @@ mod tests {
         };
         store.begin_batch().unwrap();
         store.import(&later("offering-x", &second)).unwrap();
-        let failed = store.import_with_alerts(&later("offering-y", &second), refused);
+        let failed = store.import_with_alerts(&later("offering-y", &second), None, refused);
         assert!(failed.is_err());
         // Committing after the failure writes the version before it, and
         // no part of the failed one.
@@ -571,7 +571,11 @@ mod tests {
         let new = first_version(&snap);
         let refused = refused_alert("offering-x");
         store.begin_batch().unwrap();
-        assert!(store.import_with_alerts(&new, |_| vec![refused]).is_err());
+        assert!(
+            store
+                .import_with_alerts(&new, None, |_| vec![refused])
+                .is_err()
+        );
         // The same names again, in the same batch: they must be written
         // anew, not taken from the rolled-back rows.
         let Imported::Stored(id) = store.import(&new).unwrap() else {

@@ -72,23 +72,29 @@ impl Store {
     /// Stores a page version unless the source already has the same content
     /// in force at that time. All of it is written, or none of it.
     pub(crate) fn import(&mut self, new: &NewSnapshot<'_>) -> Result<Imported> {
-        self.import_with_alerts(new, |_| Vec::new())
+        self.import_with_alerts(new, None, |_| Vec::new())
     }
 
     /// As [`Store::import`], queueing the alerts the new snapshot calls for
     /// (`alerts` gets its id) in the same transaction: a crash never leaves
-    /// a stored change without its alert.
+    /// a stored change without its alert. `packed`, when given, is
+    /// [`Packed::unless_stored`] of the same page and snapshot, made
+    /// beforehand.
     pub(crate) fn import_with_alerts(
         &mut self,
         new: &NewSnapshot<'_>,
+        packed: Option<&Packed>,
         alerts: impl FnOnce(i64) -> Vec<NewAlert>,
     ) -> Result<Imported> {
         SourceId::new(new.source)?;
-        let hash = content_hash(new.raw);
+        let hash = match packed {
+            Some(packed) => packed.hash.clone(),
+            None => content_hash(new.raw),
+        };
         let captured = new
             .captured_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        self.write(|tx, names| import_version(tx, names, new, (&hash, &captured), alerts))
+        self.write(|tx, names| import_version(tx, names, new, packed, (&hash, &captured), alerts))
     }
 
     /// The snapshots of a source whose document is `hash`, captured within
@@ -382,6 +388,7 @@ fn import_version(
     tx: &Connection,
     names: &mut NameIds,
     new: &NewSnapshot<'_>,
+    packed: Option<&Packed>,
     (hash, captured): (&str, &str),
     alerts: impl FnOnce(i64) -> Vec<NewAlert>,
 ) -> Result<Imported> {
@@ -406,7 +413,16 @@ fn import_version(
     {
         return Ok(Imported::Unchanged(id));
     }
-    write_version(tx, names, new, (hash, captured), &include_hashes, alerts).map(Imported::Stored)
+    write_version(
+        tx,
+        names,
+        new,
+        packed,
+        (hash, captured),
+        &include_hashes,
+        alerts,
+    )
+    .map(Imported::Stored)
 }
 
 /// Writes a new version with its document, includes and alerts, inside
@@ -415,6 +431,7 @@ fn write_version(
     tx: &Connection,
     names: &mut NameIds,
     new: &NewSnapshot<'_>,
+    packed: Option<&Packed>,
     (hash, captured): (&str, &str),
     include_hashes: &[(String, String)],
     alerts: impl FnOnce(i64) -> Vec<NewAlert>,
@@ -432,10 +449,11 @@ fn write_version(
         new.snapshot.locale,
         Utc::now().to_rfc3339()
     ])?;
-    insert_document(tx, hash, new.snapshot.form.as_str(), new.raw)?;
-    let id = insert_snapshot(tx, names, new, hash, captured)?;
+    let form = new.snapshot.form.as_str();
+    insert_document(tx, hash, form, new.raw, packed.map(|p| &p.document[..]))?;
+    let id = insert_snapshot(tx, names, new, packed, hash, captured)?;
     for ((target, bytes), (_, include_hash)) in new.includes.iter().zip(include_hashes) {
-        insert_document(tx, include_hash, "markdown", bytes)?;
+        insert_document(tx, include_hash, "markdown", bytes, None)?;
         tx.execute(
             "INSERT OR IGNORE INTO snapshot_include (snapshot_id, target, document_hash) VALUES (?1, ?2, ?3)",
             params![id, target, include_hash],
@@ -467,12 +485,17 @@ fn insert_snapshot(
     tx: &Connection,
     names: &mut NameIds,
     new: &NewSnapshot<'_>,
+    packed: Option<&Packed>,
     hash: &str,
     captured: &str,
 ) -> Result<i64> {
     refuse_credentials(new.origin)?;
     let s = new.snapshot;
     let set = service_set(tx, names, &s.scopes)?;
+    let extraction = match packed {
+        Some(packed) => std::borrow::Cow::Borrowed(&packed.extraction[..]),
+        None => std::borrow::Cow::Owned(extraction(&s.scopes, &s.links)?),
+    };
     tx.prepare_cached(
         "INSERT INTO snapshot (source_id, document_hash, captured_at, page_date, title, locale, form,
                                parser_version, scope_found, warnings, origin, extraction, service_set_id,
@@ -491,13 +514,45 @@ fn insert_snapshot(
             s.has_scope(),
             serde_json::to_string(&s.warnings).unwrap_or_else(|_| "[]".into()),
             new.origin,
-            extraction(&s.scopes, &s.links)?,
+            &extraction[..],
             set,
             s.provenance.commit,
             s.provenance.document_id,
             s.read_with.as_ref().and_then(|p| serde_json::to_string(p).ok()),
         ])?;
     Ok(tx.last_insert_rowid())
+}
+
+/// What storing a version costs before the database is touched: the
+/// document's hash, the document compressed and the extraction packed.
+/// The nightly job makes it on the fetch worker that parsed the page: when
+/// every page changes, the one thread that writes is the run's bottleneck.
+#[derive(Debug)]
+pub(crate) struct Packed {
+    hash: String,
+    document: Vec<u8>,
+    extraction: Vec<u8>,
+}
+
+impl Packed {
+    /// A page and the snapshot read from it, packed; none when the page is
+    /// `stored` (the hash of the document stored last), which storing
+    /// would not write again.
+    pub(crate) fn unless_stored(
+        raw: &[u8],
+        snapshot: &Snapshot,
+        stored: Option<&str>,
+    ) -> Result<Option<Self>> {
+        let hash = content_hash(raw);
+        if stored == Some(hash.as_str()) {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            hash,
+            document: compress(raw)?,
+            extraction: extraction(&snapshot.scopes, &snapshot.links)?,
+        }))
+    }
 }
 
 /// A snapshot's scopes and links as one compressed JSON value: the record
@@ -595,6 +650,56 @@ mod tests {
             Some(id)
         );
         assert_eq!(store.sources().unwrap()[0].snapshots, 1);
+    }
+
+    /// A version packed beforehand (as the nightly job's fetch workers do)
+    /// is stored exactly as one the store packs itself, and is not packed
+    /// at all when it is the document stored last.
+    #[test]
+    fn a_packed_version_is_stored_as_an_unpacked_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let snap = snapshot(parse_str(V1));
+        let new = first_version(&snap);
+        let rows = |packed: Option<&Packed>| {
+            let path = dir.path().join(format!("{}.db", packed.is_some()));
+            let mut store = Store::open(&path).unwrap();
+            let Imported::Stored(id) = store
+                .import_with_alerts(&new, packed, |_| Vec::new())
+                .unwrap()
+            else {
+                panic!("not stored")
+            };
+            assert!(store.check_documents().unwrap().is_empty());
+            assert_eq!(store.raw_version(id).unwrap().raw, V1.as_bytes());
+            assert_eq!(store.load(id).unwrap().snapshot.scopes, snap.scopes);
+            store
+                .conn
+                .query_row(
+                    "SELECT d.hash, d.size, d.body, s.extraction FROM snapshot s
+                     JOIN document d ON d.hash = s.document_hash WHERE s.id = ?1",
+                    [id],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, Vec<u8>>(2)?,
+                            r.get::<_, Vec<u8>>(3)?,
+                        ))
+                    },
+                )
+                .unwrap()
+        };
+        let packed = Packed::unless_stored(V1.as_bytes(), &snap, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(rows(Some(&packed)), rows(None));
+
+        let stored = content_hash(V1.as_bytes());
+        assert!(
+            Packed::unless_stored(V1.as_bytes(), &snap, Some(&stored))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
