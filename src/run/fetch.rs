@@ -1,6 +1,6 @@
 //! The fetch side of a run: the sources grouped into one queue per host,
-//! and the workers that fetch and parse a queue's pages (preferring a
-//! page's Markdown form) while the store writes on the run's own task.
+//! and the workers that fetch, parse and pack a queue's pages (preferring
+//! a page's Markdown form) while the store writes on the run's own task.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -14,8 +14,8 @@ use crate::store::{Attempt, Packed, Store, Validators};
 use crate::{Error, Result};
 use scopewatch_core::profile::{self, Extraction};
 
-/// A fetched page, parsed by its fetch worker so that parsing runs on every
-/// core while the store writes on the run's task.
+/// A fetched page, parsed and packed by its fetch worker so that this work
+/// runs on every core while the store writes on the run's task.
 pub(super) enum Got {
     NotModified,
     Page {
