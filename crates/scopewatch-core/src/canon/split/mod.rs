@@ -14,7 +14,8 @@
 //! forms seen in their translations; anything they do not recognise stays in
 //! the name, where a later edit shows up as a rewording rather than vanishing.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -190,7 +191,34 @@ const BRANDS: &[&str] = &[
 ];
 
 /// Splits an item's visible text into its services, former names and note.
+///
+/// Pages repeat their items: a cloud's list of services is copied onto
+/// dozens of offering pages, and a page keeps most of its items from one
+/// version to the next. Each thread remembers the parts of the items it
+/// split last ([`SPLIT_MEMORY`] of them), as splitting depends on the text
+/// alone.
 pub fn split_item(text: &str) -> ItemParts {
+    thread_local! {
+        static SPLIT: RefCell<HashMap<String, ItemParts>> = RefCell::default();
+    }
+    if let Some(parts) = SPLIT.with_borrow(|split| split.get(text).cloned()) {
+        return parts;
+    }
+    let parts = split_text(text);
+    SPLIT.with_borrow_mut(|split| {
+        if split.len() >= SPLIT_MEMORY {
+            split.clear();
+        }
+        split.insert(text.to_string(), parts.clone());
+    });
+    parts
+}
+
+/// Items a thread remembers the parts of: more than a nightly run's pages
+/// list in one language, in under a megabyte.
+const SPLIT_MEMORY: usize = 2048;
+
+fn split_text(text: &str) -> ItemParts {
     let text = clean(text);
     let opens_with = |p: &&str| {
         text.get(..p.len())

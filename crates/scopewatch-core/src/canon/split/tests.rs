@@ -229,3 +229,35 @@ fn unbalanced_parenthesis_keeps_text() {
     let p = split_item("Azure (preview");
     assert_eq!(names(&p.services), ["Azure (preview"]);
 }
+
+#[test]
+fn an_item_split_again_reads_as_it_did_the_first_time() {
+    // Near twins: each is split on its own, and read the same every time.
+    let items = [
+        "Azure, Azure Government",
+        "azure, azure government",
+        "Azure (formerly Windows Azure), Azure Government",
+        "Power Automate (formerly Microsoft Flow)",
+        "Power Automate (formerly Microsoft Flow) ",
+    ];
+    for round in 1..=2 {
+        for item in items {
+            assert_eq!(
+                split_item(item),
+                split_text(item),
+                "{item:?}, round {round}"
+            );
+        }
+    }
+    // Past its memory the thread starts afresh, and still reads them alike.
+    for i in 0..=SPLIT_MEMORY {
+        split_item(&format!("Service {i}"));
+    }
+    for item in items {
+        assert_eq!(split_item(item), split_text(item), "{item:?}");
+    }
+    assert_eq!(
+        names(&split_item("Power Automate (formerly Microsoft Flow)").formerly),
+        ["Microsoft Flow"]
+    );
+}
