@@ -540,6 +540,12 @@ impl LocalizedNames {
     /// Adds names; a later name for the same localized spelling in the same
     /// locale replaces an earlier one.
     pub fn extend(&mut self, learned: impl IntoIterator<Item = LearnedName>) {
+        let mut learned = learned.into_iter().peekable();
+        // Nothing learned (pages in English only): every command starts by
+        // extending the built-in table, and the lookup stays as it is.
+        if learned.peek().is_none() {
+            return;
+        }
         for name in learned {
             let id = (
                 name.locale.clone(),
