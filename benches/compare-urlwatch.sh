@@ -28,11 +28,14 @@ if [ -z "${SCOPEWATCH:-}" ]; then
 fi
 URLWATCH="$WORK/venv/bin/urlwatch"
 
-# Writes the pages of a round, then requests each once, untimed: the server
-# reads a changed file and builds its response on the first request, and
-# whichever tool ran first would pay for it (about 30 ms for 1,000 pages).
+# Writes the pages of a round, flushes them to disk, then requests each
+# once, untimed: the server reads a changed file and builds its response on
+# the first request, and the first fsync after the pages were written (one
+# tool's, when it commits) flushes the 1,000 new files with it; whichever
+# tool ran first would pay for both (about 30 ms and 10 ms for 1,000 pages).
 make_pages() { # n round
   "$ROOT/benches/make-pages.sh" "$1" "$2" "$WORK/pages"
+  sync
   python3 - "$PORT" "$1" <<'PY'
 import http.client, sys
 port, n = int(sys.argv[1]), int(sys.argv[2])
