@@ -16,7 +16,6 @@
 //! program heading nor a column header could be) reads back as page-wide.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt::Write as _;
 
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use sha2::{Digest, Sha256};
@@ -246,17 +245,21 @@ type Member<'a> = (i64, i64, &'a str);
 /// another's hash; 32 bytes name it where its members would take a few
 /// hundred.
 fn set_digest(members: &[Member]) -> [u8; 32] {
+    // The numbers are written with `itoa`: `write!` took a third of the
+    // time of finding a page's set, on every page stored.
     let mut hasher = Sha256::new();
-    let mut member = String::new();
+    let mut numbers = itoa::Buffer::new();
     for (i, (role, name, environment)) in members.iter().enumerate() {
         if i > 0 {
             hasher.update(b",");
         }
-        let length = environment.len();
-        member.clear();
-        // Writing to a String cannot fail.
-        let _ = write!(member, "{role}:{name}:{length}:{environment}");
-        hasher.update(member.as_bytes());
+        hasher.update(numbers.format(*role));
+        hasher.update(b":");
+        hasher.update(numbers.format(*name));
+        hasher.update(b":");
+        hasher.update(numbers.format(environment.len()));
+        hasher.update(b":");
+        hasher.update(environment);
     }
     hasher.finalize().into()
 }
