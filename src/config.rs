@@ -289,7 +289,7 @@ pub fn http_url(url: &str) -> Result<reqwest::Url, UrlError> {
 /// as it is stored and shown in every alert about the page.
 pub fn source_url(url: &str) -> Result<reqwest::Url, UrlError> {
     let parsed = http_url(url)?;
-    refuse_credentials(url)?;
+    no_credentials(parsed.clone())?;
     Ok(parsed)
 }
 
@@ -297,9 +297,13 @@ pub fn source_url(url: &str) -> Result<reqwest::Url, UrlError> {
 /// (a file path, a git commit) passes: this guards what the store keeps and
 /// alerts show, where an origin may be either.
 pub fn refuse_credentials(text: &str) -> Result<(), UrlError> {
-    let Ok(mut url) = reqwest::Url::parse(text) else {
-        return Ok(());
-    };
+    match reqwest::Url::parse(text) {
+        Ok(url) => no_credentials(url),
+        Err(_) => Ok(()),
+    }
+}
+
+fn no_credentials(mut url: reqwest::Url) -> Result<(), UrlError> {
     if url.username().is_empty() && url.password().is_none() {
         return Ok(());
     }
