@@ -185,7 +185,6 @@ impl<'a> Differ<'a> {
         // Where each environment's group is, and each identity in it: a
         // scan per entry made a page of thousands of names quadratic.
         let mut group_at: HashMap<Option<String>, usize> = HashMap::new();
-        let mut listed_at: HashMap<(usize, ServiceKey), usize> = HashMap::new();
         // A translated item that names its services otherwise than its
         // English item (in a sentence, a compound, or none at all) names
         // the English item's services.
@@ -221,9 +220,31 @@ impl<'a> Differ<'a> {
         // service made an item of thousands of names quadratic.
         // (Keyed by the item's address: hashing the text itself for each
         // service would be as quadratic.)
-        let mut texts: HashMap<*const crate::model::ScopeItem, Rc<str>> = HashMap::new();
+        let mut texts: HashMap<*const crate::model::ScopeItem, Rc<str>> =
+            HashMap::with_capacity(entries.len());
+        let mut listed_at: HashMap<(usize, ServiceKey), usize> =
+            HashMap::with_capacity(entries.len());
+        // Entries come a scope at a time: the group of the entry before,
+        // by its label as written, spares hashing the label for each one
+        // (hashing was half of a diff).
+        let mut current: Option<(Option<&str>, usize)> = None;
         for (environment, name, item, parent) in entries {
-            let env = environment.map(|e| self.environment_of(e));
+            let index = match current {
+                Some((label, index)) if label == environment => index,
+                _ => {
+                    let env = environment.map(|e| self.environment_of(e));
+                    let index = match group_at.get(&env) {
+                        Some(&i) => i,
+                        None => {
+                            group_at.insert(env.clone(), groups.len());
+                            groups.push((env, Vec::new()));
+                            groups.len() - 1
+                        }
+                    };
+                    current = Some((environment, index));
+                    index
+                }
+            };
             let (key, canonical, english) = self.keys_of(name);
             let localized = locale
                 .zip(english.as_ref())
@@ -242,14 +263,6 @@ impl<'a> Differ<'a> {
                 formerly: item.formerly.iter().map(ServiceKey::from).collect(),
                 parent: parent.map(|p| p.name().to_string()),
                 qualifiers: scope_qualifiers(item.note.as_deref()),
-            };
-            let index = match group_at.get(&env) {
-                Some(&i) => i,
-                None => {
-                    group_at.insert(env.clone(), groups.len());
-                    groups.push((env, Vec::new()));
-                    groups.len() - 1
-                }
             };
             let group = &mut groups[index].1;
             match listed_at.entry((index, listed.canonical.clone())) {
