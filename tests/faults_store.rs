@@ -77,9 +77,14 @@ fn a_revert_at_the_same_date_is_a_version() {
 /// Runs the job in this process, so that it lands in a chosen second.
 async fn run_in_process(config: &Path, db: &Path) -> scopewatch::run::RunReport {
     let config = Config::load(config).unwrap();
-    scopewatch::run::run_once(&config, &AliasTable::builtin(), db, &|_| {})
-        .await
-        .unwrap()
+    scopewatch::run::run_once(
+        &config,
+        Box::new(|| Ok(std::sync::Arc::new(AliasTable::builtin()))),
+        db,
+        &|_| {},
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -411,9 +411,14 @@ async fn the_nightly_run_learns_from_a_configured_translation() {
         "",
     );
     let config = scopewatch::config::Config::load(&s.config).expect("config");
-    let report = scopewatch::run::run_once(&config, &AliasTable::builtin(), &s.db(), &|_| {})
-        .await
-        .expect("runs");
+    let report = scopewatch::run::run_once(
+        &config,
+        Box::new(|| Ok(std::sync::Arc::new(AliasTable::builtin()))),
+        &s.db(),
+        &|_| {},
+    )
+    .await
+    .expect("runs");
     assert!(!report.failed(), "{}", report.text());
     let learned = scopewatch::store::Store::open_read(&s.db())
         .expect("database")

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -122,7 +123,7 @@ pub(super) fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
 /// One run of the job, with a progress bar on stderr when `progress`.
 pub(super) fn run(
     config: &Config,
-    aliases: &AliasTable,
+    aliases: run::AliasSource,
     db: &Path,
     progress: bool,
     args: RunArgs,
@@ -178,7 +179,11 @@ fn exit_code(report: &run::RunReport, exit_code: bool) -> ExitCode {
     }
 }
 
-pub(super) fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> anyhow::Result<ExitCode> {
+pub(super) fn daemon(
+    config: &Config,
+    aliases: &Arc<AliasTable>,
+    db: &Path,
+) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(run::daemon(config, aliases, db))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -17,6 +17,7 @@ mod versions;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -24,6 +25,7 @@ use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand, ValueE
 use crate::canon::AliasTable;
 use crate::config::{self, Config};
 use crate::diff::Differ;
+use crate::run;
 use crate::store::Store;
 
 /// Exit status when `--exit-code` is given and the scope changed.
@@ -324,17 +326,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .clone()
         .or_else(|| config.as_ref().map(|c| c.database.clone()))
         .unwrap_or_else(|| PathBuf::from("scopewatch.db"));
-    let aliases = match &cli.aliases {
-        Some(path) => config::load_aliases(path)?,
-        None => AliasTable::builtin(),
-    }
-    .with_localized(names::learned_in(&db));
-    let differ = Differ::new(&aliases);
+    // A file of the user's is read first, whatever the command: a mistake
+    // in it is said before anything runs. The rest of the table is built
+    // by the commands that use it.
+    let given = cli
+        .aliases
+        .as_deref()
+        .map(config::load_aliases)
+        .transpose()?;
+    let aliases = || alias_table(given.clone(), &db);
     let progress = !cli.quiet && std::io::stderr().is_terminal();
     let config = config.as_ref();
     match cli.command {
         Command::Parse(args) => pages::parse(args, config),
-        Command::Diff(args) => pages::diff(&db, &aliases, &differ, config, args),
+        Command::Diff(args) => {
+            let aliases = aliases();
+            pages::diff(&db, &aliases, &Differ::new(&aliases), config, args)
+        }
         Command::Import(args) => import::import(&db, config, progress, args),
         Command::ImportGit(args) => import::import_git(&db, config, progress, args),
         Command::Reparse(args) => import::reparse(&db, progress, args),
@@ -342,11 +350,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify => archive::verify(&db, progress),
         Command::Export(args) => archive::export(&db, args),
         Command::Restore(args) => archive::restore(&db, args),
-        Command::Log(args) => history::log(&db, &aliases, &differ, args),
+        Command::Log(args) => {
+            let aliases = aliases();
+            history::log(&db, &aliases, &Differ::new(&aliases), args)
+        }
         Command::Versions(args) => versions::versions(&db, args),
         Command::Show(args) => versions::show(&db, args),
-        Command::Report(args) => history::report(&db, config, &differ, &aliases, args),
-        Command::Feed(args) => history::feed(&db, &differ, args),
+        Command::Report(args) => {
+            let aliases = aliases();
+            history::report(&db, config, &Differ::new(&aliases), &aliases, args)
+        }
+        Command::Feed(args) => history::feed(&db, &Differ::new(&aliases()), args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -356,20 +370,41 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Timeline(args) => history::timeline(&db, &aliases, args),
-        Command::Matrix(args) => history::matrix(&db, &aliases, args),
-        Command::Lag(args) => history::lag(&db, config, &differ, &aliases, args),
+        Command::Timeline(args) => history::timeline(&db, &aliases(), args),
+        Command::Matrix(args) => history::matrix(&db, &aliases(), args),
+        Command::Lag(args) => {
+            let aliases = aliases();
+            history::lag(&db, config, &Differ::new(&aliases), &aliases, args)
+        }
         Command::Names(args) => names::names(&db, args),
-        Command::Sources(args) => job::sources(config, &db, &differ, args),
+        Command::Sources(args) => job::sources(config, &db, &Differ::new(&aliases()), args),
         Command::Init(args) => job::init(args),
-        Command::Run(args) => job::run(need_config(config)?, &aliases, &db, progress, args),
-        Command::Daemon => job::daemon(need_config(config)?, &aliases, &db),
+        Command::Run(args) => {
+            // Built while the store opens and the first pages are fetched.
+            let (given, at) = (given.clone(), db.clone());
+            let aliases: run::AliasSource = Box::new(move || Ok(alias_table(given, &at)));
+            job::run(need_config(config)?, aliases, &db, progress, args)
+        }
+        Command::Daemon => job::daemon(need_config(config)?, &aliases(), &db),
         Command::Alert(args) => alert::alert(need_config(config)?, args),
-        Command::Serve(args) => serve::serve(&db, aliases.clone(), args),
+        Command::Serve(args) => serve::serve(&db, Arc::unwrap_or_clone(aliases()), args),
         Command::Demo(args) => {
-            demo::demo(cli.db.as_deref().filter(|_| cli.db_given), &differ, args)
+            let aliases = aliases();
+            demo::demo(
+                cli.db.as_deref().filter(|_| cli.db_given),
+                &Differ::new(&aliases),
+                args,
+            )
         }
     }
+}
+
+/// The alias table the commands identify services with: the one given
+/// (`--aliases`) or the built-in one, with the names learned from the
+/// database at `db`.
+fn alias_table(given: Option<AliasTable>, db: &Path) -> Arc<AliasTable> {
+    let table = given.unwrap_or_else(AliasTable::builtin);
+    Arc::new(table.with_localized(names::learned_in(db)))
 }
 
 impl Command {

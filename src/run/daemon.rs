@@ -17,7 +17,7 @@ use crate::{Error, Result};
 
 /// Runs the job on the configured schedule until SIGINT or SIGTERM; a run
 /// under way when the signal comes is finished first.
-pub async fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> Result<()> {
+pub async fn daemon(config: &Config, aliases: &Arc<AliasTable>, db: &Path) -> Result<()> {
     let schedule = config.schedule_parsed()?;
     let stop = Arc::new(AtomicBool::new(false));
     let wake = Arc::new(tokio::sync::Notify::new());
@@ -48,7 +48,8 @@ pub async fn daemon(config: &Config, aliases: &AliasTable, db: &Path) -> Result<
             () = wake.notified() => break,
         }
         tracing::info!(target: LOG_TARGET, sources = config.sources.len(), "run started");
-        match run_once(config, aliases, db, &|_| {}).await {
+        let table = aliases.clone();
+        match run_once(config, Box::new(move || Ok(table)), db, &|_| {}).await {
             Ok(report) => tracing::info!(
                 target: LOG_TARGET,
                 sources = report.sources.len(),

@@ -164,6 +164,12 @@ pub enum Progress<'a> {
     AllChecked,
 }
 
+/// Where a run gets the alias table it diffs with. The run calls it on a
+/// thread of its own as it starts and first needs the table when it diffs
+/// its first page: building it (the built-in names, and those the database
+/// has learned) was most of what a run did before its first request.
+pub type AliasSource = Box<dyn FnOnce() -> Result<Arc<AliasTable>> + Send>;
+
 /// Results waiting for the store, beyond the one each worker holds.
 const WAITING: usize = 8;
 /// Pages written per commit at most: a crash loses at most one batch, and
@@ -191,10 +197,11 @@ const IDLE_COMMIT_AGE: Duration = Duration::from_millis(200);
 /// checked.
 pub async fn run_once(
     config: &Config,
-    aliases: &AliasTable,
+    aliases: AliasSource,
     db: &Path,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<RunReport> {
+    let aliases = tokio::task::spawn_blocking(aliases);
     let _lock = lock(db)?;
     let mut store = Store::open(db)?;
     let mut report = check_sources(&mut store, config, aliases, progress).await?;
@@ -210,10 +217,11 @@ pub async fn run_once(
 /// earlier runs included.
 pub async fn dry_run(
     config: &Config,
-    aliases: &AliasTable,
+    aliases: AliasSource,
     db: &Path,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<(RunReport, Vec<String>)> {
+    let aliases = tokio::task::spawn_blocking(aliases);
     let scratch = tempfile::tempdir().map_err(Error::Scratch)?;
     let copy = scratch.path().join("dry-run.db");
     if db.exists() {
@@ -235,7 +243,7 @@ pub async fn dry_run(
 async fn check_sources(
     store: &mut Store,
     config: &Config,
-    aliases: &AliasTable,
+    aliases: tokio::task::JoinHandle<Result<Arc<AliasTable>>>,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<RunReport> {
     let started_at = Utc::now();
@@ -265,7 +273,8 @@ async fn check_sources(
     }
     drop(sender);
 
-    let differ = Differ::new(aliases);
+    let aliases = aliases.await.map_err(Error::Worker)??;
+    let differ = Differ::new(&aliases);
     let mut outcomes: Vec<Option<Outcome>> = vec![None; config.sources.len()];
     for (index, source) in held_here {
         let how = held
