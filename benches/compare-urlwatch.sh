@@ -19,9 +19,10 @@ WORK=$(mktemp -d)
 PORT=${PORT:-18473}
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-echo "setting up urlwatch 2.29 in a virtual environment and building scopewatch ..." >&2
+echo "setting up urlwatch 2.29 in a virtual environment and building scopewatch and the page server ..." >&2
 python3 -m venv "$WORK/venv"
 "$WORK/venv/bin/pip" install --quiet --disable-pip-version-check urlwatch==2.29
+cargo build --release --quiet --example pages_server
 if [ -z "${SCOPEWATCH:-}" ]; then
   cargo build --release --quiet
   SCOPEWATCH="$ROOT/target/release/scopewatch"
@@ -89,7 +90,7 @@ repetition() { # n
 }
 
 mkdir -p "$WORK/pages"
-python3 "$ROOT/benches/pages_server.py" --dir "$WORK/pages" --port "$PORT" --lifetime 3600 &
+"$ROOT/target/release/examples/pages_server" --dir "$WORK/pages" --port "$PORT" --lifetime 3600 &
 SERVER=$!
 sleep 1
 for n in $SIZES; do
