@@ -79,7 +79,7 @@ async fn run_in_process(config: &Path, db: &Path) -> scopewatch::run::RunReport 
     let config = Config::load(config).unwrap();
     scopewatch::run::run_once(
         &config,
-        Box::new(|| Ok(std::sync::Arc::new(AliasTable::builtin()))),
+        Box::new(|| std::sync::Arc::new(AliasTable::builtin())),
         db,
         &|_| {},
     )

@@ -382,7 +382,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => {
             // Built while the store opens and the first pages are fetched.
             let (given, at) = (given.clone(), db.clone());
-            let aliases: run::AliasSource = Box::new(move || Ok(alias_table(given, &at)));
+            let aliases: run::AliasSource = Box::new(move || alias_table(given, &at));
             job::run(need_config(config)?, aliases, &db, progress, args)
         }
         Command::Daemon => job::daemon(need_config(config)?, &aliases(), &db),

@@ -49,7 +49,7 @@ pub async fn daemon(config: &Config, aliases: &Arc<AliasTable>, db: &Path) -> Re
         }
         tracing::info!(target: LOG_TARGET, sources = config.sources.len(), "run started");
         let table = aliases.clone();
-        match run_once(config, Box::new(move || Ok(table)), db, &|_| {}).await {
+        match run_once(config, Box::new(move || table), db, &|_| {}).await {
             Ok(report) => tracing::info!(
                 target: LOG_TARGET,
                 sources = report.sources.len(),

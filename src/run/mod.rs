@@ -168,7 +168,7 @@ pub enum Progress<'a> {
 /// thread of its own as it starts and first needs the table when it diffs
 /// its first page: building it (the built-in names, and those the database
 /// has learned) was most of what a run did before its first request.
-pub type AliasSource = Box<dyn FnOnce() -> Result<Arc<AliasTable>> + Send>;
+pub type AliasSource = Box<dyn FnOnce() -> Arc<AliasTable> + Send>;
 
 /// Results waiting for the store, beyond the one each worker holds.
 const WAITING: usize = 8;
@@ -243,7 +243,7 @@ pub async fn dry_run(
 async fn check_sources(
     store: &mut Store,
     config: &Config,
-    aliases: tokio::task::JoinHandle<Result<Arc<AliasTable>>>,
+    aliases: tokio::task::JoinHandle<Arc<AliasTable>>,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<RunReport> {
     let started_at = Utc::now();
@@ -273,7 +273,7 @@ async fn check_sources(
     }
     drop(sender);
 
-    let aliases = aliases.await.map_err(Error::Worker)??;
+    let aliases = aliases.await.map_err(Error::Worker)?;
     let differ = Differ::new(&aliases);
     let mut outcomes: Vec<Option<Outcome>> = vec![None; config.sources.len()];
     for (index, source) in held_here {
